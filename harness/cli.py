@@ -1,0 +1,154 @@
+"""The `bench` command: a thin layer over the Python API.
+
+Exit codes, one meaning each:
+    0  success
+    1  the gate found a regression
+    2  bad usage, suite, data or environment (the message says what to fix)
+    3  the run finished but a variant failed (its error is in results.json)
+  130  interrupted (Ctrl-C); finished variants are kept and a rerun reuses them
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness import __version__
+from harness.errors import BenchError
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_VARIANT_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+console = Console(stderr=True)
+
+
+def cmd_run(args) -> int:
+    from harness.runner import run_suite
+
+    result = run_suite(args.suite, args.out, console=console, only=args.only)
+    print_summary(result.results)
+    console.print(f"run folder: [bold]{result.run_dir}[/]")
+    if result.failed:
+        console.print(f"[red]variants failed:[/] {', '.join(result.failed)} (see results.json)")
+        return EXIT_VARIANT_FAILED
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from harness.data import find_overlap, load_splits
+    from harness.spec import load_suite
+    from harness.tasks import task_from_spec
+
+    suite = load_suite(args.suite)
+    spec = suite.spec
+    task = task_from_spec(spec.task)
+    files = {name: suite.resolve_path(path) for name, path in spec.task.data.model_dump().items() if path}
+    splits = load_splits(files, task)
+    overlap = find_overlap(splits)
+    if overlap:
+        raise BenchError(f"{len(overlap)} item(s) appear in two splits (leakage)",
+                         hint=f"e.g. {overlap[0][1].source} is the same as {overlap[0][3].source}")
+    console.print(f"[green]ok[/] {args.suite}: suite '{spec.name}', {len(spec.variants)} variant(s): "
+                  + ", ".join(v.name for v in spec.variants))
+    for name, split in splits.items():
+        console.print(f"  {name}: {len(split.items)} items, sha256 {split.sha256[:12]}")
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    from harness.models import provision
+
+    if args.models_command == "pull":
+        path = provision.pull(args.name, progress=lambda msg: console.print(msg))
+        console.print(f"[green]ready[/] {args.name}: {path}")
+    else:
+        table = Table("alias", "pulled", "path", "description")
+        for row in provision.list_models():
+            table.add_row(row["name"], "yes" if row["pulled"] else "no", row["path"], row["description"])
+        Console().print(table)
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from harness.spec.json_schema import suite_json_schema
+
+    text = json.dumps(suite_json_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def print_summary(results: dict) -> None:
+    table = Table(title=f"{results['suite']['name']}: {results['task']['n_test_items']} test items")
+    for column in ("variant", "kind", "accuracy [95% CI]", "macro-F1", "format ok", "train s", "infer s", "peak MB"):
+        table.add_column(column, justify="right" if column not in ("variant", "kind") else "left")
+    for name, record in results["variants"].items():
+        if record["status"] != "ok":
+            table.add_row(name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}", "", "", "", "", "")
+            continue
+        m, c = record["metrics"], record["cost"]
+        acc = m["accuracy"]
+        table.add_row(name, record["kind"], f"{acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]",
+                      f"{m['macro_f1']['value']:.3f}", f"{m['format_compliance']['value']:.3f}",
+                      f"{c.get('train_seconds', 0):.1f}", f"{c['infer_seconds']:.1f}", f"{c['peak_rss_mb']:.0f}")
+    Console(width=max(Console().width, 120)).print(table)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench", description="Evaluate fine-tuned language models against baselines, "
+                                     "on the same items with the same prompt.")
+    parser.add_argument("--version", action="version", version=f"bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="train and score every variant of a suite", description="Train and score every "
+                         "variant of a suite on its test items; writes manifest.json, results.json and samples.jsonl. "
+                         "Finished variants are reused when you rerun.")
+    run.add_argument("suite", help="suite YAML, e.g. suites/legal_classifier.yaml")
+    run.add_argument("--out", help="run folder (default: reports/<suite>/<timestamp>)")
+    run.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a suite and its data without running anything")
+    validate.add_argument("suite")
+    validate.set_defaults(func=cmd_validate)
+
+    models = sub.add_parser("models", help="list or fetch base models")
+    models_sub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    pull = models_sub.add_parser("pull", help="download and convert a model alias into the cache")
+    pull.add_argument("name", help="alias, e.g. smollm2-135m-instruct")
+    models_sub.add_parser("list", help="known aliases and whether they are cached")
+    models.set_defaults(func=cmd_models)
+
+    schema = sub.add_parser("schema", help="print the suite JSON Schema (for editors)")
+    schema.add_argument("--out", help="write to this file instead of stdout")
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BenchError as exc:
+        console.print("[bold red]error:[/] " + _escape(str(exc)), highlight=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.print("\n[yellow]interrupted.[/] Finished variants are saved; run the same command again to resume.")
+        return EXIT_INTERRUPTED
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Metrics over many scored items. Reading one output is ``harness.tasks``' job."""

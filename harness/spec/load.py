@@ -1,0 +1,226 @@
+"""Read a suite YAML into a ``Suite``, reporting every problem at once with file:line.
+
+The YAML is composed into nodes first so that every key keeps its line number;
+pydantic's error locations are then mapped back to those lines. Unknown keys get
+a "did you mean" from the fields the schema allows at that place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import BenchError, Problem
+from harness.spec.schema import Suite
+
+Loc = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class LoadedSuite:
+    """A validated suite plus where it came from."""
+
+    spec: Suite
+    path: Path
+    sha256: str  # of the file's bytes: the suite hash recorded in every run
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def resolve_path(self, relative: str) -> Path:
+        return (self.folder / relative).resolve()
+
+
+def load_suite(path: str | Path) -> LoadedSuite:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BenchError(f"suite file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BenchError(f"cannot read suite file {path}: {exc}") from None
+    raw, lines = _parse_yaml(text, str(path))
+    suite = validate_suite(raw, lines, str(path))
+    return LoadedSuite(spec=suite, path=path.resolve(), sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def _parse_yaml(text: str, filename: str) -> tuple[dict, dict[Loc, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BenchError("the suite is not valid YAML", problems=[Problem(filename, line, None, problem)]) from None
+    if not isinstance(raw, dict):
+        raise BenchError("the suite must be a YAML mapping", problems=[Problem(filename, 1, None, "expected keys such as name:, task:, variants:")])
+    lines: dict[Loc, int] = {}
+    _index_lines(node, (), lines)
+    return raw, lines
+
+
+def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = loc + (key_node.value,)
+            _index_lines(value_node, child, lines)
+            lines[child] = key_node.start_mark.line + 1  # point at the key, not its value
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, loc + (index,), lines)
+
+
+def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    while loc not in lines and loc:
+        loc = loc[:-1]
+    return lines.get(loc)
+
+
+def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
+    """Validate the whole suite; collect problems from every part before raising."""
+    from harness.variants.base import variant_kinds
+
+    problems: list[Problem] = []
+    kinds = variant_kinds()
+    typed_variants: list[Any] = []
+
+    raw_variants = raw.get("variants")
+    if isinstance(raw_variants, list):
+        for index, entry in enumerate(raw_variants):
+            typed_variants += _validate_variant(entry, (("variants", index)), kinds, lines, filename, problems)
+
+    top = dict(raw)
+    if isinstance(raw_variants, list):
+        top["variants"] = typed_variants or raw_variants
+    try:
+        suite = Suite.model_validate(top)
+    except ValidationError as exc:
+        problems += _problems_from(exc, (), Suite, lines, filename, skip_prefix=("variants",) if isinstance(raw_variants, list) and raw_variants else None)
+        suite = None
+    names = [v.name for v in typed_variants]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem(filename, _line_of(("variants",), lines), "variants", f"variant name '{name}' is used twice (after grid expansion)"))
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise BenchError(f"{filename}: {len(problems)} {noun} in the suite", problems=problems)
+    return suite
+
+
+def _validate_variant(entry: Any, loc: Loc, kinds: dict, lines: dict, filename: str, problems: list[Problem]) -> list[Any]:
+    line = _line_of(loc, lines)
+    if not isinstance(entry, dict):
+        problems.append(Problem(filename, line, _dotted(loc), "each variant must be a mapping with name: and kind:"))
+        return []
+    kind = entry.get("kind")
+    if kind not in kinds:
+        close = get_close_matches(str(kind), kinds, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        problems.append(Problem(filename, _line_of(loc + ("kind",), lines), _dotted(loc + ("kind",)),
+                                f"unknown variant kind '{kind}'{hint} (known: {', '.join(sorted(kinds))})"))
+        return []
+    config_cls = kinds[kind].Config
+    typed = []
+    for expanded in expand_grid(entry, loc, lines, filename, problems):
+        try:
+            typed.append(config_cls.model_validate(expanded))
+        except ValidationError as exc:
+            problems += _problems_from(exc, loc, config_cls, lines, filename)
+            break  # one grid point's errors are every grid point's errors
+    return typed
+
+
+def expand_grid(entry: dict, loc: Loc, lines: dict, filename: str, problems: list[Problem]) -> list[dict]:
+    """``grid: {r: [4, 16]}`` on a variant named ``lora`` -> ``lora-r4``, ``lora-r16``.
+
+    Keys may be dotted to reach into a nested mapping (``training.learning_rate``).
+    Names stay predictable: ``<name>-<key><value>`` per grid key, in the order written.
+    """
+    grid = entry.get("grid")
+    if grid is None:
+        return [entry]
+    if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
+        problems.append(Problem(filename, _line_of(loc + ("grid",), lines), _dotted(loc + ("grid",)),
+                                "grid must map parameter names to non-empty lists, e.g. grid: {r: [4, 16, 64]}"))
+        return []
+    base = {k: v for k, v in entry.items() if k != "grid"}
+    out = []
+    for values in itertools.product(*grid.values()):
+        point = _deep_copy(base)
+        suffix = []
+        for key, value in zip(grid, values):
+            _set_dotted(point, key, value)
+            suffix.append(f"{key.split('.')[-1]}{value}")
+        point["name"] = "-".join([str(base.get("name", base.get("kind")))] + suffix)
+        out.append(point)
+    return out
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _set_dotted(target: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+
+
+def _problems_from(exc: ValidationError, prefix: Loc, model: type[BaseModel], lines: dict, filename: str,
+                   skip_prefix: Loc | None = None) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        if skip_prefix and loc[: len(skip_prefix)] == skip_prefix and len(loc) > len(skip_prefix):
+            continue  # variant entries were already checked, with their own lines
+        full = prefix + loc
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            allowed = _fields_at(model, loc[:-1])
+            close = get_close_matches(str(loc[-1]), allowed, n=1)
+            message = f"unknown key '{loc[-1]}'" + (f"; did you mean '{close[0]}'?" if close else "") + (
+                f" (allowed: {', '.join(allowed)})" if allowed else "")
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif "input" in error and error["type"] not in ("value_error",):
+            message = f"{message} (got {error['input']!r})"
+        problems.append(Problem(filename, _line_of(full, lines), _dotted(full), message))
+    return problems
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Names the schema allows at ``loc`` (for "did you mean")."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return []
+    return sorted(getattr(current, "model_fields", {}))
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
