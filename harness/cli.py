@@ -11,6 +11,7 @@ Exit codes, one meaning each:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -128,7 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the suite JSON Schema (for editors)")
     schema.add_argument("--out", help="write to this file instead of stdout")
     schema.set_defaults(func=cmd_schema)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
+
+
+# Commands that live beside the stage they drive; each module defines
+# ``register(subparsers)`` and handlers that return an exit code.
+COMMAND_MODULES: list[str] = []
 
 
 def main(argv: list[str] | None = None) -> int:
