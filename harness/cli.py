@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except BenchError as exc:
-        console.print("[bold red]error:[/] " + _escape(str(exc)), highlight=False)
+        console.print("[bold red]error:[/] " + _escape(str(exc)), highlight=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         console.print("\n[yellow]interrupted.[/] Finished variants are saved; run the same command again to resume.")

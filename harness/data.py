@@ -55,9 +55,11 @@ def read_split(name: str, path: Path, task: Task) -> Split:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise BenchError(f"data file for split '{name}' not found: {path}", hint="check task.data in the suite; paths are relative to the suite file") from None
+        raise BenchError(f"data file for split '{name}' not found: {path}",
+                         problems=[Problem(str(path), None, f"task.data.{name}", "file not found (paths are relative to the suite file)")]) from None
     except OSError as exc:
-        raise BenchError(f"cannot read data file {path}: {exc}") from None
+        raise BenchError(f"cannot read data file {path}: {exc}",
+                         problems=[Problem(str(path), None, f"task.data.{name}", f"cannot read: {exc.strerror or exc}")]) from None
     problems: list[Problem] = []
     items: list[Item] = []
     seen_ids: dict[str, int] = {}

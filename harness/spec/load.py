@@ -111,6 +111,7 @@ def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(filename, _line_of(("variants",), lines), "variants", f"variant name '{name}' is used twice (after grid expansion)"))
     if problems:
+        problems.sort(key=lambda p: p.line or 0)
         noun = "problem" if len(problems) == 1 else "problems"
         raise BenchError(f"{filename}: {len(problems)} {noun} in the suite", problems=problems)
     return suite

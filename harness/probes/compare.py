@@ -1,0 +1,120 @@
+"""Compare a variant's probe scores with the base model's, item by item.
+
+The interval on each delta is a paired bootstrap: resample the items (the same
+indices for base and variant), recompute the mean difference, and take the
+2.5th and 97.5th percentiles. Pairing matters: both models answer the same
+items, so most of the item-to-item variance cancels.
+
+It also checks that the variant is really a different model. lm-eval can
+silently score the base model instead of the adapter (an adapter not attached,
+or attached with zero weights); then every per-item log-likelihood equals the
+base's. That raises AdapterNotAppliedError instead of reporting "no forgetting".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BOOTSTRAP_RESAMPLES = 10_000
+CONFIDENCE = 0.95
+CI_METHOD = f"paired bootstrap over items, {BOOTSTRAP_RESAMPLES} resamples, {CONFIDENCE:.0%} percentile interval"
+
+# Two runs of the same weights on the same items give bit-identical
+# log-likelihoods on CPU (same batches, same kernels). A real adapter moves
+# them by far more than this; the margin absorbs float noise from a different
+# device or batch order.
+LOGLIKELIHOOD_ATOL = 1e-4
+
+
+class AdapterNotAppliedError(RuntimeError):
+    """The variant scored exactly like the base model: its weights never took effect."""
+
+
+def paired_bootstrap_ci(
+    base: list[float], variant: list[float], *, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES
+) -> tuple[float, float, float]:
+    """(delta, low, high) for mean(variant) - mean(base) over the same items."""
+    diffs = np.asarray(variant, dtype=float) - np.asarray(base, dtype=float)
+    n = len(diffs)
+    if n == 0:
+        raise ValueError("no items to compare")
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    chunk = max(1, 2_000_000 // n)  # bound memory: resample indices are (chunk, n)
+    for start in range(0, resamples, chunk):
+        stop = min(start + chunk, resamples)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        means[start:stop] = diffs[idx].mean(axis=1)
+    alpha = (1 - CONFIDENCE) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(diffs.mean()), float(low), float(high)
+
+
+def adapter_applied(base_ll: list[float], variant_ll: list[float]) -> bool | None:
+    """True if any item's log-likelihood moved; None when there is nothing to compare."""
+    if not base_ll or not variant_ll:
+        return None  # generation tasks log no log-likelihoods
+    if len(base_ll) != len(variant_ll):
+        raise ValueError(f"log-likelihoods for {len(base_ll)} vs {len(variant_ll)} items")
+    moved = np.max(np.abs(np.asarray(variant_ll) - np.asarray(base_ll)))
+    return bool(moved > LOGLIKELIHOOD_ATOL)
+
+
+def verdict(low: float, high: float) -> str:
+    if high < 0:
+        return "worse"
+    if low > 0:
+        return "better"
+    return "inconclusive"
+
+
+def compare_to_base(base: dict, variant: dict, *, seed: int = 0) -> dict:
+    """Per probe task: base and variant scores, delta with a paired interval, adapter check.
+
+    Tasks unavailable on either side are reported as unavailable. Raises
+    AdapterNotAppliedError when, on any task with log-likelihoods, the
+    variant's equal the base's on every item.
+    """
+    comparison: dict[str, dict] = {}
+    unchanged: list[str] = []
+    for task in dict.fromkeys([*base, *variant]):  # union, in order
+        b, v = base.get(task), variant.get(task)
+        if not b or not v or b["status"] != "ok" or v["status"] != "ok":
+            reason = next((s["reason"] for s in (b, v) if s and s.get("reason")), None)
+            comparison[task] = {"status": "unavailable", "reason": reason or "not run for both models"}
+            continue
+        _check_paired(task, b, v)
+        delta, low, high = paired_bootstrap_ci(b["per_item"], v["per_item"], seed=seed)
+        applied = adapter_applied(b["loglikelihoods"], v["loglikelihoods"])
+        if applied is False:
+            unchanged.append(task)
+        comparison[task] = {
+            "status": "ok",
+            "metric": b["metric"],
+            "base": b["score"],
+            "variant": v["score"],
+            "delta": v["score"] - b["score"],
+            "ci_low": low,
+            "ci_high": high,
+            "ci_method": CI_METHOD,
+            "verdict": verdict(low, high),
+            "n": b["n"],
+            "adapter_applied": applied,
+        }
+    if unchanged:
+        raise AdapterNotAppliedError(
+            f"the variant's per-item log-likelihoods equal the base model's on {', '.join(unchanged)} "
+            f"(within {LOGLIKELIHOOD_ATOL}): the evaluation scored the base weights. Check that the "
+            "adapter is attached (a PeftModel, not its base_model), that its weights are not all zero "
+            "(LoRA's B starts at zero until trained), and that the trained weights were loaded. "
+            "Variants that do not change weights (prompting, RAG) have nothing to compare here."
+        )
+    return comparison
+
+
+def _check_paired(task: str, b: dict, v: dict) -> None:
+    if b["n"] != v["n"] or b.get("items_hash") != v.get("items_hash"):
+        raise ValueError(
+            f"{task}: base and variant were scored on different items "
+            f"({b['n']} vs {v['n']} items); run both with the same limit"
+        )

@@ -1,0 +1,276 @@
+"""Gather everything the report shows from one run folder into a view-model.
+
+The view-model is plain data (no HTML, no plotting), so the HTML page, the
+Markdown summary and the comparison of two runs all read the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.report.failures import FailureModes, categorise
+from harness.report.load import RunFolder, load_run
+from harness.report.paired import PairedComparison, compare
+from harness.report.recommend import Candidate, Recommendation, recommend
+
+# Okabe & Ito (2008), ordered so the first variants get the colours that read best on white;
+# yellow last. Every colour is paired with its own marker shape, so nothing relies on colour alone.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+MARKER_GLYPHS = {"o": "●", "s": "■", "^": "▲", "D": "◆", "v": "▼", "P": "✚", "X": "✖", "*": "★"}
+BASE_KINDS = ("zero_shot",)  # the variant that *is* the base model, against which fixes and breaks are counted
+
+
+@dataclass
+class Style:
+    colour: str
+    marker: str
+
+    @property
+    def glyph(self) -> str:
+        return MARKER_GLYPHS[self.marker]
+
+
+@dataclass
+class VariantView:
+    name: str
+    kind: str
+    status: str
+    reason: str | None
+    style: Style
+    metrics: dict | None
+    cost: dict
+    training: dict | None
+    config: dict
+    reused: bool = False
+    is_base: bool = False
+    forgetting: list[dict] = field(default_factory=list)  # [{task, delta, ci_low, ci_high, value}]
+    vs_base: PairedComparison | None = None
+    failures: FailureModes | None = None
+    recommended: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and bool(self.metrics)
+
+    def metric(self, name: str) -> dict:
+        return (self.metrics or {}).get(name) or {}
+
+    @property
+    def trains(self) -> bool:
+        return bool(self.training)
+
+    @property
+    def rank(self) -> int | None:
+        r = self.config.get("r")
+        return r if isinstance(r, int) and not isinstance(r, bool) else None
+
+    @property
+    def compute_seconds(self) -> float | None:
+        if not self.cost:
+            return None
+        return (self.cost.get("train_seconds") or 0.0) + (self.cost.get("infer_seconds") or 0.0)
+
+    @property
+    def worst_forgetting(self) -> dict | None:
+        return min(self.forgetting, key=lambda f: f["delta"]) if self.forgetting else None
+
+
+@dataclass
+class SplitView:
+    name: str
+    path: str
+    sha256: str
+    items: int
+    labels: dict[str, int]
+
+
+@dataclass
+class ProbeView:
+    task: str
+    metric: str | None
+    base: float | None
+    deltas: dict[str, dict]  # variant -> {delta, ci_low, ci_high, value}
+
+
+@dataclass
+class RankGroup:
+    name: str
+    points: list[tuple[int, str]]  # (rank, variant), by rank
+
+
+@dataclass
+class ReportView:
+    path: Path
+    title: str
+    suite: dict
+    task: dict
+    n_test: int
+    variants: list[VariantView]
+    base: str | None
+    recommendation: Recommendation
+    cost_unit: str  # "USD" or "s"
+    splits: list[SplitView]
+    probes: list[ProbeView]
+    probes_raw: str | None  # probe data in a shape this report does not know, shown as JSON
+    rank_groups: list[RankGroup]
+    manifest: dict
+    inputs_note: str | None
+    max_new_tokens: int | None
+
+    def variant(self, name: str) -> VariantView:
+        return next(v for v in self.variants if v.name == name)
+
+    @property
+    def ok_variants(self) -> list[VariantView]:
+        return [v for v in self.variants if v.ok]
+
+    @property
+    def not_run(self) -> list[VariantView]:
+        return [v for v in self.variants if not v.ok]
+
+    @property
+    def trained_variants(self) -> list[VariantView]:
+        return [v for v in self.ok_variants if v.training and v.training.get("loss_curve")]
+
+    def cost_of(self, v: VariantView) -> float | None:
+        return v.cost.get("usd") if self.cost_unit == "USD" else v.compute_seconds
+
+    @property
+    def table_order(self) -> list[VariantView]:
+        """Default row order: the recommendation first, then by macro-F1; variants that did not run last."""
+        return sorted(self.variants, key=lambda v: (not v.recommended, not v.ok, -(v.metric("macro_f1").get("value") or 0), v.name))
+
+
+def build_view(run: RunFolder | str | Path) -> ReportView:
+    if not isinstance(run, RunFolder):
+        run = load_run(run)
+    results, manifest = run.results, run.manifest
+    task = results.get("task") or {}
+    labels = list(task.get("labels") or [])
+    max_new_tokens = ((manifest.get("resolved_config") or {}).get("inference") or {}).get("max_new_tokens")
+
+    variants = []
+    for index, (name, record) in enumerate(results["variants"].items()):
+        variants.append(VariantView(
+            name=name, kind=record.get("kind", "?"), status=record.get("status", "?"), reason=record.get("reason"),
+            style=Style(OKABE_ITO[index % len(OKABE_ITO)], MARKERS[index % len(MARKERS)]),
+            metrics=record.get("metrics"), cost=record.get("cost") or {}, training=record.get("training"),
+            config=record.get("config") or {}, reused=bool(record.get("reused"))))
+    base = next((v.name for v in variants if v.kind in BASE_KINDS and v.ok), None)
+
+    probes, probes_raw = read_probes(results.get("probes"))
+    for v in variants:
+        v.is_base = v.name == base
+        v.forgetting = [{"task": p.task, **p.deltas[v.name]} for p in probes if v.name in p.deltas and p.deltas[v.name].get("delta") is not None]
+
+    rows = {v.name: run.samples_of(v.name) for v in variants}
+    pairs: dict[tuple[str, str], PairedComparison | None] = {}
+
+    def paired(a: str, b: str) -> PairedComparison | None:
+        if (a, b) not in pairs:
+            pairs[(a, b)] = compare(a, rows[a], b, rows[b], labels) if rows.get(a) and rows.get(b) else None
+        return pairs[(a, b)]
+
+    for v in variants:
+        if not v.ok:
+            continue
+        if base and v.name != base:
+            v.vs_base = paired(base, v.name)
+        v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs)
+
+    ok = [v for v in variants if v.ok]
+    cost_unit = "USD" if ok and all(v.cost.get("usd") is not None for v in ok) else "s"
+    candidates = [Candidate(name=v.name, macro_f1=v.metric("macro_f1"), accuracy=v.metric("accuracy"),
+                            format_compliance=v.metric("format_compliance"),
+                            cost=v.cost.get("usd") if cost_unit == "USD" else v.compute_seconds, cost_unit=cost_unit,
+                            is_base=v.is_base, trains=v.trains, forgetting=v.forgetting) for v in ok]
+    n_test = int(task.get("n_test_items") or max((v.metric("accuracy").get("n") or 0 for v in ok), default=0))
+    recommendation = recommend(candidates, paired, base=base, n_test=n_test,
+                               not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status for v in variants if not v.ok})
+    for v in variants:
+        v.recommended = v.name == recommendation.pick
+
+    suite = results.get("suite") or manifest.get("suite") or {}
+    return ReportView(
+        path=run.path, title=f"{suite.get('name', 'bench')} · {run.name}", suite=suite, task=task, n_test=n_test,
+        variants=variants, base=base, recommendation=recommendation, cost_unit=cost_unit,
+        splits=read_splits(manifest), probes=probes, probes_raw=probes_raw, rank_groups=rank_groups(variants),
+        manifest=manifest, inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
+        max_new_tokens=max_new_tokens)
+
+
+def read_splits(manifest: dict) -> list[SplitView]:
+    order = {"train": 0, "validation": 1, "test": 2}
+    data = manifest.get("data") or {}
+    return [SplitView(name=name, path=str(d.get("path", "")), sha256=str(d.get("sha256", "")), items=int(d.get("items") or 0),
+                      labels=dict(d.get("labels") or {}))
+            for name, d in sorted(data.items(), key=lambda kv: (order.get(kv[0], 9), kv[0]))]
+
+
+_GRID_SUFFIX = re.compile(r"-r\d+(?=-|$)")
+
+
+def rank_groups(variants: list[VariantView]) -> list[RankGroup]:
+    """Variants that differ by LoRA rank: lora-r4 / lora-r16 / lora-r64 form the group "lora"."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for v in variants:
+        if v.ok and v.rank is not None:
+            key = _GRID_SUFFIX.sub("", v.name) if _GRID_SUFFIX.search(v.name) else v.kind
+            groups.setdefault(key, []).append((v.rank, v.name))
+    return [RankGroup(name, sorted(points)) for name, points in groups.items() if len({r for r, _ in points}) >= 2]
+
+
+def read_probes(raw) -> tuple[list[ProbeView], str | None]:
+    """Probe scores and forgetting deltas, in the shape documented in docs/report.md.
+
+    Accepted: ``{task: {metric?, base: number | {value|score}, variants|deltas: {variant: number | {delta, ci_low, ci_high, value?}}}}``,
+    optionally wrapped in ``{"tasks": ...}``, or a list of such entries each with a ``task`` key.
+    Anything else is shown verbatim rather than guessed at.
+    """
+    if not raw:
+        return [], None
+    if isinstance(raw, dict) and isinstance(raw.get("tasks"), (dict, list)):
+        raw = raw["tasks"]
+    if isinstance(raw, dict):
+        entries = list(raw.items())
+    elif isinstance(raw, list):
+        entries = [(e.get("task"), e) for e in raw if isinstance(e, dict)]
+    else:
+        entries = []
+    probes = []
+    for task, entry in entries:
+        if not isinstance(entry, dict) or not task:
+            continue
+        per_variant = entry.get("variants") or entry.get("deltas")
+        if not isinstance(per_variant, dict):
+            continue
+        deltas = {}
+        for variant, value in per_variant.items():
+            if isinstance(value, (int, float)):
+                deltas[variant] = {"delta": float(value), "ci_low": None, "ci_high": None, "value": None}
+            elif isinstance(value, dict):
+                deltas[variant] = {"delta": _number(value, "delta"), "ci_low": _number(value, "ci_low"),
+                                   "ci_high": _number(value, "ci_high"), "value": _number(value, "value", "score")}
+        probes.append(ProbeView(task=str(task), metric=entry.get("metric"), base=_score(entry.get("base")), deltas=deltas))
+    if not probes:
+        return [], json.dumps(raw, indent=2, default=str)
+    return probes, None
+
+
+def _score(value) -> float | None:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict):
+        return _number(value, "value", "score")
+    return None
+
+
+def _number(d: dict, *keys: str) -> float | None:
+    for key in keys:
+        if isinstance(d.get(key), (int, float)):
+            return float(d[key])
+    return None

@@ -1,0 +1,204 @@
+"""Which variant to ship, by a rule written down here and printed in the report.
+
+The rule, step by step (``RULE`` below is the same text the reader sees):
+1. Only variants that finished and have a macro-F1 are candidates.
+2. The leader has the best macro-F1 (ties: better accuracy, then cheaper).
+3. A candidate is *tied with the leader* unless the paired bootstrap interval
+   of the macro-F1 difference lies wholly above zero in the leader's favour
+   (without per-item rows: unless the two intervals do not overlap).
+4. Among the tied, variants below the format-compliance threshold are set
+   aside, as long as one that meets it remains.
+5. The cheapest of what is left is the pick: cost is USD where every candidate
+   has it, else compute seconds (training + inference on the test set).
+6. The verdict says how strong that is: *clear* (one contender, and better than
+   the base), *tied* (several within noise; the cheapest wins), *inconclusive*
+   (not clearly better than the base model, or nothing works), *none* (no
+   variant finished).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from harness.report.format import num, pct, seconds, signed
+from harness.report.paired import PairedComparison
+
+FORMAT_THRESHOLD = 0.95  # share of outputs in the exact answer format needed to count as compliant
+SMALL_TEST_SET = 100  # below this many items, say plainly that intervals are wide
+
+RULE = [
+    "Only variants that finished and have a macro-F1 are candidates.",
+    "The leader is the candidate with the best macro-F1.",
+    "A candidate is tied with the leader unless the leader is clearly better: the paired 95% bootstrap interval "
+    "of the macro-F1 difference lies wholly above zero.",
+    f"Tied candidates below {FORMAT_THRESHOLD:.0%} format compliance are set aside while a compliant one remains.",
+    "The cheapest remaining candidate is recommended (USD where known, else training + inference seconds).",
+]
+
+
+@dataclass
+class Candidate:
+    name: str
+    macro_f1: dict  # {value, ci_low, ci_high, n, ...}
+    accuracy: dict
+    format_compliance: dict
+    cost: float | None
+    cost_unit: str  # "s" or "USD"
+    is_base: bool = False
+    trains: bool = False
+    forgetting: list[dict] = field(default_factory=list)  # [{task, delta, ci_low, ci_high}]
+
+
+@dataclass
+class Recommendation:
+    pick: str | None
+    verdict: str  # clear | tied | inconclusive | none
+    headline: str
+    evidence: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    contenders: list[str] = field(default_factory=list)
+    rule: list[str] = field(default_factory=lambda: list(RULE))
+
+
+Compare = Callable[[str, str], "PairedComparison | None"]  # (a, b) -> B against A, or None without per-item rows
+
+
+def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None, n_test: int,
+              not_run: dict[str, str] | None = None) -> Recommendation:
+    ready = [c for c in candidates if c.macro_f1.get("value") is not None]
+    caveats = _not_run_caveat(not_run or {})
+    if not ready:
+        return Recommendation(pick=None, verdict="none", headline="No variant finished, so there is nothing to recommend.",
+                              caveats=caveats)
+    leader = max(ready, key=lambda c: (c.macro_f1["value"], c.accuracy.get("value") or 0, -_cost_key(c)))
+    if leader.macro_f1["value"] <= 0:
+        return Recommendation(pick=None, verdict="inconclusive", caveats=caveats + _size_caveat(leader, n_test),
+                              headline="No variant works yet: the best macro-F1 is 0, so there is nothing to ship.",
+                              evidence=[f"Best accuracy: {pct(max(c.accuracy.get('value') or 0 for c in ready))}."])
+    tied = [c for c in ready if c is leader or not _clearly_worse(c, leader, compare)]
+    compliant = [c for c in tied if _compliant(c)]
+    pool = compliant or tied
+    pick = min(pool, key=lambda c: (_cost_key(c), -c.macro_f1["value"], c.name))
+    by_name = {c.name: c for c in ready}
+    versus_base = compare(base, pick.name) if base and base in by_name and pick.name != base else None
+
+    evidence = [f"{pick.name}: macro-F1 {_interval(pick.macro_f1)}, accuracy {_interval(pick.accuracy)} "
+                f"on {pick.macro_f1.get('n', n_test)} test items; format compliance {pct(pick.format_compliance.get('value'))}."]
+    if versus_base is not None:
+        evidence.append(_versus_base_text(versus_base))
+    if pick is not leader:
+        evidence.append(_tie_text(pick, leader, compare))
+    others_tied = [c.name for c in tied if c is not pick]
+    if others_tied and pick is leader:
+        evidence.append(f"Within noise of it: {', '.join(others_tied)}; {pick.name} is also the cheapest of them.")
+    dropped = [c.name for c in tied if c not in pool]
+    if dropped:
+        evidence.append(f"Set aside although tied, for format compliance below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}.")
+    evidence += _forgetting_evidence(pick)
+
+    caveats = _size_caveat(pick, n_test) + caveats
+    if not _compliant(pick):
+        caveats.append(f"{pick.name} is not format-compliant: only {pct(pick.format_compliance.get('value'))} of its outputs "
+                       f"are in the exact answer format (needed: {FORMAT_THRESHOLD:.0%}); a strict parser downstream would reject the rest.")
+    caveats += _forgetting_caveats(pick, has_probes=any(c.forgetting for c in ready))
+
+    if pick.is_base and len(ready) > 1:
+        verdict = "tied"
+        headline = (f"Keep the base model ({pick.name}): no variant is clearly better on macro-F1, "
+                    f"and it costs nothing to train.")
+    elif versus_base is not None and versus_base.verdict != "better":
+        verdict = "inconclusive"
+        headline = (f"Inconclusive: {pick.name} scores best for its cost (macro-F1 {num(pick.macro_f1['value'])}), "
+                    f"but it is not clearly better than the base model {base}.")
+    else:
+        verdict = "clear" if len(tied) == 1 else "tied"
+        gain = f", {signed(versus_base.f1_delta)} over the base model" if versus_base is not None else ""
+        why = "the best macro-F1" if pick is leader and len(tied) == 1 else "the cheapest of the variants tied for the best macro-F1"
+        headline = f"Ship {pick.name}: {why} ({num(pick.macro_f1['value'])}{gain})."
+    return Recommendation(pick=pick.name, verdict=verdict, headline=headline, evidence=evidence, caveats=caveats,
+                          contenders=[c.name for c in tied])
+
+
+def _clearly_worse(candidate: Candidate, leader: Candidate, compare: Compare) -> bool:
+    paired = compare(candidate.name, leader.name)
+    if paired is not None and paired.n_items and paired.f1_delta_low is not None:
+        return paired.f1_delta_low > 0
+    low, high = leader.macro_f1.get("ci_low"), candidate.macro_f1.get("ci_high")
+    return low is not None and high is not None and high < low
+
+
+def _compliant(c: Candidate) -> bool:
+    return (c.format_compliance.get("value") or 0) >= FORMAT_THRESHOLD
+
+
+def _cost_key(c: Candidate) -> float:
+    return c.cost if c.cost is not None else float("inf")
+
+
+def _interval(metric: dict) -> str:
+    if metric.get("value") is None:
+        return "n/a"
+    return f"{num(metric['value'])} (95% CI {num(metric.get('ci_low'))}–{num(metric.get('ci_high'))})"
+
+
+def _cost_text(c: Candidate) -> str:
+    if c.cost is None:
+        return "unknown cost"
+    return f"${c.cost:,.2f}" if c.cost_unit == "USD" else seconds(c.cost) + " of compute"
+
+
+def _versus_base_text(p: PairedComparison) -> str:
+    sig = "p < 0.001" if (p.mcnemar_p or 1) < 0.001 else f"p = {p.mcnemar_p:.3f}"
+    return (f"Against the base model {p.a} on the same {p.n_items} items: macro-F1 {signed(p.f1_delta)} "
+            f"(paired 95% CI {signed(p.f1_delta_low)} to {signed(p.f1_delta_high)}: {p.verdict}); "
+            f"it fixed {len(p.fixed)} items and broke {len(p.broke)} (exact McNemar {sig}).")
+
+
+def _tie_text(pick: Candidate, leader: Candidate, compare: Compare) -> str:
+    paired = compare(pick.name, leader.name)
+    if paired is not None and paired.f1_delta is not None:
+        gap = f"paired 95% CI of the gap {signed(paired.f1_delta_low)} to {signed(paired.f1_delta_high)}"
+    else:
+        gap = "their intervals overlap"
+    return (f"{leader.name} scored higher (macro-F1 {num(leader.macro_f1['value'])}) but not clearly ({gap}); "
+            f"{pick.name} is chosen because it is cheaper ({_cost_text(pick)} against {_cost_text(leader)}).")
+
+
+def _size_caveat(c: Candidate, n_test: int) -> list[str]:
+    n = c.macro_f1.get("n") or n_test
+    if n >= SMALL_TEST_SET:
+        return []
+    low, high = c.macro_f1.get("ci_low"), c.macro_f1.get("ci_high")
+    width = f": the macro-F1 interval is {num(high - low)} wide" if low is not None and high is not None else ""
+    return [f"Small test set, only {n} items{width}. Differences smaller than that cannot be told apart; "
+            f"add test items before relying on this."]
+
+
+def _forgetting_evidence(c: Candidate) -> list[str]:
+    if not c.forgetting:
+        return []
+    drops = [f for f in c.forgetting if f.get("ci_high") is not None and f["ci_high"] < 0]
+    if drops:
+        return []
+    return [f"No clear forgetting on {len(c.forgetting)} probe task(s)."]
+
+
+def _forgetting_caveats(c: Candidate, *, has_probes: bool) -> list[str]:
+    if not c.trains:
+        return []
+    if not c.forgetting:
+        why = "this variant was not probed" if has_probes else "the run has no probes"
+        return [f"Forgetting of general skills was not measured ({why}); add probes to the suite to check it."]
+    out = []
+    for f in c.forgetting:
+        if f.get("ci_high") is not None and f["ci_high"] < 0:
+            out.append(f"Forgetting: {f['task']} drops by {num(-f['delta'])} after fine-tuning "
+                       f"(95% CI {signed(f['ci_low'])} to {signed(f['ci_high'])}).")
+    return out
+
+
+def _not_run_caveat(not_run: dict[str, str]) -> list[str]:
+    if not not_run:
+        return []
+    return ["Not compared, because they did not finish: " + "; ".join(f"{name} ({why})" for name, why in not_run.items()) + "."]

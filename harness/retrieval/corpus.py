@@ -1,0 +1,196 @@
+"""The corpus a retriever searches: labelled training items, or reference documents.
+
+Every source becomes the same flat list of ``CorpusEntry`` (searchable text, and
+for labelled entries the gold answer and label), plus a fingerprint of that list
+so an index built once can be found again (``index_cache``).
+
+Three sources:
+- ``train``: the task's training split; each item is an example with its answer.
+- a folder: every ``.txt``/``.md`` file under it, split at blank lines into
+  entries of at most ``chunk_words`` words (a whole manual in one prompt helps no one).
+- a JSONL file: one document per line, ``{"text": ..., "id"?: ..., "label"?: ...}``,
+  or one labelled chat item per line in the task data's own format (``{"messages": [...]}``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.data import Item, content_hash
+from harness.errors import BenchError, Problem
+from harness.tasks import Task
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    id: str
+    text: str  # what is searched, and what the prompt shows
+    answer: str | None  # the gold answer of a labelled example; None for a document
+    label: str | None
+    content_hash: str  # Item.content_hash for a labelled item, so the leakage guard can match test items
+    text_hash: str  # of the normalised text: the same words under another id or format
+
+
+@dataclass(frozen=True)
+class Corpus:
+    entries: tuple[CorpusEntry, ...]
+    source: str  # "train", or the resolved path of the documents
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever any entry's id, text, answer or label changes."""
+        digest = hashlib.sha256()
+        for e in self.entries:
+            digest.update(json.dumps([e.id, e.text, e.answer, e.label]).encode())
+            digest.update(b"\n")
+        return digest.hexdigest()[:20]
+
+    @property
+    def labelled(self) -> bool:
+        return any(e.label is not None for e in self.entries)
+
+    def without(self, removed_ids: set[str]) -> "Corpus":
+        return Corpus(tuple(e for e in self.entries if e.id not in removed_ids), self.source)
+
+
+def normalise(text: str) -> str:
+    """Case and whitespace do not make a different text."""
+    return " ".join(text.split()).casefold()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode()).hexdigest()[:16]
+
+
+def query_text(prompt_messages: list[dict]) -> str:
+    """What an item asks, as a search query: its turns without the system prompt."""
+    return "\n".join(m["content"] for m in prompt_messages if m["role"] != "system")
+
+
+def corpus_from_items(items: list[Item] | tuple[Item, ...], source: str = "train") -> Corpus:
+    entries = []
+    for item in items:
+        text = query_text(item.prompt_messages())
+        entries.append(CorpusEntry(id=item.id, text=text, answer=item.answer, label=item.label,
+                                   content_hash=item.content_hash, text_hash=text_hash(text)))
+    return Corpus(tuple(entries), source)
+
+
+def read_folder(folder: Path, *, chunk_words: int) -> Corpus:
+    if not folder.is_dir():
+        raise BenchError(f"retrieval corpus folder not found: {folder}", hint="corpus.path is relative to the suite file")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
+    if not files:
+        raise BenchError(f"retrieval corpus folder {folder} holds no {' or '.join(DOCUMENT_SUFFIXES)} files")
+    entries = []
+    for path in files:
+        name = path.relative_to(folder).as_posix()
+        for number, chunk in enumerate(chunk_text(path.read_text(encoding="utf-8", errors="replace"), chunk_words)):
+            entries.append(_document(f"{name}#{number}", chunk))
+    return Corpus(tuple(entries), str(folder))
+
+
+def chunk_text(text: str, max_words: int) -> list[str]:
+    """Paragraphs (blank-line separated) packed greedily into chunks of at most ``max_words`` words.
+
+    A paragraph longer than a chunk is cut into pieces of ``max_words`` words.
+    """
+    pieces: list[list[str]] = []
+    for paragraph in text.split("\n\n"):
+        words = paragraph.split()
+        pieces += [words[i: i + max_words] for i in range(0, len(words), max_words)]
+    chunks: list[list[str]] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + len(piece) <= max_words:
+            chunks[-1] = chunks[-1] + piece
+        else:
+            chunks.append(piece)
+    return [" ".join(words) for words in chunks]
+
+
+def read_jsonl(path: Path, task: Task) -> Corpus:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise BenchError(f"retrieval corpus file not found: {path}", hint="corpus.path is relative to the suite file") from None
+    problems: list[Problem] = []
+    entries: list[CorpusEntry] = []
+    seen: set[str] = set()
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        entry = _parse_line(line, line_no, path, task, problems)
+        if entry is None:
+            continue
+        if entry.id in seen:
+            problems.append(Problem(str(path), line_no, "id", f"duplicate id '{entry.id}'"))
+            continue
+        seen.add(entry.id)
+        entries.append(entry)
+    if not entries and not problems:
+        problems.append(Problem(str(path), None, None, "the corpus is empty: expected at least one JSONL line"))
+    if problems:
+        raise BenchError(f"{path}: {len(problems)} problem(s) in the retrieval corpus", problems=problems[:50])
+    return Corpus(tuple(entries), str(path))
+
+
+def _parse_line(line: str, line_no: int, path: Path, task: Task, problems: list[Problem]) -> CorpusEntry | None:
+    def fail(field: str | None, message: str) -> None:
+        problems.append(Problem(str(path), line_no, field, message))
+
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        fail(None, f"not valid JSON ({exc.msg} at column {exc.colno})")
+        return None
+    if not isinstance(row, dict):
+        fail(None, 'expected a JSON object: {"text": ...} or {"messages": [...]}')
+        return None
+    entry_id = str(row.get("id", f"line-{line_no}"))
+    if "messages" in row:
+        return _labelled_item(row, entry_id, task, fail)
+    unknown = set(row) - {"id", "text", "label"}
+    if unknown:
+        fail(sorted(unknown)[0], "unknown field; a document line holds 'text' and optionally 'id' and 'label'")
+        return None
+    body = row.get("text")
+    if not isinstance(body, str) or not body.strip():
+        fail("text", "expected non-empty text")
+        return None
+    label = row.get("label")
+    if label is not None and label not in getattr(task, "labels", (label,)):
+        fail("label", f"label {label!r} is not one of the task's labels")
+        return None
+    return _document(entry_id, body, label=label)
+
+
+def _labelled_item(row: dict, entry_id: str, task: Task, fail) -> CorpusEntry | None:
+    unknown = set(row) - {"id", "messages", "metadata"}
+    messages = row["messages"]
+    if unknown:
+        fail(sorted(unknown)[0], "unknown field; a chat line holds 'messages' and optionally 'id' and 'metadata'")
+        return None
+    well_formed = isinstance(messages, list) and len(messages) >= 2 and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in messages)
+    if not well_formed or messages[-1]["role"] != "assistant":
+        fail("messages", "expected {role, content} objects ending with the assistant's answer")
+        return None
+    prompt, answer = messages[:-1], messages[-1]["content"]
+    label = task.label_of(answer) if task.needs_label else None
+    if task.needs_label and label is None:
+        fail(f"messages[{len(messages) - 1}].content", f"answer {answer!r} is not in the expected form {task.describe_answer()}")
+        return None
+    body = query_text(prompt)
+    return CorpusEntry(id=entry_id, text=body, answer=answer, label=label,
+                       content_hash=content_hash(prompt, answer), text_hash=text_hash(body))
+
+
+def _document(entry_id: str, body: str, *, label: str | None = None) -> CorpusEntry:
+    # A document has no answer; its content hash is its text's, which is what the guard compares.
+    return CorpusEntry(id=entry_id, text=body, answer=None, label=label, content_hash=text_hash(body),
+                       text_hash=text_hash(body))
