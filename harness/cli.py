@@ -40,19 +40,15 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from harness.data import find_overlap, load_splits
+    from harness.data import load_suite_data
+    from harness.models.provision import check_model_name
     from harness.spec import load_suite
     from harness.tasks import task_from_spec
 
     suite = load_suite(args.suite)
     spec = suite.spec
-    task = task_from_spec(spec.task)
-    files = {name: suite.resolve_path(path) for name, path in spec.task.data.model_dump().items() if path}
-    splits = load_splits(files, task)
-    overlap = find_overlap(splits)
-    if overlap:
-        raise BenchError(f"{len(overlap)} item(s) appear in two splits (leakage)",
-                         hint=f"e.g. {overlap[0][1].source} is the same as {overlap[0][3].source}")
+    check_model_name(spec.base_model.name)
+    splits = load_suite_data(suite, task_from_spec(spec.task), warn=console.print)
     console.print(f"[green]ok[/] {args.suite}: suite '{spec.name}', {len(spec.variants)} variant(s): "
                   + ", ".join(v.name for v in spec.variants))
     for name, split in splits.items():
@@ -137,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that live beside the stage they drive; each module defines
 # ``register(subparsers)`` and handlers that return an exit code.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["harness.report.command", "harness.package", "harness.serve.command"]
 
 
 def main(argv: list[str] | None = None) -> int:

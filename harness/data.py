@@ -176,3 +176,18 @@ def find_overlap(splits: dict[str, Split]) -> list[tuple[str, Item, str, Item]]:
                 overlaps.append((*first_seen[item.content_hash], name, item))
             first_seen.setdefault(item.content_hash, (name, item))
     return overlaps
+
+
+def load_suite_data(suite, task: Task, *, warn=print) -> dict[str, Split]:
+    """Every split a suite names, checked, with its leakage policy applied."""
+    splits = load_splits(suite.data_files(), task)
+    overlap = find_overlap(splits)
+    if overlap:
+        problems = [Problem(later.source.rsplit(":", 1)[0], int(later.source.rsplit(":", 1)[1]), "messages",
+                            f"same content as {first.source} ({first_split} split)")
+                    for first_split, first, _, later in overlap[:20]]
+        message = f"{len(overlap)} item(s) appear in two splits (train/test leakage)"
+        if suite.spec.task.leakage == "error":
+            raise BenchError(message, problems=problems, hint="remove the repeated items, or set task.leakage: warn")
+        warn(f"warning: {message}; first: {problems[0]}")
+    return splits

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.cost import Measure
-from harness.data import Split, find_overlap, load_splits
+from harness.data import Split, load_suite_data
 from harness.errors import BenchError
 from harness.executor import LocalExecutor
 from harness.inference import generate
@@ -167,17 +167,21 @@ class VariantStore:
         return read_json(result) if result.exists() else None
 
     def fresh(self, key: str) -> Path:
-        """An empty work folder for ``key``; leftovers of a killed attempt are removed."""
+        """A work folder for ``key``. A killed attempt's leftovers are removed, except
+        training checkpoints, from which training resumes."""
         folder = self.entry(key)
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        for child in folder.iterdir():
+            if child.name == "trainer":
+                continue
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
         return folder
 
     def save(self, key: str, record: dict) -> None:
         folder = self.entry(key)
         write_jsonl(folder / "samples.jsonl", record.pop("samples"))
         write_json(folder / "result.json", {**record, "key": key})  # last: marks the entry finished
+        shutil.rmtree(folder / "trainer", ignore_errors=True)  # checkpoints are only for resuming
 
 
 def default_out_dir(suite_name: str) -> Path:
@@ -195,13 +199,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
     spec = suite.spec
     task = task_from_spec(spec.task)
     t0 = time.perf_counter()
-    files = {name: suite.resolve_path(path) for name, path in spec.task.data.model_dump().items() if path}
-    splits = load_splits(files, task)
-    overlap = find_overlap(splits)
-    if overlap:
-        first = overlap[0]
-        raise BenchError(f"{len(overlap)} item(s) appear in two splits (leakage)",
-                         hint=f"e.g. {first[1].source} ({first[0]}) is the same as {first[3].source} ({first[2]})")
+    splits = load_suite_data(suite, task, warn=console.print)
     stages["load_data"] = time.perf_counter() - t0
 
     run_dir = Path(out) if out else default_out_dir(spec.name)
@@ -251,7 +249,16 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
             store.save(key, record)
             return {**store.finished(key), "reused": False}
 
-        records = list(LocalExecutor().map(job, variants))
+        records: list[dict] = []
+        try:
+            for record in LocalExecutor().map(job, variants):
+                records.append(record)
+        except KeyboardInterrupt:
+            manifest.update(status="interrupted", finished_variants=[r["name"] for r in records])
+            write_json(run_dir / "manifest.json", manifest)
+            console.print(f"[yellow]interrupted[/]: finished variants kept in {store.root}: "
+                          f"{', '.join(r['name'] for r in records) or 'none'}")
+            raise
 
     for record in records:
         stages[f"variant:{record['name']}"] = record["cost"].get("prepare_seconds", 0) + record["cost"].get("infer_seconds", 0)

@@ -18,15 +18,17 @@ from harness.spec.schema import TrainingSpec
 
 @dataclass
 class TrainingRecord:
-    seconds: float
+    seconds: float  # this attempt's training time (after a resume: since the checkpoint)
     steps: int
     trained_tokens: int  # non-padding tokens seen in forward passes, prompt included
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
     eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"}
+    resumed_from_checkpoint: bool = False
 
     def to_json(self) -> dict:
         return {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
-                "loss_curve": self.loss_curve, "eval_curve": self.eval_curve}
+                "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
+                "resumed_from_checkpoint": self.resumed_from_checkpoint}
 
 
 def prompt_completion_rows(conversations: list[list[dict]], answers: list[str]) -> list[dict]:
@@ -65,7 +67,9 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         logging_steps=1,
         eval_strategy="steps" if evaluate else "no",
         eval_steps=spec.eval_every if evaluate else None,
-        save_strategy="no",
+        save_strategy="steps" if spec.checkpoint_every else "no",
+        save_steps=spec.checkpoint_every,
+        save_total_limit=1 if spec.checkpoint_every else None,
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
@@ -87,12 +91,16 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         callbacks=[Progress()],
     )
     trainer.remove_callback(PrinterCallback)  # its per-step dicts would drown the progress bars
+    # A checkpoint left by a killed attempt at this same variant (same content
+    # key, so same config and data): continue from it instead of starting over.
+    resume = spec.checkpoint_every is not None and any(output_dir.glob("checkpoint-*"))
     started = time.perf_counter()
-    trainer.train()
+    trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - started
     history = trainer.state.log_history
     model.eval()
     return TrainingRecord(
+        resumed_from_checkpoint=resume,
         seconds=seconds,
         steps=trainer.state.global_step,
         trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),

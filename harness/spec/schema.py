@@ -19,6 +19,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+from harness.gate.spec import GateSpec  # noqa: E402  (below Strict: GateSpec subclasses it)
+
+
 class DataFiles(Strict):
     """Chat JSONL files, paths relative to the suite file."""
 
@@ -37,6 +40,8 @@ class ClassificationTask(Strict):
     system_prompt: str = ""
     data: DataFiles
     test_limit: int | None = Field(default=None, ge=1, description="score only the first N test items")
+    leakage: Literal["error", "warn"] = Field(
+        default="error", description="what an item found in two splits (same content) does to a run")
 
     @field_validator("labels")
     @classmethod
@@ -73,6 +78,8 @@ class TrainingSpec(Strict):
     weight_decay: float = Field(default=0.0, ge=0)
     eval_every: int | None = Field(default=None, ge=1, description="validation loss every N steps (needs a validation split)")
     bf16: bool = Field(default=False, description="bf16 autocast during training")
+    checkpoint_every: int | None = Field(
+        default=None, ge=1, description="save a checkpoint every N steps; a killed run resumes from the last one")
 
 
 class InferenceSpec(Strict):
@@ -98,4 +105,6 @@ class Suite(Strict):
     inference: InferenceSpec = InferenceSpec()
     variants: list[Any] = Field(min_length=1)
     probes: ProbeSpec = ProbeSpec()
-    gate: dict[str, Any] = Field(default_factory=dict, description="gate rules (see docs/gate.md)")
+    allow_paths_outside_suite: bool = Field(
+        default=False, description="let data paths point outside the suite's folder (off: a suite cannot read arbitrary files)")
+    gate: GateSpec = Field(default_factory=GateSpec, description="gate rules (see docs/gate.md)")
