@@ -1,0 +1,59 @@
+"""End-to-end tier: the real SmolLM2-135M-Instruct on a small slice of legal_classifier.
+
+Needs the converted model in the cache (`bench models pull smollm2-135m-instruct`,
+done by setup.sh). Offline once pulled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.models.provision import is_pulled
+from harness.records import read_jsonl
+from harness.runner import run_suite
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not is_pulled("smollm2-135m-instruct"),
+                       reason="real model not in the cache: run `bench models pull smollm2-135m-instruct` (setup.sh does)"),
+]
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    """zero-shot and a briefly trained LoRA on the first 32 test items."""
+    suite = yaml.safe_load((REPO / "suites" / "legal_classifier.yaml").read_text())
+    data = REPO / "suites" / "legal_classifier" / "data"
+    suite["task"]["data"] = {split: str(data / f"{split}.jsonl") for split in ("train", "validation", "test")}
+    suite["task"]["test_limit"] = 32
+    suite["allow_paths_outside_suite"] = True
+    suite["training"].update(max_steps=30, eval_every=None)
+    suite["variants"] = [v for v in suite["variants"] if v["name"] in ("zero-shot", "lora")]
+    folder = tmp_path_factory.mktemp("e2e")
+    path = folder / "legal_slice.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    return run_suite(path, folder / "run")
+
+
+def test_real_model_lora_learns_the_answer_format(real_run):
+    variants = real_run.results["variants"]
+    zero, lora = variants["zero-shot"], variants["lora"]
+    assert zero["status"] == lora["status"] == "ok"
+    assert zero["n_items"] == lora["n_items"] == 32
+    # 30 steps on 240 examples teach the format "contract_type: <code>".
+    assert lora["metrics"]["format_compliance"]["value"] >= 0.9
+    assert lora["metrics"]["accuracy"]["value"] > zero["metrics"]["accuracy"]["value"]
+    losses = [p["loss"] for p in lora["training"]["loss_curve"]]
+    assert len(losses) == 30 and sum(losses[-5:]) < sum(losses[:5])
+
+
+def test_real_model_records_are_complete(real_run):
+    rows = read_jsonl(real_run.run_dir / "samples.jsonl")
+    assert len(rows) == 64
+    assert all(r["gold"] in real_run.results["task"]["labels"] for r in rows)
+    assert real_run.results["variants"]["lora"]["cost"]["trainable_params"] == 1_843_200  # r16 on q,k,v,o of 30 layers
