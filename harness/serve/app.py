@@ -1,0 +1,136 @@
+"""The HTTP layer: an OpenAI-compatible subset over an ``AdapterRegistry``.
+
+    GET  /health                 liveness, the base model, the adapters, how often the adapter switched
+    GET  /v1/models              the base and every adapter (adapters name the base as ``parent``, as vLLM does)
+    POST /v1/chat/completions    one completion; ``model`` picks the adapter
+
+Requests are validated strictly: an unknown field, a wrong role, ``n`` > 1 or
+``stream: true`` is answered 400 with an OpenAI-style error that names the
+field, rather than silently ignored. An unknown model is 404.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.errors import require
+from harness.serve.adapters import AdapterRegistry
+from harness.serve.completion import complete
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant"]
+    content: str | list[TextPart]
+    name: str | None = None  # accepted for compatibility; chat templates have no place for it
+
+    def text(self) -> str:
+        return self.content if isinstance(self.content, str) else "".join(part.text for part in self.content)
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1, description="newer OpenAI name for max_tokens")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="0: greedy, as bench evaluates")
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    n: Literal[1] = Field(default=1, description="one choice per request")
+    stream: Literal[False] = Field(default=False, description="streaming is not supported")
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    user: str | None = None
+
+
+def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_tokens_limit: int = 2048):
+    fastapi = require("fastapi", feature="bench serve", package="bench-harness[serve]")
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    app = fastapi.FastAPI(title="bench serve", version="1")
+    started = int(time.time())
+    stats = {"requests": 0}
+
+    def error(status: int, message: str, *, param: str | None = None, code: str | None = None) -> JSONResponse:
+        return JSONResponse(status_code=status, content={"error": {"message": message, "type": "invalid_request_error",
+                                                                    "param": param, "code": code}})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
+        problems = [_describe(e) for e in exc.errors()]
+        first = exc.errors()[0] if exc.errors() else {}
+        param = _location(first) if first.get("type") != "json_invalid" else None
+        return error(400, "invalid request: " + "; ".join(problems), param=param or None)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "base_model": registry.base_name, "adapters": list(registry.adapters),
+                "adapter_switches": registry.switches, "requests_served": stats["requests"], "warnings": registry.warnings}
+
+    @app.get("/v1/models")
+    def models() -> dict:
+        data = [{"id": registry.base_name, "object": "model", "created": started, "owned_by": "bench",
+                 "root": registry.base.source, "parent": None}]
+        data += [{"id": name, "object": "model", "created": started, "owned_by": "bench", "root": str(info.path),
+                  "parent": registry.base_name} for name, info in registry.adapters.items()]
+        return {"object": "list", "data": data}
+
+    # A plain (sync) handler: FastAPI runs it in a worker thread, so a long
+    # generation does not block /health; the registry's lock orders generations.
+    @app.post("/v1/chat/completions")
+    def chat_completions(request: ChatCompletionRequest):
+        if request.model not in registry.names():
+            return error(404, f"model '{request.model}' is not served here; available: {', '.join(registry.names())}",
+                         param="model", code="model_not_found")
+        max_tokens = request.max_completion_tokens or request.max_tokens or default_max_tokens
+        if max_tokens > max_tokens_limit:
+            return error(400, f"max_tokens is {max_tokens}; this server allows at most {max_tokens_limit}", param="max_tokens")
+        stop = [request.stop] if isinstance(request.stop, str) else request.stop
+        messages = [{"role": m.role, "content": m.text()} for m in request.messages]
+        with registry.use(request.model) as model:
+            result = complete(model, registry.base.tokenizer, messages, max_tokens=max_tokens,
+                              temperature=request.temperature, top_p=request.top_p, seed=request.seed, stop=stop)
+        stats["requests"] += 1
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+            "model": request.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
+                         "finish_reason": result.finish_reason}],
+            "usage": {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+                      "total_tokens": result.prompt_tokens + result.completion_tokens},
+        }
+
+    return app
+
+
+def _location(problem: dict) -> str:
+    # FastAPI prefixes body fields with "body"; clients know them without it.
+    parts = [str(p) for p in problem.get("loc", ()) if p != "body"]
+    return ".".join(parts)
+
+
+UNSUPPORTED = {"stream": "streaming is not supported; leave stream out or send false",
+               "n": "only one choice per request is supported (n: 1)"}
+
+
+def _describe(problem: dict) -> str:
+    where = _location(problem)
+    message = problem.get("msg", "invalid")
+    if problem.get("type") == "json_invalid":
+        return f"the body is not valid JSON ({(problem.get('ctx') or {}).get('error', 'parse error')} at position {where})"
+    if problem.get("type") == "extra_forbidden":
+        message = "unknown field (not supported by this server)"
+    elif where in UNSUPPORTED:
+        message = UNSUPPORTED[where]
+    return f"{where}: {message}" if where else message
