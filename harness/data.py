@@ -64,7 +64,9 @@ def read_split(name: str, path: Path, task: Task) -> Split:
     items: list[Item] = []
     seen_ids: dict[str, int] = {}
     text = raw.decode("utf-8", errors="replace")
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: str.splitlines() also breaks on U+2028 and other
+    # characters that JSON allows unescaped inside strings.
+    for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         item = _parse_line(line, line_no, name, path, task, problems)

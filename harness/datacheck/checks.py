@@ -124,7 +124,7 @@ def read_lines(name: str, path: Path, task) -> LoadedSplit:
     except OSError as exc:
         raise BenchError(f"cannot read {path}: {exc.strerror or exc}") from None
     split = LoadedSplit(name=name, path=path, sha256=hashlib.sha256(raw).hexdigest(), lines={}, items=[])
-    for line_no, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+    for line_no, line in enumerate(raw.decode("utf-8", errors="replace").split("\n"), start=1):
         if not line.strip():
             continue
         split.lines[line_no] = line

@@ -33,7 +33,7 @@ def write_cleaned(report: DataCheckReport, out_dir: str | Path | None = None) ->
     for name, stats in report.splits.items():
         dropped = report.removals.get(name, {})
         text = Path(stats.path).read_bytes().decode("utf-8", errors="replace")
-        kept = [line for number, line in enumerate(text.splitlines(), start=1) if line.strip() and number not in dropped]
+        kept = [line for number, line in enumerate(text.split("\n"), start=1) if line.strip() and number not in dropped]
         atomic_write_text(targets[name], "".join(line + "\n" for line in kept))
         written[name] = targets[name]
     return written
