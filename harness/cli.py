@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that live beside the stage they drive; each module defines
 # ``register(subparsers)`` and handlers that return an exit code.
-COMMAND_MODULES: list[str] = ["harness.package", "harness.serve.command", "harness.datacheck.command"]
+COMMAND_MODULES: list[str] = ["harness.report.command", "harness.package", "harness.serve.command", "harness.datacheck.command"]
 
 
 def main(argv: list[str] | None = None) -> int:

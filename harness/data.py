@@ -110,12 +110,11 @@ def _parse_line(line: str, line_no: int, split: str, path: Path, task: Task, pro
     if not _check_roles(messages, fail):
         return None
     prompt, answer = messages[:-1], messages[-1]["content"]
-    label = None
-    if task.needs_label:
-        label = task.label_of(answer)
-        if label is None:
-            fail(f"messages[{len(messages) - 1}].content", f"answer {answer!r} is not in the expected form {task.describe_answer()}")
-            return None
+    problem = task.check_gold(answer)
+    if problem:
+        fail(f"messages[{len(messages) - 1}].content", problem)
+        return None
+    label = task.label_of(answer) if task.needs_label else None
     item_id = row.get("id", f"{split}-{line_no}")
     if not isinstance(item_id, (str, int)):
         fail("id", "expected a string or integer")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.report.failures import FailureModes, categorise
+from harness.report.failures import FailureModes, categorise, clip, visible
 from harness.report.load import RunFolder, load_run
 from harness.report.paired import PairedComparison, compare
 from harness.report.recommend import Candidate, Recommendation, recommend
@@ -21,7 +21,25 @@ from harness.report.recommend import Candidate, Recommendation, recommend
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 MARKER_GLYPHS = {"o": "●", "s": "■", "^": "▲", "D": "◆", "v": "▼", "P": "✚", "X": "✖", "*": "★"}
+CHANGE_EXAMPLES = 8  # fixed / broken items shown per variant; the counts cover all of them
 BASE_KINDS = ("zero_shot",)  # the variant that *is* the base model, against which fixes and breaks are counted
+
+
+class Fields(dict):
+    """A record dict whose missing keys read as None: fields differ between runs and variant kinds,
+    and the templates (strict about typos) should show a dash for an absent value, not fail."""
+
+    def __missing__(self, key):
+        return None
+
+
+def fields(value):
+    """JSON-like data with every dict, however deep, turned into ``Fields``."""
+    if isinstance(value, dict):
+        return Fields({k: fields(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [fields(v) for v in value]
+    return value
 
 
 @dataclass
@@ -32,6 +50,19 @@ class Style:
     @property
     def glyph(self) -> str:
         return MARKER_GLYPHS[self.marker]
+
+
+@dataclass
+class Change:
+    """One item whose correctness differs between the base model and a variant."""
+
+    item_id: str
+    input: str | None
+    gold: str | None
+    base_output: str
+    base_parsed: str | None
+    output: str
+    parsed: str | None
 
 
 @dataclass
@@ -50,14 +81,16 @@ class VariantView:
     forgetting: list[dict] = field(default_factory=list)  # [{task, delta, ci_low, ci_high, value}]
     vs_base: PairedComparison | None = None
     failures: FailureModes | None = None
+    fixed_examples: list[Change] = field(default_factory=list)
+    broke_examples: list[Change] = field(default_factory=list)
     recommended: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status == "ok" and bool(self.metrics)
 
-    def metric(self, name: str) -> dict:
-        return (self.metrics or {}).get(name) or {}
+    def metric(self, name: str) -> Fields:
+        return fields((self.metrics or {}).get(name) or {})
 
     @property
     def trains(self) -> bool:
@@ -121,6 +154,10 @@ class ReportView:
     inputs_note: str | None
     max_new_tokens: int | None
 
+    @property
+    def base_model_name(self) -> str | None:
+        return ((self.manifest.get("resolved_config") or {}).get("base_model") or {}).get("name")
+
     def variant(self, name: str) -> VariantView:
         return next(v for v in self.variants if v.name == name)
 
@@ -158,7 +195,7 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
         variants.append(VariantView(
             name=name, kind=record.get("kind", "?"), status=record.get("status", "?"), reason=record.get("reason"),
             style=Style(OKABE_ITO[index % len(OKABE_ITO)], MARKERS[index % len(MARKERS)]),
-            metrics=record.get("metrics"), cost=record.get("cost") or {}, training=record.get("training"),
+            metrics=record.get("metrics"), cost=fields(record.get("cost") or {}), training=fields(record.get("training")),
             config=record.get("config") or {}, reused=bool(record.get("reused"))))
     base = next((v.name for v in variants if v.kind in BASE_KINDS and v.ok), None)
 
@@ -180,6 +217,9 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
             continue
         if base and v.name != base:
             v.vs_base = paired(base, v.name)
+            if v.vs_base is not None:
+                v.fixed_examples = [_change(i, rows[base], rows[v.name], run.inputs) for i in v.vs_base.fixed[:CHANGE_EXAMPLES]]
+                v.broke_examples = [_change(i, rows[base], rows[v.name], run.inputs) for i in v.vs_base.broke[:CHANGE_EXAMPLES]]
         v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs)
 
     ok = [v for v in variants if v.ok]
@@ -196,11 +236,19 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
 
     suite = results.get("suite") or manifest.get("suite") or {}
     return ReportView(
-        path=run.path, title=f"{suite.get('name', 'bench')} · {run.name}", suite=suite, task=task, n_test=n_test,
+        path=run.path, title=f"{suite.get('name') or 'bench'} · {run.name}", suite=fields(suite), task=fields(task), n_test=n_test,
         variants=variants, base=base, recommendation=recommendation, cost_unit=cost_unit,
         splits=read_splits(manifest), probes=probes, probes_raw=probes_raw, rank_groups=rank_groups(variants),
-        manifest=manifest, inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
+        manifest=fields(manifest), inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
         max_new_tokens=max_new_tokens)
+
+
+def _change(item_id: str, base_rows: dict, rows: dict, inputs: dict[str, str]) -> Change:
+    before, after = base_rows[item_id], rows[item_id]
+    text = inputs.get(item_id)
+    return Change(item_id=item_id, input=clip(text) if text is not None else None, gold=after.get("gold"),
+                  base_output=visible(before.get("raw_output") or ""), base_parsed=before.get("parsed"),
+                  output=visible(after.get("raw_output") or ""), parsed=after.get("parsed"))
 
 
 def read_splits(manifest: dict) -> list[SplitView]:
@@ -254,7 +302,7 @@ def read_probes(raw) -> tuple[list[ProbeView], str | None]:
                 deltas[variant] = {"delta": float(value), "ci_low": None, "ci_high": None, "value": None}
             elif isinstance(value, dict):
                 deltas[variant] = {"delta": _number(value, "delta"), "ci_low": _number(value, "ci_low"),
-                                   "ci_high": _number(value, "ci_high"), "value": _number(value, "value", "score")}
+                                   "ci_high": _number(value, "ci_high"), "value": _number(value, "score", "value", "variant")}
         probes.append(ProbeView(task=str(task), metric=entry.get("metric"), base=_score(entry.get("base")), deltas=deltas))
     if not probes:
         return [], json.dumps(raw, indent=2, default=str)

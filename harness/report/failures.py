@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-MODES = {
-    "wrong_label": "Wrong label",
-    "invalid": "Invalid format (no label readable)",
-    "empty": "Empty output",
-    "overlong": "Overlong (hit the token limit)",
-    "format_only": "Right label, wrong format",
+MODES = {  # short names for table headers; the report's text explains each
+    "empty": "empty",
+    "overlong": "overlong",
+    "invalid": "invalid format",
+    "wrong_label": "wrong label",
+    "format_only": "label right, format wrong",
 }
 EXAMPLES_PER_MODE = 3
 TEXT_LIMIT = 280  # characters of input or output shown per example

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 DASH = "—"  # shown where a value does not exist (a variant that did not train has no train time)
+NBSP = "\u00a0"  # between a number and its unit, so "45.0 s" never breaks across lines
 
 
 def num(value: float | None, digits: int = 3) -> str:
@@ -16,6 +17,12 @@ def signed(value: float | None, digits: int = 3) -> str:
     return text.replace("-", "−")  # a real minus sign: easier to read than a hyphen
 
 
+def pvalue(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def pct(value: float | None, digits: int = 0) -> str:
     return DASH if value is None else f"{value * 100:.{digits}f}%"
 
@@ -24,16 +31,16 @@ def seconds(value: float | None) -> str:
     if value is None:
         return DASH
     if value < 60:
-        return f"{value:.1f} s"
+        return f"{value:.1f}{NBSP}s"
     if value < 3600:
-        return f"{int(value // 60)} min {int(value % 60)} s"
-    return f"{int(value // 3600)} h {int(value % 3600 // 60)} min"
+        return f"{int(value // 60)}{NBSP}min {int(value % 60)}{NBSP}s"
+    return f"{int(value // 3600)}{NBSP}h {int(value % 3600 // 60)}{NBSP}min"
 
 
 def megabytes(value: float | None) -> str:
     if value is None:
         return DASH
-    return f"{value / 1024:.1f} GB" if value >= 1024 else f"{value:.0f} MB"
+    return f"{value / 1024:.1f}{NBSP}GB" if value >= 1024 else f"{value:.0f}{NBSP}MB"
 
 
 def size_bytes(value: float | None) -> str:
@@ -41,7 +48,7 @@ def size_bytes(value: float | None) -> str:
         return DASH
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            return f"{value:.0f}{NBSP}{unit}" if unit == "B" else f"{value:.1f}{NBSP}{unit}"
         value /= 1024
     return DASH
 

@@ -67,15 +67,17 @@ def paired_macro_f1_delta(gold: Sequence[str], pred_a: Sequence[str | None], pre
     """macro-F1(B) - macro-F1(A) and its paired percentile-bootstrap interval."""
     n = len(gold)
     rng = np.random.default_rng(SEED)
-    # Each resample is a vector of item counts; the same counts weight both variants.
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=RESAMPLES).astype(float)
-    weights = np.vstack([np.ones(n), weights])  # row 0: the observed data
-    f1_a = _macro_f1(weights, gold, pred_a, labels)
-    f1_b = _macro_f1(weights, gold, pred_b, labels)
-    diff = f1_b - f1_a
+    observed = np.ones((1, n))
+    delta = float((_macro_f1(observed, gold, pred_b, labels) - _macro_f1(observed, gold, pred_a, labels))[0])
+    diffs = []
+    chunk = max(1, 2_000_000 // n)  # bound memory: a chunk of resamples is a (chunk, n) matrix
+    for start in range(0, RESAMPLES, chunk):
+        # Each resample is a vector of item counts; the same counts weight both variants.
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, RESAMPLES - start)).astype(float)
+        diffs.append(_macro_f1(weights, gold, pred_b, labels) - _macro_f1(weights, gold, pred_a, labels))
     tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(diff[1:], [tail, 100 - tail])
-    return float(diff[0]), float(low), float(high)
+    low, high = np.percentile(np.concatenate(diffs), [tail, 100 - tail])
+    return delta, float(low), float(high)
 
 
 def _macro_f1(weights: np.ndarray, gold: Sequence[str], pred: Sequence[str | None], labels: Sequence[str]) -> np.ndarray:

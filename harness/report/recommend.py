@@ -7,7 +7,8 @@ The rule, step by step (``RULE`` below is the same text the reader sees):
    of the macro-F1 difference lies wholly above zero in the leader's favour
    (without per-item rows: unless the two intervals do not overlap).
 4. Among the tied, variants below the format-compliance threshold are set
-   aside, as long as one that meets it remains.
+   aside, as long as one that meets it remains; then, likewise, variants that
+   clearly forget (a probe score drop whose interval lies wholly below zero).
 5. The cheapest of what is left is the pick: cost is USD where every candidate
    has it, else compute seconds (training + inference on the test set).
 6. The verdict says how strong that is: *clear* (one contender, and better than
@@ -21,18 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.report.format import num, pct, seconds, signed
+from harness.report.format import num, pct, pvalue, seconds, signed
 from harness.report.paired import PairedComparison
 
 FORMAT_THRESHOLD = 0.95  # share of outputs in the exact answer format needed to count as compliant
 SMALL_TEST_SET = 100  # below this many items, say plainly that intervals are wide
+NOT_RUN_PREFIX = "Not compared, because they did not finish: "
 
 RULE = [
     "Only variants that finished and have a macro-F1 are candidates.",
     "The leader is the candidate with the best macro-F1.",
     "A candidate is tied with the leader unless the leader is clearly better: the paired 95% bootstrap interval "
     "of the macro-F1 difference lies wholly above zero.",
-    f"Tied candidates below {FORMAT_THRESHOLD:.0%} format compliance are set aside while a compliant one remains.",
+    f"Tied candidates below {FORMAT_THRESHOLD:.0%} format compliance are set aside while a compliant one remains; "
+    "then, likewise, tied candidates that clearly forget (a probe drop whose interval lies wholly below zero).",
     "The cheapest remaining candidate is recommended (USD where known, else training + inference seconds).",
 ]
 
@@ -69,16 +72,19 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
     ready = [c for c in candidates if c.macro_f1.get("value") is not None]
     caveats = _not_run_caveat(not_run or {})
     if not ready:
-        return Recommendation(pick=None, verdict="none", headline="No variant finished, so there is nothing to recommend.",
-                              caveats=caveats)
+        headline = ("No variant has a macro-F1, which this recommendation rule ranks by." if candidates
+                    else "No variant finished, so there is nothing to recommend.")
+        return Recommendation(pick=None, verdict="none", headline=headline, caveats=caveats)
     leader = max(ready, key=lambda c: (c.macro_f1["value"], c.accuracy.get("value") or 0, -_cost_key(c)))
     if leader.macro_f1["value"] <= 0:
         return Recommendation(pick=None, verdict="inconclusive", caveats=caveats + _size_caveat(leader, n_test),
                               headline="No variant works yet: the best macro-F1 is 0, so there is nothing to ship.",
                               evidence=[f"Best accuracy: {pct(max(c.accuracy.get('value') or 0 for c in ready))}."])
     tied = [c for c in ready if c is leader or not _clearly_worse(c, leader, compare)]
-    compliant = [c for c in tied if _compliant(c)]
-    pool = compliant or tied
+    compliant = [c for c in tied if _compliant(c)] or tied
+    pool = [c for c in compliant if not _forgets(c)] or compliant
+    dropped = [c.name for c in tied if c not in compliant]  # for format
+    forgetful = [c.name for c in compliant if c not in pool]
     pick = min(pool, key=lambda c: (_cost_key(c), -c.macro_f1["value"], c.name))
     by_name = {c.name: c for c in ready}
     versus_base = compare(base, pick.name) if base and base in by_name and pick.name != base else None
@@ -87,21 +93,26 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
                 f"on {pick.macro_f1.get('n', n_test)} test items; format compliance {pct(pick.format_compliance.get('value'))}."]
     if versus_base is not None:
         evidence.append(_versus_base_text(versus_base))
+    # Why the pick rather than the leader: the leader missed the format threshold, forgets, or costs more.
+    reason = "format" if leader.name in dropped else "forgetting" if leader.name in forgetful else "cost"
+    qualifiers = (["format-compliant"] if dropped else []) + (["non-forgetting"] if forgetful else [])
+    cheapest = f"the cheapest {' '.join(qualifiers + ['variant'])}"
     if pick is not leader:
-        evidence.append(_tie_text(pick, leader, compare))
+        evidence.append(_tie_text(pick, leader, compare, reason=reason))
     others_tied = [c.name for c in tied if c is not pick]
     if others_tied and pick is leader:
-        evidence.append(f"Within noise of it: {', '.join(others_tied)}; {pick.name} is also the cheapest of them.")
-    dropped = [c.name for c in tied if c not in pool]
+        evidence.append(f"Within noise of it: {', '.join(others_tied)}; {pick.name} is {cheapest} among these.")
     if dropped:
         evidence.append(f"Set aside although tied, for format compliance below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}.")
+    if forgetful:
+        evidence.append(f"Set aside although tied, because they clearly forget on a probe task: {', '.join(forgetful)}.")
     evidence += _forgetting_evidence(pick)
 
-    caveats = _size_caveat(pick, n_test) + caveats
+    not_run_caveats, caveats = caveats, _size_caveat(pick, n_test)
     if not _compliant(pick):
         caveats.append(f"{pick.name} is not format-compliant: only {pct(pick.format_compliance.get('value'))} of its outputs "
                        f"are in the exact answer format (needed: {FORMAT_THRESHOLD:.0%}); a strict parser downstream would reject the rest.")
-    caveats += _forgetting_caveats(pick, has_probes=any(c.forgetting for c in ready))
+    caveats += _forgetting_caveats(pick, has_probes=any(c.forgetting for c in ready)) + not_run_caveats
 
     if pick.is_base and len(ready) > 1:
         verdict = "tied"
@@ -113,9 +124,16 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
                     f"but it is not clearly better than the base model {base}.")
     else:
         verdict = "clear" if len(tied) == 1 else "tied"
-        gain = f", {signed(versus_base.f1_delta)} over the base model" if versus_base is not None else ""
-        why = "the best macro-F1" if pick is leader and len(tied) == 1 else "the cheapest of the variants tied for the best macro-F1"
-        headline = f"Ship {pick.name}: {why} ({num(pick.macro_f1['value'])}{gain})."
+        gain = f", {num(versus_base.f1_delta)} above the base model" if versus_base is not None else ""
+        score = f"macro-F1 {num(pick.macro_f1['value'])}{gain}"
+        if verdict == "clear":
+            headline = f"Ship {pick.name}: it has the best macro-F1 ({score})."
+        elif pick is leader:
+            headline = f"Ship {pick.name}: it has the best macro-F1 ({score}) and is {cheapest} within noise of it."
+        else:
+            edge = {"format": "unlike it, format-compliant", "forgetting": "unlike it, shows no clear forgetting",
+                    "cost": "cheaper"}[reason]
+            headline = f"Ship {pick.name}: {score}; within noise of the best ({leader.name}), and {edge}."
     return Recommendation(pick=pick.name, verdict=verdict, headline=headline, evidence=evidence, caveats=caveats,
                           contenders=[c.name for c in tied])
 
@@ -126,6 +144,10 @@ def _clearly_worse(candidate: Candidate, leader: Candidate, compare: Compare) ->
         return paired.f1_delta_low > 0
     low, high = leader.macro_f1.get("ci_low"), candidate.macro_f1.get("ci_high")
     return low is not None and high is not None and high < low
+
+
+def _forgets(c: Candidate) -> bool:
+    return any(f.get("ci_high") is not None and f["ci_high"] < 0 for f in c.forgetting)
 
 
 def _compliant(c: Candidate) -> bool:
@@ -149,29 +171,35 @@ def _cost_text(c: Candidate) -> str:
 
 
 def _versus_base_text(p: PairedComparison) -> str:
-    sig = "p < 0.001" if (p.mcnemar_p or 1) < 0.001 else f"p = {p.mcnemar_p:.3f}"
+    sig = f"p {pvalue(p.mcnemar_p)}" if (p.mcnemar_p or 1) < 0.001 else f"p = {pvalue(p.mcnemar_p)}"
     return (f"Against the base model {p.a} on the same {p.n_items} items: macro-F1 {signed(p.f1_delta)} "
             f"(paired 95% CI {signed(p.f1_delta_low)} to {signed(p.f1_delta_high)}: {p.verdict}); "
             f"it fixed {len(p.fixed)} items and broke {len(p.broke)} (exact McNemar {sig}).")
 
 
-def _tie_text(pick: Candidate, leader: Candidate, compare: Compare) -> str:
+def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: str) -> str:
     paired = compare(pick.name, leader.name)
     if paired is not None and paired.f1_delta is not None:
         gap = f"paired 95% CI of the gap {signed(paired.f1_delta_low)} to {signed(paired.f1_delta_high)}"
     else:
         gap = "their intervals overlap"
-    return (f"{leader.name} scored higher (macro-F1 {num(leader.macro_f1['value'])}) but not clearly ({gap}); "
-            f"{pick.name} is chosen because it is cheaper ({_cost_text(pick)} against {_cost_text(leader)}).")
+    because = {
+        "format": f"it meets the format-compliance threshold and {leader.name} does not "
+                  f"({pct(pick.format_compliance.get('value'))} against {pct(leader.format_compliance.get('value'))})",
+        "forgetting": f"{leader.name} clearly forgets on a probe task and {pick.name} does not",
+        "cost": f"it is cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
+    }[reason]
+    return f"{leader.name} scored higher (macro-F1 {num(leader.macro_f1['value'])}) but not clearly ({gap}); {pick.name} is chosen because {because}."
 
 
 def _size_caveat(c: Candidate, n_test: int) -> list[str]:
-    n = c.macro_f1.get("n") or n_test
+    n = c.accuracy.get("n") or n_test
     if n >= SMALL_TEST_SET:
         return []
-    low, high = c.macro_f1.get("ci_low"), c.macro_f1.get("ci_high")
-    width = f": the macro-F1 interval is {num(high - low)} wide" if low is not None and high is not None else ""
-    return [f"Small test set, only {n} items{width}. Differences smaller than that cannot be told apart; "
+    # The accuracy (Wilson) interval shows the sample size honestly even when every score is 0.
+    low, high = c.accuracy.get("ci_low"), c.accuracy.get("ci_high")
+    width = f": {c.name}'s accuracy interval alone is {num(high - low, 2)} wide" if low is not None and high is not None else ""
+    return [f"Small test set, only {n} items{width}. Smaller differences cannot be told apart; "
             f"add test items before relying on this."]
 
 
@@ -201,4 +229,4 @@ def _forgetting_caveats(c: Candidate, *, has_probes: bool) -> list[str]:
 def _not_run_caveat(not_run: dict[str, str]) -> list[str]:
     if not not_run:
         return []
-    return ["Not compared, because they did not finish: " + "; ".join(f"{name} ({why})" for name, why in not_run.items()) + "."]
+    return [NOT_RUN_PREFIX + "; ".join(f"{name} ({why})" for name, why in not_run.items()) + "."]

@@ -66,5 +66,19 @@ class ClassificationTaskRules:
         lowered = {label.lower(): label for label in self.labels}
         return lowered[found.lower()]
 
+    def check_gold(self, answer: str) -> str | None:
+        return None if self.label_of(answer) is not None else f"answer {answer!r} is not in the expected form {self.describe_answer()}"
+
+    def score(self, output: str, item) -> dict:
+        parsed = self.parse(output)
+        return {"parsed": parsed.label, "gold": item.label, "correct": parsed.label == item.label,
+                "format_ok": parsed.format_ok}
+
+    def aggregate(self, rows: list[dict], *, seed: int) -> dict:
+        from harness.scoring.classification import score_classification
+
+        return score_classification([r["gold"] for r in rows], [r["parsed"] for r in rows],
+                                    [r["format_ok"] for r in rows], self.labels, seed=seed)
+
     def describe_answer(self) -> str:
         return f"'{self.answer_format}' with label one of {list(self.labels)}"

@@ -1,0 +1,82 @@
+"""A short Markdown summary of the same view, sized for a pull-request comment.
+
+Text from the data (failure reasons, labels) is escaped so it cannot break the
+table or turn into markup where the comment is rendered.
+"""
+
+from __future__ import annotations
+
+from harness.report.build import ReportView, VariantView
+from harness.report.format import DASH, megabytes, num, pct, seconds
+from harness.report.recommend import NOT_RUN_PREFIX
+
+VERDICT_WORDS = {"clear": "clear", "tied": "tied, cheapest chosen", "inconclusive": "inconclusive", "none": "none"}
+
+
+_ESCAPES = {**{c: "\\" + c for c in "\\`*_[]|#"}, "<": "&lt;", ">": "&gt;"}
+
+
+def md_text(text: object, limit: int = 160) -> str:
+    """Plain text safe inside a Markdown table cell or list item: one line, markup characters escaped."""
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return "".join(_ESCAPES.get(char, char) for char in value)
+
+
+def md_code(text: object) -> str:
+    """Inline code: nothing inside is markup, except a backtick (dropped) or a pipe (breaks a table row)."""
+    return "`" + " ".join(str(text).split()).replace("`", "'").replace("|", "¦") + "`"
+
+
+def interval(metric: dict) -> str:
+    if not metric or metric.get("value") is None:
+        return DASH
+    return f"{num(metric['value'])} [{num(metric.get('ci_low'))}, {num(metric.get('ci_high'))}]"
+
+
+def render_summary(view: ReportView) -> str:
+    rec = view.recommendation
+    lines = [f"### bench report: {md_text(view.suite.get('name', 'bench'))}, run {md_code(view.path.name)}", ""]
+    lines.append(f"**Recommendation ({VERDICT_WORDS[rec.verdict]}):** {md_text(rec.headline, 400)}")
+    lines.append("")
+    lines += [f"- {md_text(line, 400)}" for line in rec.evidence[:3]]
+    # Variants that did not finish get their own line below, with the reason.
+    lines += [f"- ⚠ {md_text(line, 400)}" for line in rec.caveats if not line.startswith(NOT_RUN_PREFIX)][:4]
+    lines.append("")
+    lines.append(variant_table(view))
+    not_run = [f"{md_code(v.name)} ({md_text(v.status)}{': ' + md_text(v.reason, 100) if v.reason else ''})" for v in view.not_run]
+    if not_run:
+        lines += ["", "Did not finish: " + "; ".join(not_run) + "."]
+    commit = view.manifest.get("git_commit")
+    footer = [f"{view.n_test} test items"] + ([f"commit {md_code(commit[:12])}"] if commit else []) + \
+             ["intervals are 95%", "full report: `report.html` in the run folder"]
+    lines += ["", "<sub>" + " · ".join(footer) + "</sub>", ""]
+    return "\n".join(lines)
+
+
+def variant_table(view: ReportView) -> str:
+    header = "| variant | macro-F1 [95% CI] | accuracy [95% CI] | format | vs base (fixed/broke) | train | peak memory |"
+    rows = [header, "|" + "---|" * 7]
+    for v in view.table_order:
+        if not v.ok:
+            continue
+        rows.append("| " + " | ".join([_name(v), interval(v.metric("macro_f1")), interval(v.metric("accuracy")),
+                                       pct(v.metric("format_compliance").get("value")), _vs_base(v),
+                                       seconds(v.cost.get("train_seconds")) if v.trains else DASH,
+                                       megabytes(v.cost.get("peak_cuda_mb") or v.cost.get("peak_rss_mb"))]) + " |")
+    return "\n".join(rows)
+
+
+def _name(v: VariantView) -> str:
+    marks = " ✅ recommended" if v.recommended else ""
+    marks += " (base)" if v.is_base else ""
+    return f"{md_code(v.name)}{marks}"
+
+
+def _vs_base(v: VariantView) -> str:
+    if v.is_base:
+        return "base"
+    if v.vs_base is None:
+        return DASH
+    return f"+{len(v.vs_base.fixed)} / −{len(v.vs_base.broke)} ({v.vs_base.verdict})"
