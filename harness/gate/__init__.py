@@ -1,0 +1,27 @@
+"""The gate: compare a run with a stored baseline, item by item, and decide pass / fail.
+
+    from harness.gate import gate_run
+    outcome = gate_run("reports/tiny/20260101-120000")   # baselines/<suite>.json by default
+    sys.exit(outcome.exit_code)                           # 0 pass, 1 regression
+
+Modules: spec (the suite's gate rules), stats (paired tests), baseline (save and
+load baselines/<suite>.json), runs (read a run folder), rules (one check per
+rule), evaluate (pair items, run the rules, the outcome), junit and summary
+(what CI reads), command (``bench gate``, ``bench baseline save``).
+"""
+
+# The suite schema imports GateSpec from harness.gate.spec, and gate.spec builds
+# on the schema's Strict base; importing the schema first makes either import
+# order work.
+import harness.spec.schema  # noqa: F401
+
+__all__ = ["gate_run", "GateOutcome"]
+
+
+def __getattr__(name: str):
+    # Lazy, so that loading a suite (which needs only gate.spec) does not import scipy and statsmodels.
+    if name in __all__:
+        from harness.gate import evaluate
+
+        return getattr(evaluate, name)
+    raise AttributeError(name)
