@@ -16,7 +16,7 @@ from typing import Sequence
 from harness.errors import require
 from harness.scoring import intervals
 
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")  # 1,000.50 and 16:45 and 12/02/2024 are one number each
 
 
 @lru_cache(maxsize=1)
@@ -58,9 +58,9 @@ class Constraints:
         if self.required_phrases:
             results["required_phrases"] = all(p.casefold() in lowered for p in self.required_phrases)
         if self.forbidden_phrases:
-            # Whole words only: "PO" must not match inside "POSSIBLE".
+            # Whole words, with an optional plural: "PO" must not match inside "POSSIBLE", "NSAID" matches "NSAIDs".
             results["forbidden_phrases"] = not any(
-                re.search(rf"(?<!\w){re.escape(p.casefold())}(?!\w)", lowered) for p in self.forbidden_phrases)
+                re.search(rf"(?<!\w){re.escape(p.casefold())}s?(?!\w)", lowered) for p in self.forbidden_phrases)
         if self.keep_numbers:
             results["keep_numbers"] = set(NUMBER.findall(source)) <= set(NUMBER.findall(output))
         results["non_empty"] = bool(output.strip())

@@ -204,13 +204,14 @@ def _problems_from(exc: ValidationError, prefix: Loc, model: type[BaseModel], li
                    skip_prefix: Loc | None = None) -> list[Problem]:
     problems = []
     for error in exc.errors():
-        loc = tuple(error["loc"])
+        raw_loc = tuple(error["loc"])
+        loc = _strip_tags(raw_loc, model) if model is Suite else raw_loc
         if skip_prefix and loc[: len(skip_prefix)] == skip_prefix and len(loc) > len(skip_prefix):
             continue  # variant entries were already checked, with their own lines
         full = prefix + loc
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            allowed = _fields_at(model, loc[:-1])
+            allowed = _fields_at(model, raw_loc[:-1])
             close = get_close_matches(str(loc[-1]), allowed, n=1)
             message = f"unknown key '{loc[-1]}'" + (f"; did you mean '{close[0]}'?" if close else "") + (
                 f" (allowed: {', '.join(allowed)})" if allowed else "")
@@ -223,20 +224,49 @@ def _problems_from(exc: ValidationError, prefix: Loc, model: type[BaseModel], li
 
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
-    """Names the schema allows at ``loc`` (for "did you mean")."""
-    current: Any = model
+    """Names the schema allows at ``loc`` (for "did you mean").
+
+    pydantic puts a discriminated union's tag into the location
+    (``task.extraction.json_schema``); such a part picks the union member.
+    """
+    candidates: list[type[BaseModel]] = [model]
     for part in loc:
         if isinstance(part, int):
             continue
-        field = getattr(current, "model_fields", {}).get(part)
+        by_tag = [c for c in candidates if _tag_of(c) == part]
+        if by_tag:
+            candidates = by_tag
+            continue
+        field = next((c.model_fields[part] for c in candidates if part in c.model_fields), None)
         if field is None:
             return []
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if current is None:
+        candidates = [c for c in _models_in(field.annotation)]
+        if not candidates:
             return []
-    return sorted(getattr(current, "model_fields", {}))
+    return sorted(candidates[0].model_fields) if len(candidates) == 1 else []
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside an annotation: X, X | None, Annotated[Union[X, Y], ...]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in getattr(annotation, "__args__", ()):
+        found += _models_in(arg)
+    return found
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    args = getattr(field.annotation, "__args__", ()) if field else ()
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _strip_tags(loc: Loc, model: type[BaseModel]) -> Loc:
+    """Drop union tags from a pydantic location so it names the YAML keys the user wrote."""
+    if len(loc) >= 2 and loc[0] == "task" and loc[1] in {_tag_of(m) for m in _models_in(model.model_fields["task"].annotation)}:
+        return loc[:1] + loc[2:]
+    return loc
 
 
 def _dotted(loc: Loc) -> str:

@@ -44,6 +44,7 @@ HARD_CYCLE = ["test", "validation", "test", "train",
 MAX_WORDS = 160          # a 135M model on 2 CPU cores: keep inputs short
 MIN_WORDS = 6
 SIM_THRESHOLD = 0.5      # 5-gram shingle Jaccard at or above this is a near-duplicate
+CONTAINMENT_THRESHOLD = 0.7  # share of a text's 3-grams inside an item of another split: leakage
 SHINGLE = 5
 MAX_ATTEMPTS = 3000      # per item; running out means the templates lack variety
 
@@ -1735,6 +1736,11 @@ def shingles(text: str) -> frozenset:
     return frozenset(tuple(tokens[i:i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1))
 
 
+def trigrams(text: str) -> frozenset:
+    tokens = TOKEN_RE.findall(text.lower())
+    return frozenset(tuple(tokens[i:i + 3]) for i in range(max(1, len(tokens) - 2)))
+
+
 class ShingleIndex:
     """Inverted index from shingle to item, so a candidate is compared only
     with items it shares at least one shingle with (all others score 0)."""
@@ -1744,6 +1750,8 @@ class ShingleIndex:
         self.tags: list[str] = []
         self.postings: dict[tuple, list[int]] = defaultdict(list)
         self.exact: set[str] = set()
+        self.trigram_sets: list[frozenset] = []
+        self.trigram_postings: dict[tuple, list[int]] = defaultdict(list)
 
     @staticmethod
     def normal(text: str) -> str:
@@ -1763,10 +1771,29 @@ class ShingleIndex:
                 best, best_idx = jac, idx
         return best, best_idx
 
-    def accepts(self, text: str) -> bool:
+    def accepts(self, text: str, split: str | None = None) -> bool:
         if self.normal(text) in self.exact:
             return False
-        return self.max_similarity(shingles(text))[0] < SIM_THRESHOLD
+        if self.max_similarity(shingles(text))[0] >= SIM_THRESHOLD:
+            return False
+        return split is None or self.max_containment(text, split) < CONTAINMENT_THRESHOLD
+
+    def max_containment(self, text: str, split: str) -> float:
+        """Largest share of the shorter text's word 3-grams found in an item of another split.
+
+        Jaccard misses a short clause copied inside a long item of another split
+        (the long item dilutes the union); containment catches it.
+        """
+        grams = trigrams(text)
+        overlap: Counter = Counter()
+        for g in grams:
+            for idx in self.trigram_postings.get(g, ()):
+                overlap[idx] += 1
+        best = 0.0
+        for idx, shared in overlap.items():
+            if self.tags[idx] != split:
+                best = max(best, shared / max(1, min(len(grams), len(self.trigram_sets[idx]))))
+        return best
 
     def add(self, text: str, tag: str) -> None:
         sh = shingles(text)
@@ -1775,6 +1802,10 @@ class ShingleIndex:
         self.tags.append(tag)
         for s in sh:
             self.postings[s].append(idx)
+        grams = trigrams(text)
+        self.trigram_sets.append(grams)
+        for g in grams:
+            self.trigram_postings[g].append(idx)
         self.exact.add(self.normal(text))
 
 
@@ -1836,11 +1867,11 @@ def assign_hard_cases(hard: list[dict]) -> dict[str, list[dict]]:
     return by_split
 
 
-def generate_item_text(rng: random.Random, label: str, index: ShingleIndex) -> str:
-    """Draw candidates until one is new, not a near-duplicate, and short enough."""
+def generate_item_text(rng: random.Random, label: str, index: ShingleIndex, split: str) -> str:
+    """Draw candidates until one is new, not a near-duplicate, not contained in another split, and short enough."""
     for _ in range(MAX_ATTEMPTS):
         text = make_candidate(rng, label)
-        if MIN_WORDS <= word_count(text) <= MAX_WORDS and index.accepts(text):
+        if MIN_WORDS <= word_count(text) <= MAX_WORDS and index.accepts(text, split):
             return text
     raise RuntimeError(f"could not draw a distinct '{label}' item in {MAX_ATTEMPTS} tries; "
                        "add templates or slot values for this label")
@@ -1864,7 +1895,7 @@ def build_splits(seed: int, hard: list[dict]) -> dict[str, list[dict]]:
         generated = []
         for label in LABELS:
             for _ in range(quotas[label] - have[label]):
-                text = generate_item_text(rng, label, index)
+                text = generate_item_text(rng, label, index, split)
                 index.add(text, split)
                 generated.append((text, label))
         items = [("hard", it) for it in hard_by_split[split]] + [("gen", g) for g in generated]
