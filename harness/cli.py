@@ -33,6 +33,12 @@ def cmd_run(args) -> int:
     result = run_suite(args.suite, args.out, console=console, only=args.only)
     print_summary(result.results)
     console.print(f"run folder: [bold]{result.run_dir}[/]")
+    if args.gate:
+        from harness.gate import gate_run
+
+        outcome = gate_run(result.run_dir, baseline_path=args.baseline, console=console)
+        if outcome.exit_code != EXIT_OK:
+            return outcome.exit_code
     if result.failed:
         console.print(f"[red]variants failed:[/] {', '.join(result.failed)} (see results.json)")
         return EXIT_VARIANT_FAILED
@@ -109,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("suite", help="suite YAML, e.g. suites/legal_classifier.yaml")
     run.add_argument("--out", help="run folder (default: reports/<suite>/<timestamp>)")
     run.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
+    run.add_argument("--gate", action="store_true", help="then gate the run against its baseline (exit 1 on a regression)")
+    run.add_argument("--baseline", help="baseline file for --gate (default: baselines/<suite>.json)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a suite and its data without running anything")
@@ -133,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that live beside the stage they drive; each module defines
 # ``register(subparsers)`` and handlers that return an exit code.
-COMMAND_MODULES: list[str] = ["harness.report.command", "harness.package", "harness.serve.command", "harness.datacheck.command"]
+COMMAND_MODULES: list[str] = ["harness.report.command", "harness.package", "harness.serve.command", "harness.datacheck.command", "harness.gate.command"]
 
 
 def main(argv: list[str] | None = None) -> int:

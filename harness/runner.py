@@ -24,13 +24,14 @@ from harness.cost import Measure
 from harness.data import Split, load_suite_data
 from harness.errors import BenchError
 from harness.executor import LocalExecutor
+from harness.forgetting import base_probe_scores, probe_variant, probes_table
 from harness.inference import generate
 from harness.models.loading import BaseModel, load_base
 from harness.progress import Progress
 from harness.prompts import PromptTemplate, prompt_hash
+from harness.report import write_report
 from harness.records import (RECORDS_SCHEMA_VERSION, git_commit, machine, package_versions, read_json, write_json,
                              write_jsonl)
-from harness.scoring.classification import score_classification
 from harness.spec import load_suite
 from harness.spec.load import LoadedSuite
 from harness.tasks import Task, task_from_spec
@@ -52,6 +53,7 @@ class RunContext:
     base: BaseModel
     prompt_template: PromptTemplate
     progress: Progress
+    base_probes: dict | None = None  # the base model's probe scores, when the suite asks for probes
 
     def split(self, name: str) -> Split:
         if name not in self.splits:
@@ -98,6 +100,7 @@ def variant_key(ctx: RunContext, variant: Variant) -> str:
         "data": {name: split.sha256 for name, split in sorted(ctx.splits.items())},
         "base_model": spec.base_model.model_dump(mode="json"),
         "inference": spec.inference.model_dump(mode="json"),
+        "probes": spec.probes.model_dump(mode="json") if variant.trains else None,
         "seed": spec.seed,
         "code": __version__,
     }
@@ -111,21 +114,21 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
     items = ctx.test_items()
     conversations = [variant.build_messages(item.prompt_messages()) for item in items]
     inference = ctx.suite.spec.inference
-    with Measure() as infer_cost:
-        with variant.activated() as model, ctx.progress.task(f"predict {variant.name}", total=len(items)) as advance:
+    probes = None
+    with variant.activated() as model:
+        with Measure() as infer_cost, ctx.progress.task(f"predict {variant.name}", total=len(items)) as advance:
             generations = generate(model, ctx.base.tokenizer, conversations, batch_size=inference.batch_size,
                                    max_new_tokens=inference.max_new_tokens, on_batch=lambda n: advance(advance=n))
-    samples = []
-    for item, conversation, gen in zip(items, conversations, generations):
-        parsed = ctx.task.parse(gen.text)
-        samples.append({
-            "variant": variant.name, "item_id": item.id, "item_hash": item.content_hash,
-            "prompt_hash": prompt_hash(conversation), "raw_output": gen.text, "parsed": parsed.label,
-            "gold": item.label, "correct": parsed.label == item.label, "format_ok": parsed.format_ok,
-            "prompt_tokens": gen.prompt_tokens, "output_tokens": gen.output_tokens, "latency_s": round(gen.seconds, 4),
-        })
-    metrics = score_classification([s["gold"] for s in samples], [s["parsed"] for s in samples],
-                                   [s["format_ok"] for s in samples], ctx.suite.spec.task.labels, seed=ctx.seed_for(variant.name))
+        # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
+        if ctx.base_probes and variant.trains:
+            probes = probe_variant(ctx, variant.name, model, workdir, seed=ctx.seed_for(variant.name))
+    samples = [{
+        "variant": variant.name, "item_id": item.id, "item_hash": item.content_hash,
+        "prompt_hash": prompt_hash(conversation), "raw_output": gen.text,
+        **ctx.task.score(gen.text, item),  # parsed, gold, correct, format_ok and the task's own fields
+        "prompt_tokens": gen.prompt_tokens, "output_tokens": gen.output_tokens, "latency_s": round(gen.seconds, 4),
+    } for item, conversation, gen in zip(items, conversations, generations)]
+    metrics = ctx.task.aggregate(samples, seed=ctx.seed_for(variant.name))
     n_prompt = sum(g.prompt_tokens for g in generations)
     n_output = sum(g.output_tokens for g in generations)
     cost = {
@@ -139,17 +142,34 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
         "infer_tokens_per_second": (n_prompt + n_output) / infer_cost.seconds if infer_cost.seconds else None,
         "trainable_params": 0, "total_params": sum(p.numel() for p in ctx.base.model.parameters()),
         "trainable_share": 0.0, "adapter_bytes": 0,
+        "weights_mb": ctx.base.model.get_memory_footprint() / 2**20,  # QLoRA and full report their own model's
+        "compute_dtype": ctx.suite.spec.base_model.dtype,
+        "trained_tokens": 0, "train_tokens_per_second": None,
     }
     cost.update(prepared.cost)
     if prepared.training:
         cost["trained_tokens"] = prepared.training["trained_tokens"]
         cost["train_tokens_per_second"] = prepared.training["trained_tokens"] / max(prepared.training["seconds"], 1e-9)
+    from harness.flops import cost_estimates, machine_peak
+    from harness.merge_check import check_merge
+    from harness.variability import measure_variability
+
+    train_bf16 = variant.trains and variant.config.resolved_training(ctx.suite.spec.training).bf16
+    cost.update(cost_estimates(cost, n_items=len(items), peak=machine_peak(), train_bf16=train_bf16,
+                               price_per_hour=ctx.suite.spec.cost.price_per_hour))
+    # Checks that predict again; they run after the measured inference, so they do not count in its cost.
+    merge_check = check_merge(variant, ctx, conversations, [g.text for g in generations],
+                              [item.id for item in items]) if inference.merge_check else None
+    variability = measure_variability(
+        variant, ctx, conversations, samples=inference.variability.samples,
+        temperature=inference.variability.temperature, seed=ctx.seed_for(variant.name),
+    ) if inference.variability else None
     return {
         "name": variant.name, "kind": variant.kind, "status": "ok", "reason": None,
         "config": variant.config.model_dump(mode="json"),
         "training_config": variant.config.resolved_training(ctx.suite.spec.training).model_dump(mode="json") if variant.trains else None,
         "seed": ctx.seed_for(variant.name), "n_items": len(items), "metrics": metrics, "cost": cost,
-        "training": prepared.training, "samples": samples,
+        "training": prepared.training, "probes": probes, "merge_check": merge_check, "variability": variability, "samples": samples,
     }
 
 
@@ -225,6 +245,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         stages["load_model"] = time.perf_counter() - t0
         ctx = RunContext(suite=suite, task=task, splits=splits, base=base,
                          prompt_template=PromptTemplate(spec.task.system_prompt), progress=progress)
+        ctx.base_probes = base_probe_scores(ctx, store.root, run_dir)
         chosen = [c for c in spec.variants if not only or c.name in only]
         variants = [kinds[c.kind](c, ctx) for c in chosen]
         manifest["seeds"]["variants"] = {v.name: ctx.seed_for(v.name) for v in variants}
@@ -268,13 +289,16 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
     results = {
         "schema_version": RECORDS_SCHEMA_VERSION,
         "suite": manifest["suite"],
-        "task": {"type": spec.task.type, "labels": spec.task.labels, "n_test_items": len(ctx.test_items())},
+        "task": {"type": spec.task.type, "labels": getattr(spec.task, "labels", None), "n_test_items": len(ctx.test_items())},
         "variants": {r["name"]: r for r in records},
+        "probes": probes_table(ctx.base_probes, records),
     }
     write_json(run_dir / "results.json", results)
     stages["total"] = time.perf_counter() - started
     manifest.update(status="complete", stages=stages)
     write_json(run_dir / "manifest.json", manifest)
+    report = write_report(run_dir)  # the last stage reads only what the run wrote
+    console.print(f"report: {report}")
     failed = [r["name"] for r in records if r["status"] == "failed"]
     return RunResult(run_dir=run_dir, results=results, failed=failed)
 

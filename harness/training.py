@@ -24,11 +24,12 @@ class TrainingRecord:
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
     eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"}
     resumed_from_checkpoint: bool = False
+    best_step: int | None = None  # with select_best: the evaluation whose weights were kept
 
     def to_json(self) -> dict:
         return {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
                 "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
-                "resumed_from_checkpoint": self.resumed_from_checkpoint}
+                "resumed_from_checkpoint": self.resumed_from_checkpoint, "best_step": self.best_step}
 
 
 def prompt_completion_rows(conversations: list[list[dict]], answers: list[str]) -> list[dict]:
@@ -46,6 +47,8 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
     from trl import SFTConfig, SFTTrainer
 
     evaluate = bool(eval_rows) and spec.eval_every is not None
+    if spec.select_best and not evaluate:
+        raise ValueError("select_best needs validation losses: set training.eval_every and task.data.validation")
     config = SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=spec.epochs,
@@ -81,6 +84,7 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
             if on_step:
                 on_step(state.global_step, state.max_steps)
 
+    best = keep_best_weights(model) if spec.select_best else None
     datasets.disable_progress_bars()
     trainer = SFTTrainer(
         model=model,
@@ -88,7 +92,7 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         train_dataset=Dataset.from_list(train_rows),
         eval_dataset=Dataset.from_list(eval_rows) if evaluate else None,
         processing_class=tokenizer,
-        callbacks=[Progress()],
+        callbacks=[Progress()] + ([best] if best else []),
     )
     trainer.remove_callback(PrinterCallback)  # its per-step dicts would drown the progress bars
     # A checkpoint left by a killed attempt at this same variant (same content
@@ -97,9 +101,12 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - started
+    if best:
+        best.restore()
     history = trainer.state.log_history
     model.eval()
     return TrainingRecord(
+        best_step=best.step if best else None,
         resumed_from_checkpoint=resume,
         seconds=seconds,
         steps=trainer.state.global_step,
@@ -107,6 +114,43 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
         eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"]} for h in history if "eval_loss" in h],
     )
+
+
+def keep_best_weights(model):
+    """A trainer callback that copies the trainable weights at each new lowest validation loss.
+
+    Kept in memory rather than through the trainer's load_best_model_at_end: the
+    trainer looks for the adapter file at the checkpoint's top level, where peft
+    does not put a named adapter, and then only logs a warning. Only trainable
+    tensors are copied, so this is small for adapters (a full fine-tune keeps one
+    extra copy of the model). Steps after the last evaluation were never scored,
+    so they give way to the best scored weights, as with the trainer's own option.
+    """
+    from transformers import TrainerCallback
+
+    class _KeepBest(TrainerCallback):
+        def __init__(self):
+            self.loss = float("inf")
+            self.step: int | None = None
+            self.weights: dict | None = None
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            loss = (metrics or {}).get("eval_loss")
+            if loss is not None and loss < self.loss:
+                self.loss, self.step = loss, state.global_step
+                self.weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+        def restore(self):
+            if self.weights is None:
+                return
+            import torch
+
+            params = dict(model.named_parameters())
+            with torch.no_grad():
+                for name, value in self.weights.items():
+                    params[name].copy_(value)
+
+    return _KeepBest()
 
 
 def _count_tokens(trainer) -> int:

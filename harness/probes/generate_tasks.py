@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,12 +46,14 @@ def mc_item(question: str, correct: str, distractors: list[str], rng: random.Ran
     return {"question": question, "choices": choices, "answer": choices.index(correct)}
 
 
-def near_misses(correct: int, candidates: list[int], rng: random.Random, k: int = 3) -> list[int]:
-    """Pick k distinct wrong answers (non-negative, not the correct one) from candidates."""
-    pool = sorted({c for c in candidates if c != correct and c >= 0})
-    if len(pool) < k:
-        raise ValueError(f"not enough distractors for {correct}: {pool}")
-    return rng.sample(pool, k)
+def near_misses(correct: int, candidates: list[int], question: str, rng: random.Random, k: int = 3) -> list[int] | None:
+    """Pick k distinct wrong answers from candidates; None if there are too few.
+
+    Never negative, never the correct answer, never a number written in the question.
+    """
+    in_question = {int(x) for x in re.findall(r"\d+", question)}
+    pool = sorted({c for c in candidates if c != correct and c >= 0 and c not in in_question})
+    return rng.sample(pool, k) if len(pool) >= k else None
 
 
 def with_ids(prefix: str, items: list[dict], rng: random.Random) -> list[dict]:
@@ -67,28 +70,33 @@ def choice_list_items(source: str, prefix: str, seed: int) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- arithmetic, multiple choice
+# Distractors are wrong by a tens digit or by the wrong operation, not by 1: a
+# 135M model cannot tell 93 from 92 by log-likelihood (it sits below chance on
+# such items, leaving nothing to forget), but it can tell 93 from 83 or 31.
+# Numbers copied from the question are never distractors: small models favour
+# them whatever the question asks.
 def _add(rng):
     a, b = rng.randint(10, 99), rng.randint(10, 99)
     s = a + b
-    return f"What is {a} + {b}?", s, [s + 1, s - 1, s + 10, s - 10, s + 2]
+    return f"What is {a} + {b}?", s, [s + 10, s - 10, s + 20, s - 20, abs(a - b)]
 
 
 def _sub(rng):
     a = rng.randint(30, 99)
     b = rng.randint(10, a - 1)
     d = a - b
-    return f"What is {a} - {b}?", d, [d + 1, d - 1, d + 10, d - 10, a + b]
+    return f"What is {a} - {b}?", d, [d + 10, d - 10, d + 20, a + b]
 
 
 def _mul(rng):
     a, b = rng.randint(3, 12), rng.randint(3, 12)
     p = a * b
-    return f"What is {a} times {b}?", p, [p + a, p - a, p + b, p - b, a + b, p + 1]
+    return f"What is {a} times {b}?", p, [p + a, p - a, p + b, p - b, a + b]
 
 
 def _half(rng):
     k = rng.randint(6, 60)
-    return f"What is half of {2 * k}?", k, [k + 1, k - 1, k + 2, 4 * k]
+    return f"What is half of {2 * k}?", k, [4 * k, k + 10, k - 10, k + 5]
 
 
 def _round_ten(rng):
@@ -96,7 +104,8 @@ def _round_ten(rng):
     down, up = n - n % 10, n - n % 10 + 10
     correct, other = (down, up) if n % 10 < 5 else (up, down)
     beyond = correct - 10 if other > correct else correct + 10
-    return f"What is {n} rounded to the nearest ten?", correct, [other, beyond, n]
+    hundred = (n + 50) // 100 * 100
+    return f"What is {n} rounded to the nearest ten?", correct, [other, beyond, hundred, correct + 100]
 
 
 def _sequence(rng):
@@ -104,7 +113,8 @@ def _sequence(rng):
     terms = [a + i * d for i in range(4)]
     nxt = a + 4 * d
     question = f"What number comes next: {', '.join(map(str, terms))}?"
-    return question, nxt, [nxt + 1, nxt - 1, nxt + d, terms[-1]]
+    candidates = [nxt + d, nxt + 10, nxt - 10, nxt + 2 * d, nxt + 20]
+    return question, nxt, [c for c in candidates if c not in terms]
 
 
 INT_KINDS = [_add, _sub, _mul, _half, _round_ten, _sequence]
@@ -154,7 +164,10 @@ def arithmetic_mc_items(seed: int, per_kind: int = 25) -> list[dict]:
             if kind in ("larger", "smaller"):
                 wrong = candidates  # the other number of the pair
             else:
-                wrong = [str(w) for w in near_misses(correct, candidates, rng)]
+                picked = near_misses(correct, candidates, question, rng)
+                if picked is None:
+                    continue
+                wrong = [str(w) for w in picked]
             items.append({"kind": kind, **mc_item(question, str(correct), wrong, rng)})
             count += 1
     return with_ids("ar", items, rng)

@@ -28,6 +28,7 @@ from typing import Any, TypedDict
 
 import yaml
 
+from harness.errors import BenchError
 from harness.probes.compare import AdapterNotAppliedError, compare_to_base  # noqa: F401  (public API)
 
 PROBE_TASK_DIR = Path(__file__).resolve().parent / "tasks"
@@ -48,7 +49,7 @@ class ProbeScore(TypedDict):
 ProbeScores = dict[str, ProbeScore]
 
 
-class UnknownProbeTaskError(ValueError):
+class UnknownProbeTaskError(BenchError):
     """A probe name that neither bench nor lm-eval knows."""
 
 
@@ -166,10 +167,10 @@ def _load_tasks(manager, names: list[str]) -> tuple[list[Any], ProbeScores]:
     for name in names:
         if name not in manager.all_tasks:
             close = difflib.get_close_matches(name, manager.all_tasks, n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise UnknownProbeTaskError(
-                f"unknown probe task {name!r}: not shipped with bench ({', '.join(list_probe_tasks())}) "
-                f"and not an lm-eval task.{hint}"
+                f"unknown probe task {name!r}: neither shipped with bench nor an lm-eval task",
+                hint=f"did you mean {' or '.join(close)}?" if close
+                else f"bench ships {', '.join(list_probe_tasks())}; `lm-eval ls tasks` lists lm-eval's",
             )
         try:
             built = manager.load([name])

@@ -33,3 +33,7 @@ class RetrievalSpec(Strict):
         default="train", description="'train': the training split as labelled examples; or {path:, format:} for documents")
     max_entry_words: int = Field(default=150, ge=10, le=4000,
                                  description="each retrieved entry is cut to this many words in the prompt")
+    labelled_as: Literal["demonstrations", "reference"] = Field(
+        default="demonstrations",
+        description="labelled entries as chat turns before the item (demonstrations) or inside the reference block; "
+                    "documents are always in the reference block")

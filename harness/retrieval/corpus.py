@@ -91,7 +91,7 @@ def read_folder(folder: Path, *, chunk_words: int) -> Corpus:
     for path in files:
         name = path.relative_to(folder).as_posix()
         for number, chunk in enumerate(chunk_text(path.read_text(encoding="utf-8", errors="replace"), chunk_words)):
-            entries.append(_document(f"{name}#{number}", chunk))
+            entries.append(document_entry(f"{name}#{number}", chunk))
     return Corpus(tuple(entries), str(folder))
 
 
@@ -166,7 +166,7 @@ def _parse_line(line: str, line_no: int, path: Path, task: Task, problems: list[
     if label is not None and label not in getattr(task, "labels", (label,)):
         fail("label", f"label {label!r} is not one of the task's labels")
         return None
-    return _document(entry_id, body, label=label)
+    return document_entry(entry_id, body, label=label)
 
 
 def _labelled_item(row: dict, entry_id: str, task: Task, fail) -> CorpusEntry | None:
@@ -190,7 +190,7 @@ def _labelled_item(row: dict, entry_id: str, task: Task, fail) -> CorpusEntry | 
                        content_hash=content_hash(prompt, answer), text_hash=text_hash(body))
 
 
-def _document(entry_id: str, body: str, *, label: str | None = None) -> CorpusEntry:
+def document_entry(entry_id: str, body: str, *, label: str | None = None) -> CorpusEntry:
     # A document has no answer; its content hash is its text's, which is what the guard compares.
     return CorpusEntry(id=entry_id, text=body, answer=None, label=label, content_hash=text_hash(body),
                        text_hash=text_hash(body))

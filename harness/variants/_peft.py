@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 from harness.variants.base import Prepared, TrainedVariantConfig, Variant
 
@@ -19,9 +19,15 @@ from harness.variants.base import Prepared, TrainedVariantConfig, Variant
 class PeftVariant(Variant):
     trains = True
     Config = TrainedVariantConfig
+    # Whether the adapter can be folded into the base weights (LoRA, DoRA, IA3);
+    # the merge check (harness/merge_check.py) runs only for these.
+    mergeable: ClassVar[bool] = False
 
     def peft_config(self):
         raise NotImplementedError
+
+    def initialise(self, peft_model) -> None:
+        """Set the new adapter's starting weights, when peft's own initialisation is not the one wanted."""
 
     @property
     def adapter_name(self) -> str:
@@ -36,31 +42,50 @@ class PeftVariant(Variant):
         from peft import get_peft_model
         from transformers import set_seed
 
+        retrieval_cost = {}
+        if self.retrieval is not None:  # tuned + RAG: search for training items too, before training on them
+            max_length = self.config.resolved_training(self.ctx.suite.spec.training).max_length
+            retrieval_cost = self.retrieval.prepare(workdir, training_max_length=max_length)
         seed = self.ctx.seed_for(self.name)
         set_seed(seed)  # adapter initialisation draws random numbers
         peft_model = get_peft_model(self.ctx.base.model, self.peft_config(), adapter_name=self.adapter_name)
+        self.initialise(peft_model)
         trainable, total = peft_model.get_nb_trainable_parameters()
         try:
             record = self.ctx.train(self, peft_model, workdir, seed=seed)
             peft_model.save_pretrained(self.adapter_dir(workdir), selected_adapters=[self.adapter_name])
         finally:
-            peft_model.unload()  # back to the untouched base for the next variant
+            detach_adapter(peft_model)  # back to the untouched base for the next variant
         self._workdir = workdir
         adapter_bytes = sum(p.stat().st_size for p in self.adapter_dir(workdir).rglob("*") if p.is_file())
         cost = {"trainable_params": trainable, "total_params": total, "trainable_share": trainable / total,
-                "adapter_bytes": adapter_bytes}
+                "adapter_bytes": adapter_bytes, **retrieval_cost}
         return Prepared(cost=cost, training=record.to_json())
 
     @contextlib.contextmanager
     def activated(self, workdir: Path | None = None) -> Iterator:
         from peft import PeftModel
 
-        path = self.adapter_dir(workdir or self._workdir)
-        # peft saves a non-default adapter in a subfolder named after it.
-        saved = path / self.adapter_name if (path / self.adapter_name).exists() else path
+        saved = self.saved_adapter(workdir or self._workdir)
         model = PeftModel.from_pretrained(self.ctx.base.model, saved, adapter_name=self.adapter_name)
         model.eval()
         try:
             yield model
         finally:
-            model.unload()
+            detach_adapter(model)
+
+    def saved_adapter(self, workdir: Path) -> Path:
+        path = self.adapter_dir(workdir)
+        # peft saves a non-default adapter in a subfolder named after it.
+        return path / self.adapter_name if (path / self.adapter_name).exists() else path
+
+
+def detach_adapter(peft_model) -> None:
+    """Leave the shared base as it was before ``get_peft_model`` / ``PeftModel.from_pretrained``.
+
+    Injected kinds (LoRA, IA3) put layers inside the base, which ``unload`` takes
+    out again. Prompt learning (prompt and prefix tuning) injects nothing: it only
+    wraps the base, so there is nothing to undo (and no ``unload`` to call).
+    """
+    if not peft_model.active_peft_config.is_prompt_learning:
+        peft_model.unload()

@@ -15,12 +15,14 @@ and decorates it with ``@register``; nothing else changes.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from pydantic import Field
 
+from harness.retrieval.config import RetrievalSpec
 from harness.spec.schema import Strict, TrainingSpec
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ TrainingOverrides = _optional_copy_of(TrainingSpec)
 
 class TrainedVariantConfig(VariantConfig):
     training: TrainingOverrides = TrainingOverrides()  # type: ignore[valid-type]
+    retrieval: RetrievalSpec | None = Field(
+        default=None, description="retrieve context into every prompt, in training and at test time (tuned + RAG)")
 
     def resolved_training(self, defaults: TrainingSpec) -> TrainingSpec:
         overrides = {k: v for k, v in self.training.model_dump().items() if v is not None}
@@ -74,8 +78,24 @@ class Variant:
     def name(self) -> str:
         return self.config.name
 
+    def retrieval_spec(self) -> RetrievalSpec | None:
+        """What this variant retrieves into its prompts, if anything (``retrieval:`` on a trained variant)."""
+        return getattr(self.config, "retrieval", None)
+
+    @functools.cached_property
+    def retrieval(self):
+        """The variant's ``RetrievalAugmenter``, or None when it retrieves nothing."""
+        spec = self.retrieval_spec()
+        if spec is None:
+            return None
+        from harness.retrieval.augment import RetrievalAugmenter
+
+        return RetrievalAugmenter(spec, self.ctx)
+
     def build_messages(self, prompt_messages: list[dict]) -> list[dict]:
         """The chat sent to the model for one item: the suite's system prompt, then the item."""
+        if self.retrieval is not None:
+            return self.retrieval.render(prompt_messages)
         return self.ctx.prompt_template.render(prompt_messages)
 
     def prepare(self, workdir: Path) -> Prepared:

@@ -25,6 +25,7 @@ class LoraVariantConfig(TrainedVariantConfig):
 class Lora(PeftVariant):
     kind = "lora"
     Config = LoraVariantConfig
+    mergeable = True
 
     def peft_config(self):
         from peft import LoraConfig

@@ -1,0 +1,92 @@
+"""Baselines: one variant's per-item results from a run, frozen into baselines/<suite>.json.
+
+A baseline is meant to be committed. It holds what a later comparison needs and
+what a reviewer needs to trust it:
+  * per item: id and content hash (the pairing key), gold, parsed answer,
+    correct, format ok;
+  * the aggregates and cost the run reported, and the variant's probe scores;
+  * the test set's fingerprint, so a changed test set is noticed, never compared;
+  * the run's manifest: suite hash, resolved config, packages, git commit, machine.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness.errors import BenchError
+from harness.gate.runs import RunFolder, read_run
+from harness.records import read_json, write_json
+
+BASELINE_SCHEMA_VERSION = 1
+BASELINE_KIND = "bench-baseline"
+BASELINES_DIR = Path("baselines")
+
+
+def default_baseline_path(suite_name: str) -> Path:
+    """baselines/<suite>.json, relative to where bench runs (the repository root in CI)."""
+    return BASELINES_DIR / f"{suite_name}.json"
+
+
+def choose_variant(run: RunFolder, variant: str | None) -> str:
+    if variant:
+        return variant
+    finished = run.ok_variants()
+    if len(finished) == 1:
+        return finished[0]
+    raise BenchError(f"run {run.path} has {len(finished)} finished variants; say which one is the baseline",
+                     hint=f"add --variant NAME (one of: {', '.join(finished) or 'none'})")
+
+
+def build_baseline(run: RunFolder, variant: str) -> dict:
+    record = run.variant(variant)
+    items = run.items(variant)
+    if not run.test_data.get("sha256"):
+        raise BenchError(f"{run.path}/manifest.json records no test-set fingerprint (data.test.sha256)",
+                         hint="rerun `bench run`; a baseline without a fingerprint could not detect a changed test set")
+    return {
+        "schema_version": BASELINE_SCHEMA_VERSION,
+        "kind": BASELINE_KIND,
+        "suite": run.manifest["suite"],
+        "variant": variant,
+        "variant_kind": record.get("kind"),
+        "variant_key": record.get("key"),
+        "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source_run": str(run.path),
+        "test_data": run.test_data,
+        "task": run.results.get("task"),
+        "metrics": {name: value for name, value in (record.get("metrics") or {}).items()
+                    if name in ("accuracy", "macro_f1", "format_compliance", "invalid_rate")},
+        "cost": record.get("cost") or {},
+        "probes": run.probes(variant),
+        "manifest": run.manifest,
+        "items": items,
+    }
+
+
+def save_baseline(run_dir: str | Path, variant: str | None = None, out: str | Path | None = None) -> tuple[Path, dict]:
+    """Write the baseline for one variant of a finished run; returns (path, baseline)."""
+    run = read_run(run_dir)
+    baseline = build_baseline(run, choose_variant(run, variant))
+    path = Path(out) if out else default_baseline_path(run.suite_name)
+    write_json(path, baseline)
+    return path, baseline
+
+
+def load_baseline(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise BenchError(f"no baseline at {path}",
+                         hint="save one from a run you trust: bench baseline save RUN_DIR --variant NAME")
+    try:
+        baseline = read_json(path)
+    except json.JSONDecodeError as exc:
+        raise BenchError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(baseline, dict) or baseline.get("kind") != BASELINE_KIND:
+        raise BenchError(f"{path} is not a bench baseline", hint="bench baseline save RUN_DIR --variant NAME writes one")
+    version = baseline.get("schema_version")
+    if version != BASELINE_SCHEMA_VERSION:
+        raise BenchError(f"{path} has baseline schema_version {version}; this bench reads {BASELINE_SCHEMA_VERSION}",
+                         hint="save the baseline again with this version of bench")
+    return baseline

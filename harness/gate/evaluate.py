@@ -1,0 +1,205 @@
+"""Gate a run against a baseline: pair the items, check every rule, decide the exit code.
+
+    outcome = gate_run(run_dir)                 # baselines/<suite>.json, the baseline's variant
+    outcome.exit_code                           # 0 pass (or inconclusive, unless the suite says fail), 1 regression
+
+Usage and configuration problems (no baseline, unknown variant, a changed test
+set) raise BenchError, which the CLI turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.errors import BenchError
+from harness.gate import rules, stats
+from harness.gate.baseline import default_baseline_path, load_baseline
+from harness.gate.pairing import ItemOutcomes, Pairing, pair_items
+from harness.gate.runs import RunFolder, read_run
+from harness.gate.spec import GateSpec
+from harness.records import atomic_write_text, write_json
+
+EXIT_PASS, EXIT_REGRESSION = 0, 1
+
+
+@dataclass
+class GateOutcome:
+    verdict: str  # pass | fail | inconclusive (inconclusive only when the suite lets it pass)
+    exit_code: int  # 0 or 1; usage errors never get this far (BenchError, exit 2)
+    checks: list[rules.Check]
+    suite: str
+    variant: str
+    baseline_variant: str
+    baseline_path: str
+    run_dir: str
+    alpha: float
+    inconclusive_policy: str
+    comparison: dict  # item counts, fingerprints, discordance, minimum detectable drop
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def counts_as_failure(self, check: rules.Check) -> bool:
+        return check.verdict == "fail" or (check.verdict == "inconclusive" and self.inconclusive_policy == "fail")
+
+    @property
+    def failures(self) -> list[rules.Check]:
+        return [c for c in self.checks if self.counts_as_failure(c)]
+
+    def to_dict(self) -> dict:
+        return {"verdict": self.verdict, "exit_code": self.exit_code, "suite": self.suite, "variant": self.variant,
+                "baseline_variant": self.baseline_variant, "baseline_path": self.baseline_path,
+                "run_dir": self.run_dir, "alpha": self.alpha, "inconclusive_policy": self.inconclusive_policy,
+                "comparison": self.comparison, "notes": self.notes, "checks": [c.to_dict() for c in self.checks]}
+
+
+def decide(checks: list[rules.Check], inconclusive_policy: str) -> tuple[str, int]:
+    """The overall verdict and exit code from the checks and the suite's policy for inconclusive ones."""
+    verdicts = {c.verdict for c in checks}
+    if "fail" in verdicts or ("inconclusive" in verdicts and inconclusive_policy == "fail"):
+        return "fail", EXIT_REGRESSION
+    if "inconclusive" in verdicts and inconclusive_policy == "warn":
+        return "inconclusive", EXIT_PASS
+    return "pass", EXIT_PASS
+
+
+def evaluate_gate(run: RunFolder, baseline: dict, *, spec: GateSpec, variant: str | None = None,
+                  allow_changed_data: bool = False, baseline_path: str = "") -> GateOutcome:
+    variant = variant or baseline["variant"]
+    record = run.variant(variant)
+    if baseline["suite"]["name"] != run.suite_name:
+        raise BenchError(f"the baseline {baseline_path} is for suite '{baseline['suite']['name']}', "
+                         f"the run for suite '{run.suite_name}'",
+                         hint=f"pass --baseline {default_baseline_path(run.suite_name)}, or save one for this suite")
+    pairing = pair_items(baseline["items"], run.items(variant))
+    notes = _check_data(run, baseline, pairing, allow_changed_data)
+    if pairing.shared == 0:
+        raise BenchError("the run and the baseline share no items (same id and content)",
+                         hint="save a new baseline from a run on this test set")
+
+    labels = run.labels or list((baseline.get("task") or {}).get("labels") or [])
+    if not labels and (spec.floors.macro_f1 is not None or spec.allowed_drop.macro_f1 is not None):
+        task_type = (run.results.get("task") or {}).get("type")
+        raise BenchError(f"the gate has a macro_f1 rule, but this {task_type} task has no label set to average over",
+                         hint="use accuracy or format_compliance rules for extraction and generation tasks")
+    run_all = ItemOutcomes.from_rows(run.items(variant))
+    checks: list[rules.Check] = []
+    for metric, floor in spec.floors.limits():
+        base_value = (baseline.get("metrics", {}).get(metric) or {}).get("value")
+        checks.append(rules.check_floor(metric, floor, run_all, labels, alpha=spec.alpha, seed=run.seed,
+                                        baseline_value=base_value))
+    for metric, allowed in spec.allowed_drop.limits():
+        checks.append(rules.check_drop(metric, allowed, pairing, labels, alpha=spec.alpha, seed=run.seed))
+    checks += _forgetting_checks(run, baseline, variant, spec)
+    baseline_cost = baseline.get("cost") or {}
+    for name, limit in spec.cost_limits.limits():
+        checks.append(rules.check_cost(name, limit, (record.get("cost") or {}).get(name),
+                                       baseline_value=baseline_cost.get(name)))
+
+    verdict, exit_code = decide(checks, spec.inconclusive)
+    return GateOutcome(verdict=verdict, exit_code=exit_code, checks=checks, suite=run.suite_name, variant=variant,
+                       baseline_variant=baseline["variant"], baseline_path=baseline_path, run_dir=str(run.path),
+                       alpha=spec.alpha, inconclusive_policy=spec.inconclusive,
+                       comparison=_comparison(run, baseline, pairing, spec), notes=notes)
+
+
+def _check_data(run: RunFolder, baseline: dict, pairing: Pairing, allow_changed_data: bool) -> list[str]:
+    """A changed test set is reported: an error unless allowed, then a note saying what was compared."""
+    before = (baseline.get("test_data") or {}).get("sha256")
+    now = run.test_data.get("sha256")
+    counts = (f"{pairing.shared} items unchanged, {len(pairing.changed)} changed, "
+              f"{len(pairing.only_run)} new, {len(pairing.only_baseline)} gone")
+    notes = []
+    if before != now:
+        if not allow_changed_data:
+            raise BenchError(f"the test set changed since the baseline was saved (sha256 {str(before)[:12]} -> "
+                             f"{str(now)[:12]}): {counts}",
+                             hint="review the data change, then save a new baseline (bench baseline save RUN_DIR "
+                                  "--variant NAME), or pass --allow-changed-data to compare only the unchanged items")
+        notes.append(f"test set changed (sha256 {str(before)[:12]} -> {str(now)[:12]}); "
+                     f"--allow-changed-data: compared only the unchanged items ({counts})")
+    elif not pairing.complete:
+        notes.append(f"same test file, but not every item has a partner ({counts}), e.g. a different test_limit; "
+                     f"compared the {pairing.shared} shared items")
+    return notes
+
+
+def _forgetting_checks(run: RunFolder, baseline: dict, variant: str, spec: GateSpec) -> list[rules.Check]:
+    if not spec.forgetting:
+        return []
+    recorded = set(run.results.get("probes") or {})
+    mine = run.probes(variant)
+    named = [name for name in spec.forgetting if name != "*"]
+    unknown = [name for name in named if recorded and name not in recorded]
+    if unknown:
+        close = get_close_matches(unknown[0], recorded, n=1)
+        raise BenchError(f"the gate's forgetting limits name probe(s) the run did not record: {', '.join(unknown)}"
+                         + (f"; did you mean '{close[0]}'?" if close else ""),
+                         hint=f"probes in this run: {', '.join(sorted(recorded))}")
+    probes = (named + sorted(p for p in mine if p not in named)) if "*" in spec.forgetting else named
+    baseline_probes = baseline.get("probes") or {}
+    checks = []
+    for probe in probes:
+        entry = mine.get(probe)
+        if entry is None:
+            entry = {"status": "unavailable",
+                     "reason": "the run has no probe results" if not recorded else f"no score for variant '{variant}'"}
+        checks.append(rules.check_forgetting(probe, spec.forgetting_limit(probe), entry, alpha=spec.alpha,
+                                             baseline_score=(baseline_probes.get(probe) or {}).get("score")))
+    return checks
+
+
+def _comparison(run: RunFolder, baseline: dict, pairing: Pairing, spec: GateSpec) -> dict:
+    n10, n01 = stats.discordant_counts(pairing.baseline.correct, pairing.run.correct)
+    margin = spec.allowed_drop.accuracy or 0.0
+    mdd = stats.minimum_detectable_drop(pairing.shared, (n10 + n01) / pairing.shared, margin=margin, alpha=spec.alpha)
+    return {
+        "shared_items": pairing.shared, "baseline_items": pairing.baseline_items, "run_items": pairing.run_items,
+        "changed_items": len(pairing.changed), "new_items": len(pairing.only_run),
+        "gone_items": len(pairing.only_baseline),
+        "test_sha256_baseline": (baseline.get("test_data") or {}).get("sha256"),
+        "test_sha256_run": run.test_data.get("sha256"),
+        "accuracy_discordant": {"baseline_only_right": n10, "run_only_right": n01},
+        "accuracy_mdd": mdd, "accuracy_mdd_margin": margin,
+        "baseline_git_commit": (baseline.get("manifest") or {}).get("git_commit"),
+        "run_git_commit": run.manifest.get("git_commit"),
+        "baseline_saved": baseline.get("saved"),
+    }
+
+
+def gate_run(run_dir: str | Path, baseline_path: str | Path | None = None, *, variant: str | None = None,
+             junit_path: str | Path | None = None, markdown_path: str | Path | None = None,
+             allow_changed_data: bool = False, console: Console | None = None) -> GateOutcome:
+    """Check a finished run against its baseline; write JUnit XML and a Markdown summary; print the table.
+
+    Files default to RUN_DIR/gate/{junit.xml,summary.md,outcome.json}.
+    """
+    from harness.gate.junit import junit_xml
+    from harness.gate.summary import markdown_summary, print_outcome
+
+    run = read_run(run_dir)
+    spec = run.gate_spec()
+    path = Path(baseline_path) if baseline_path else default_baseline_path(run.suite_name)
+    try:
+        baseline = load_baseline(path)
+    except BenchError as exc:
+        if not path.exists():
+            name = variant or "NAME"
+            exc.hint = f"save one from a run you trust: bench baseline save {run_dir} --variant {name}" + (
+                "" if baseline_path else f" (writes {path})")
+        raise
+    outcome = evaluate_gate(run, baseline, spec=spec, variant=variant, allow_changed_data=allow_changed_data,
+                            baseline_path=str(path))
+    gate_dir = Path(run_dir) / "gate"
+    files = {"junit": Path(junit_path) if junit_path else gate_dir / "junit.xml",
+             "markdown": Path(markdown_path) if markdown_path else gate_dir / "summary.md",
+             "outcome": gate_dir / "outcome.json"}
+    outcome.files = {name: str(file) for name, file in files.items()}
+    atomic_write_text(files["junit"], junit_xml(outcome))
+    atomic_write_text(files["markdown"], markdown_summary(outcome))
+    write_json(files["outcome"], outcome.to_dict())
+    print_outcome(outcome, console or Console(stderr=True))
+    return outcome

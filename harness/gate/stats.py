@@ -1,0 +1,314 @@
+"""Paired one-sided tests for the gate: is the run worse than allowed?
+
+Every comparison here answers one question at the suite's level ``alpha``:
+
+    H0: true drop <= margin      (the run is acceptable)
+    H1: true drop >  margin      (a regression beyond what the suite allows)
+
+where drop = baseline metric - run metric, measured on the items both share, so
+a positive drop means the run got worse. The p-value is one-sided; the interval
+is two-sided at 1 - 2*alpha, so its low end is exactly the one-sided bound the
+test uses (alpha 0.01 -> a 98% interval).
+
+Binary per-item outcomes (correct, format ok) use the discordant pairs:
+  * margin 0: McNemar, exact binomial when there are fewer than 25 discordant
+    pairs, chi-square with continuity correction from there on.
+  * margin > 0: Tango's score test for a paired difference (Tango 1998, the
+    standard non-inferiority test for paired proportions), never reported as
+    more significant than the exact McNemar test at margin 0, which guards the
+    few-discordant-pairs corner where an asymptotic test can be liberal.
+Non-decomposable metrics (macro-F1) use the paired permutation test at margin
+0 and a paired bootstrap over items above it (and for the interval).
+Why these and not others, and what they buy at n = 300: docs/gate.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import binom, binomtest, norm
+from statsmodels.stats.proportion import proportion_confint
+
+EXACT_BELOW = 25  # discordant pairs; below this McNemar is the exact binomial test
+POWER = 0.80  # for the minimum detectable drop
+BOOTSTRAP_RESAMPLES = 4000  # 40 resamples in the 1% tail: enough for a stable test at alpha 0.01
+
+
+@dataclass(frozen=True)
+class DropTest:
+    """One paired comparison. Values are shares (0.02 = 2 points)."""
+
+    estimate: float  # observed drop, baseline - run (positive: the run is worse)
+    ci_low: float
+    ci_high: float
+    confidence: float  # two-sided level of the interval: 1 - 2 * alpha
+    p_value: float  # one-sided, H0: drop <= margin
+    method: str
+    n: int
+    discordant: int | None = None  # binary metrics: items where exactly one side is right
+    mdd: float | None = None  # minimum detectable drop at alpha and 80% power, for this n and noise
+
+
+@dataclass(frozen=True)
+class FloorTest:
+    """The run's value against an absolute floor. H0: true value >= floor."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    p_value: float  # one-sided: small when the true value is below the floor
+    method: str
+    n: int
+
+
+# ----------------------------------------------------------------------------- binary outcomes
+def discordant_counts(baseline: Sequence[bool], run: Sequence[bool]) -> tuple[int, int]:
+    """(n10, n01): baseline right and run wrong, baseline wrong and run right."""
+    b = np.asarray(baseline, dtype=bool)
+    r = np.asarray(run, dtype=bool)
+    if b.shape != r.shape:
+        raise ValueError(f"paired outcomes differ in length: {b.size} vs {r.size}")
+    return int(np.sum(b & ~r)), int(np.sum(~b & r))
+
+
+def mcnemar_one_sided(n10: int, n01: int) -> tuple[float, str]:
+    """One-sided McNemar p-value for "the run is worse" (margin 0), and the method's name.
+
+    Equals half of statsmodels' two-sided ``mcnemar`` p-value whenever n10 > n01.
+    """
+    m = n10 + n01
+    if m == 0:
+        return 1.0, "McNemar (no discordant pairs)"
+    if m < EXACT_BELOW:
+        # Conditional on m discordant pairs, n10 ~ Binomial(m, 1/2) under H0.
+        return float(binomtest(n10, m, 0.5, alternative="greater").pvalue), f"McNemar exact ({m} discordant)"
+    excess = n10 - n01
+    corrected = math.copysign(max(abs(excess) - 1, 0), excess)  # continuity correction towards 0
+    return float(norm.sf(corrected / math.sqrt(m))), f"McNemar chi-square, continuity corrected ({m} discordant)"
+
+
+def tango_z(n10: int, n01: int, n: int, margin: float) -> float:
+    """Tango's score statistic for H0: p10 - p01 = margin (positive: the run is worse).
+
+    The variance is taken at the restricted maximum-likelihood estimate of p01
+    under H0 (the larger root of 2n q^2 + B q + C = 0), which is what keeps the
+    test near its nominal level where the Wald test is not. At margin 0 this is
+    McNemar's z without continuity correction.
+    """
+    b, c = n10, n01
+    big_b = -b - c + (2 * n - b + c) * margin
+    big_c = -c * margin * (1 - margin)
+    q = (math.sqrt(max(big_b * big_b - 8 * n * big_c, 0.0)) - big_b) / (4 * n)
+    variance = n * (2 * q + margin * (1 - margin))
+    numerator = b - c - n * margin
+    if variance <= 0:
+        return 0.0 if numerator == 0 else math.copysign(math.inf, numerator)
+    return numerator / math.sqrt(variance)
+
+
+def tango_interval(n10: int, n01: int, n: int, confidence: float) -> tuple[float, float]:
+    """Score interval for the paired drop: every margin the two-sided test does not reject."""
+    z = norm.isf((1 - confidence) / 2)
+    edge = 1 - 1e-9
+
+    def root(target: float) -> float:
+        # tango_z falls as the margin rises, so each end is the single root of a monotone
+        # function; when every item went one way there is no root on that side: the end is +-1.
+        def f(d: float) -> float:
+            return tango_z(n10, n01, n, d) - target
+
+        if f(-edge) <= 0:
+            return -1.0
+        if f(edge) >= 0:
+            return 1.0
+        return brentq(f, -edge, edge, xtol=1e-10)
+
+    return root(z), root(-z)
+
+
+def paired_binary_drop(baseline: Sequence[bool], run: Sequence[bool], *, margin: float, alpha: float) -> DropTest:
+    """Does the run lose more than ``margin`` of a per-item yes/no outcome (correct, format ok)?"""
+    n10, n01 = discordant_counts(baseline, run)
+    n = len(baseline)
+    if n == 0:
+        raise ValueError("no paired items to compare")
+    p_exact, method = mcnemar_one_sided(n10, n01)
+    p_value = p_exact
+    if margin > 0:
+        p_score = float(norm.sf(tango_z(n10, n01, n, margin)))
+        p_value = max(p_score, p_exact)
+        method = f"Tango score test, margin {margin:g}" + (f"; capped by {method}" if p_exact > p_score else "")
+    confidence = 1 - 2 * alpha
+    low, high = tango_interval(n10, n01, n, confidence)
+    return DropTest(estimate=(n10 - n01) / n, ci_low=low, ci_high=high, confidence=confidence, p_value=p_value,
+                    method=method, n=n, discordant=n10 + n01,
+                    mdd=minimum_detectable_drop(n, (n10 + n01) / n, margin=margin, alpha=alpha))
+
+
+def minimum_detectable_drop(n: int, discordance: float, *, margin: float, alpha: float,
+                            power: float = POWER) -> float | None:
+    """Smallest true drop the binary test catches with probability ``power``, or None if none can be.
+
+    Normal approximation to the paired test. The observed drop has variance
+    (psi - D^2) / n, where psi is the share of discordant items; the test
+    estimates it from the same data, so a true drop D is detected with the
+    wanted power when
+        D - margin = z_alpha * sqrt((psi - margin^2) / n) + z_power * sqrt((psi - D^2) / n).
+    A true drop adds discordant items on top of the noise: psi = discordance + D / 2,
+    halfway between the best case (the lost items were already discordant) and
+    the worst (every lost item was one both sides got right). Checked against
+    benchmarks/gate_simulation.py: within a few tenths of a point at margin 0,
+    up to a point cautious (too large) at margin 0.02. With no noise at all the
+    exact test still needs k one-way flips where 0.5^k < alpha: a floor of k / n.
+    """
+    if n <= 0:
+        return None
+    z_alpha, z_power = norm.isf(alpha), norm.ppf(power)
+    def shortfall(drop: float) -> float:
+        psi = discordance + drop / 2
+        return (drop - margin - z_alpha * math.sqrt(max(psi - margin * margin, 0.0) / n)
+                - z_power * math.sqrt(max(psi - drop * drop, 0.0) / n))
+
+    if shortfall(1.0) <= 0:
+        return None
+    approx = brentq(shortfall, margin, 1.0, xtol=1e-6)
+    fewest_flips = math.ceil(math.log(alpha) / math.log(0.5))
+    return min(1.0, max(approx, margin + fewest_flips / n))
+
+
+def binary_floor(successes: int, n: int, *, floor: float, alpha: float) -> FloorTest:
+    """Is the run's share (e.g. format compliance) below ``floor`` beyond noise? Exact binomial test."""
+    if n == 0:
+        raise ValueError("no items to test against the floor")
+    p_value = float(binom.cdf(successes, n, floor))  # P(this few successes or fewer | true share = floor)
+    confidence = 1 - 2 * alpha
+    # Clopper-Pearson: its upper end is below the floor exactly when the exact test rejects.
+    low, high = proportion_confint(successes, n, alpha=2 * alpha, method="beta")
+    return FloorTest(value=successes / n, ci_low=float(low), ci_high=float(high), confidence=confidence,
+                     p_value=p_value, method="exact binomial (Clopper-Pearson interval)", n=n)
+
+
+# ----------------------------------------------------------------------------- resampling (macro-F1)
+# A non-decomposable metric is written as per-item additive parts (an items x m
+# matrix) and a ``combine`` that turns summed parts into the metric. Resampling
+# then never loops over items: a bootstrap resample is a weight row, a
+# permutation is a swap mask, and both reach the sums by one matrix product.
+Combine = Callable[[np.ndarray], np.ndarray]
+
+
+def macro_f1_parts(gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str]) -> np.ndarray:
+    """Per item and label: [true positive, gold + predicted] indicators, shape (n, 2k).
+
+    Summed over items these are tp and 2tp + fp + fn per label, all macro-F1 needs.
+    A prediction outside ``labels`` (unreadable) is a miss for its gold label and
+    a false positive for none, as in sklearn with ``labels=labels``.
+    """
+    index = {label: k for k, label in enumerate(labels)}
+    gold_hot = np.zeros((len(gold), len(labels)))
+    pred_hot = np.zeros((len(gold), len(labels)))
+    for i, (g, p) in enumerate(zip(gold, predicted)):
+        if g in index:
+            gold_hot[i, index[g]] = 1
+        if p in index:
+            pred_hot[i, index[p]] = 1
+    return np.hstack([gold_hot * pred_hot, gold_hot + pred_hot])
+
+
+def macro_f1_from_sums(sums: np.ndarray) -> np.ndarray:
+    """Macro-F1 per row of summed ``macro_f1_parts``; a label with no gold and no prediction scores 0."""
+    k = sums.shape[1] // 2
+    true_pos, denominator = sums[:, :k], sums[:, k:]
+    f1 = np.divide(2 * true_pos, denominator, out=np.zeros_like(true_pos), where=denominator > 0)
+    return f1.mean(axis=1)
+
+
+def macro_f1_weighted(gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str],
+                      weights: np.ndarray) -> np.ndarray:
+    """Macro-F1 for each row of item weights (sklearn's ``average="macro", zero_division=0``)."""
+    return macro_f1_from_sums(weights @ macro_f1_parts(gold, predicted, labels))
+
+
+def resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, n) counts: how often each item is drawn in each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    dtype = np.int32 if resamples * n < 2**31 else np.int64
+    draws = rng.integers(0, n, size=(resamples, n), dtype=dtype)
+    draws += (np.arange(resamples, dtype=dtype) * n)[:, None]  # row r counts into its own block of n
+    return np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
+
+
+def paired_permutation_p(base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, seed: int,
+                         resamples: int = BOOTSTRAP_RESAMPLES) -> float:
+    """One-sided p-value for "the run is worse" at margin 0: the paired randomization test.
+
+    If baseline and run are interchangeable (the A/A case), swapping the two
+    answers of any item leaves the distribution of the drop unchanged; the
+    p-value is the share of random swap patterns whose drop is at least the
+    observed one. Its level is exact, which the percentile bootstrap's is not
+    at small n (it runs slightly above alpha).
+    """
+    observed = float(combine(base_parts.sum(0, keepdims=True))[0] - combine(run_parts.sum(0, keepdims=True))[0])
+    swaps = np.random.default_rng(seed).integers(0, 2, size=(resamples, len(base_parts))).astype(float)
+    moved = swaps @ (run_parts - base_parts)  # what each swap pattern moves from the run's side to the baseline's
+    drops = combine(base_parts.sum(0) + moved) - combine(run_parts.sum(0) - moved)
+    return (1 + int(np.sum(drops >= observed - 1e-12))) / (resamples + 1)
+
+
+def paired_resampled_drop(base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, margin: float,
+                          alpha: float, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> DropTest:
+    """Drop of a non-decomposable metric (macro-F1), paired on items.
+
+    Interval: paired percentile bootstrap (resample items, the same ones for
+    both sides). p-value at margin 0: the paired permutation test. At a margin
+    above 0: the share of bootstrap drops at or below the margin, never
+    reported as more significant than the permutation test at margin 0 (the
+    same guard the binary test has).
+    """
+    n = len(base_parts)
+    if n == 0:
+        raise ValueError("no paired items to compare")
+    estimate = float(combine(base_parts.sum(0, keepdims=True))[0] - combine(run_parts.sum(0, keepdims=True))[0])
+    weights = resample_weights(n, resamples, seed)
+    drops = combine(weights @ base_parts) - combine(weights @ run_parts)
+    low, high = np.quantile(drops, [alpha, 1 - alpha])
+    p_exact = paired_permutation_p(base_parts, run_parts, combine, seed=seed + 1, resamples=resamples)
+    method = f"paired permutation test, {resamples} swaps"
+    p_value = p_exact
+    if margin > 0:
+        p_boot = (1 + int(np.sum(drops <= margin + 1e-12))) / (resamples + 1)
+        p_value = max(p_boot, p_exact)
+        method = f"paired bootstrap, margin {margin:g}, {resamples} resamples" + (
+            "; capped by the permutation test" if p_exact > p_boot else "")
+    spread = float(np.std(drops))
+    mdd = min(1.0, margin + (norm.isf(alpha) + norm.ppf(POWER)) * spread) if spread > 0 else None
+    return DropTest(estimate=estimate, ci_low=float(low), ci_high=float(high), confidence=1 - 2 * alpha,
+                    p_value=p_value, method=method, n=n, mdd=mdd)
+
+
+def resampled_floor(parts: np.ndarray, combine: Combine, *, floor: float, alpha: float, seed: int,
+                    resamples: int = BOOTSTRAP_RESAMPLES) -> FloorTest:
+    """Is a non-decomposable metric (macro-F1) below ``floor`` beyond noise? Percentile bootstrap."""
+    n = len(parts)
+    if n == 0:
+        raise ValueError("no items to test against the floor")
+    value = float(combine(parts.sum(0, keepdims=True))[0])
+    draws = combine(resample_weights(n, resamples, seed) @ parts)
+    p_value = (1 + int(np.sum(draws >= floor - 1e-12))) / (resamples + 1)
+    low, high = np.quantile(draws, [alpha, 1 - alpha])
+    return FloorTest(value=value, ci_low=float(low), ci_high=float(high), confidence=1 - 2 * alpha,
+                     p_value=p_value, method=f"bootstrap, {resamples} resamples", n=n)
+
+
+# ----------------------------------------------------------------------------- verdicts
+def verdict(estimate_worse: bool, p_value: float | None, alpha: float) -> str:
+    """pass: no worse than allowed; fail: worse and significant; inconclusive: worse, not significant."""
+    if not estimate_worse:
+        return "pass"
+    if p_value is not None and p_value < alpha:
+        return "fail"
+    return "inconclusive"

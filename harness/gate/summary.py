@@ -1,0 +1,127 @@
+"""What a person reads: the Markdown summary (CI job summaries, PR comments) and the printed table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from harness.gate.evaluate import GateOutcome
+from harness.gate.rules import Check
+
+HEADERS = ("rule", "verdict", "baseline", "run", "change", "limit", "interval", "p", "test")
+RICH_STYLE = {"pass": "green", "fail": "bold red", "inconclusive": "yellow", "skipped": "dim"}
+
+
+def _value(check: Check, value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value * 100:.1f}%" if check.unit == "share" else f"{value:g} {check.unit}"
+
+
+def _change(check: Check) -> str:
+    if check.delta is None:
+        return ""
+    delta = check.delta + 0.0  # no "-0.0"
+    return f"{delta * 100:+.1f} pts" if check.unit == "share" else f"{delta:+g} {check.unit}"
+
+
+def _limit(check: Check) -> str:
+    if check.limit is None:
+        return ""
+    if check.kind == "floor":
+        return f">= {check.limit * 100:.1f}%"
+    if check.kind in ("drop", "forgetting"):
+        return f"drop <= {check.limit * 100:.1f} pts"
+    return f"<= {check.limit:g} {check.unit}"
+
+
+def _interval(check: Check) -> str:
+    if check.ci_low is None or check.ci_high is None or check.confidence is None:
+        return ""
+    if check.kind == "floor":
+        return f"{check.confidence:.0%} [{check.ci_low * 100:.1f}, {check.ci_high * 100:.1f}]%"
+    return f"{check.confidence:.0%} [{check.ci_low * 100:+.1f}, {check.ci_high * 100:+.1f}] pts"
+
+
+def _verdict_label(outcome: GateOutcome, check: Check) -> str:
+    if check.verdict == "inconclusive":
+        return {"fail": "inconclusive (fails)", "warn": "inconclusive (warning)",
+                "pass": "inconclusive (passes)"}[outcome.inconclusive_policy]
+    return check.verdict
+
+
+def cells(outcome: GateOutcome, check: Check) -> list[str]:
+    return [check.rule, _verdict_label(outcome, check), _value(check, check.baseline), _value(check, check.run),
+            _change(check), _limit(check), _interval(check),
+            f"{check.p_value:.2g}" if check.p_value is not None else "", check.method or ""]
+
+
+def headline(outcome: GateOutcome) -> str:
+    word = {"pass": "PASS", "fail": "FAIL (regression)", "inconclusive": "PASS with warnings (inconclusive)"}
+    return f"bench gate: {word[outcome.verdict]} - suite {outcome.suite}, variant {outcome.variant}"
+
+
+def sensitivity_line(outcome: GateOutcome) -> str:
+    c = outcome.comparison
+    discordant = c["accuracy_discordant"]["baseline_only_right"] + c["accuracy_discordant"]["run_only_right"]
+    share = discordant / c["shared_items"]
+    if c["accuracy_mdd"] is None:
+        return (f"At {c['shared_items']} shared items no accuracy drop can be detected with 80% power "
+                f"at alpha {outcome.alpha:g}: the test set is too small.")
+    margin = f" (allowed drop {c['accuracy_mdd_margin'] * 100:.1f} pts)" if c["accuracy_mdd_margin"] else ""
+    return (f"Minimum detectable accuracy drop: {c['accuracy_mdd'] * 100:.1f} pts at alpha {outcome.alpha:g} "
+            f"(one-sided) and 80% power{margin}, for {c['shared_items']} shared items of which "
+            f"{share:.1%} disagree between baseline and run.")
+
+
+def markdown_summary(outcome: GateOutcome) -> str:
+    c = outcome.comparison
+    sha = c["test_sha256_run"] or ""
+    data = (f"test set `{sha[:12]}` unchanged" if c["test_sha256_baseline"] == sha
+            else f"test set changed: `{(c['test_sha256_baseline'] or '')[:12]}` -> `{sha[:12]}`")
+    lines = [f"## {headline(outcome)}", "",
+             f"Run `{outcome.run_dir}` (commit `{c['run_git_commit'] or 'unknown'}`) against baseline "
+             f"`{outcome.baseline_path}` (variant `{outcome.baseline_variant}`, saved {c['baseline_saved']}, "
+             f"commit `{c['baseline_git_commit'] or 'unknown'}`), "
+             f"paired on **{c['shared_items']} shared items**; {data}. "
+             f"Each rule is tested one-sided at alpha {outcome.alpha:g}; inconclusive results: "
+             f"{outcome.inconclusive_policy}.", ""]
+    if outcome.checks:
+        lines += ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells(outcome, check)) + " |"
+                  for check in outcome.checks]
+    else:
+        lines.append("_The suite's gate has no rules._")
+    lines += ["", sensitivity_line(outcome)]
+    failures = outcome.failures
+    if failures:
+        lines += ["", "### Regressions", ""] + [f"- {check.message}" for check in failures]
+    warnings = [c for c in outcome.checks if c.verdict == "inconclusive" and c not in failures]
+    if warnings:
+        lines += ["", "### Inconclusive", ""] + [f"- {check.message}" for check in warnings]
+    if outcome.notes:
+        lines += ["", "### Notes", ""] + [f"- {note}" for note in outcome.notes]
+    return "\n".join(lines) + "\n"
+
+
+def print_outcome(outcome: GateOutcome, console: Console) -> None:
+    style = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}[outcome.verdict]
+    table = Table(title=f"[{style}]{escape(headline(outcome))}[/]", title_justify="left")
+    for header in HEADERS:
+        table.add_column(header, justify="left" if header in ("rule", "verdict", "test", "limit") else "right")
+    for check in outcome.checks:
+        row = [escape(cell) for cell in cells(outcome, check)]
+        row[1] = f"[{RICH_STYLE[check.verdict]}]{row[1]}[/]"
+        table.add_row(*row)
+    console.print(table, width=max(console.width, 160))  # a narrow CI log would fold every cell
+    console.print(escape(sensitivity_line(outcome)))
+    for check in outcome.failures:
+        console.print(f"[bold red]regression:[/] {escape(check.message)}")
+    for check in outcome.checks:
+        if check.verdict == "inconclusive" and not outcome.counts_as_failure(check):
+            console.print(f"[yellow]inconclusive:[/] {escape(check.message)}")
+    for note in outcome.notes:
+        console.print(f"[cyan]note:[/] {escape(note)}")
+    for name, path in outcome.files.items():
+        console.print(f"{name}: {escape(path)}")

@@ -1,0 +1,264 @@
+"""Forgetting probes: the shipped lm-eval tasks, running them, and comparing a variant with the base."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from harness.probes import generate_tasks
+from harness.probes.compare import (
+    AdapterNotAppliedError,
+    adapter_applied,
+    compare_to_base,
+    paired_bootstrap_ci,
+)
+from harness.probes.run import (
+    PROBE_TASK_DIR,
+    UnknownProbeTaskError,
+    list_probe_tasks,
+    render_task_dir,
+    run_probes,
+)
+
+SHIPPED = ["bench_arithmetic", "bench_arithmetic_gen", "bench_commonsense", "bench_format_following", "bench_world_knowledge"]
+MIN_ITEMS = {"bench_arithmetic_gen": 100}  # generation probes are slower per item; the rest need >= 150
+
+
+@pytest.fixture
+def tiny(tiny_model_dir):
+    """(model, tokenizer): the shared tiny random Llama, freshly loaded (peft wraps models in place)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def bench_tasks(tmp_path_factory):
+    """Every shipped task, built by lm-eval's TaskManager (which loads its data)."""
+    from lm_eval.tasks import TaskManager
+
+    rendered = render_task_dir(tmp_path_factory.mktemp("tasks"))
+    return TaskManager(include_path=str(rendered), include_defaults=False).load(SHIPPED)["tasks"]
+
+
+# ----------------------------------------------------------------------------- the shipped tasks
+def test_shipped_tasks_are_listed():
+    assert list_probe_tasks() == SHIPPED
+
+
+def test_lm_eval_validate_finds_every_task(tmp_path):
+    rendered = render_task_dir(tmp_path / "tasks")
+    out = subprocess.run(
+        [sys.executable, "-m", "lm_eval", "validate", "--tasks", ",".join(SHIPPED), "--include_path", str(rendered)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "All tasks found and valid" in out.stdout
+
+
+def test_tasks_load_from_any_working_directory(tmp_path, monkeypatch):
+    from lm_eval.tasks import TaskManager
+
+    monkeypatch.chdir(tmp_path)  # data paths must not depend on where bench runs
+    manager = TaskManager(include_path=str(render_task_dir(tmp_path / "tasks")), include_defaults=False)
+    assert len(manager.load(["bench_commonsense"])["tasks"]["bench_commonsense"].eval_docs) >= 150
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_task_items_are_complete_and_well_formed(bench_tasks, name):
+    task = bench_tasks[name]
+    docs = list(task.eval_docs)
+    assert len(docs) >= MIN_ITEMS.get(name, 150)
+    prompts = [task.doc_to_text(doc) for doc in docs]
+    assert len(set(prompts)) == len(prompts), "duplicate items"
+    assert len({doc["id"] for doc in docs}) == len(docs)
+    for doc, prompt in zip(docs, prompts):
+        assert prompt and "{{" not in prompt
+        if task.OUTPUT_TYPE == "multiple_choice":
+            choices = task.doc_to_choice(doc)
+            assert len(choices) >= 2 and len(set(choices)) == len(choices), doc
+            assert 0 <= task.doc_to_target(doc) < len(choices), doc
+        else:
+            assert task.OUTPUT_TYPE == "generate_until"
+            assert task.doc_to_target(doc).strip() == task.doc_to_target(doc) != "", doc
+
+
+def test_shipped_data_is_what_the_generator_writes():
+    for name, items in generate_tasks.build_all().items():
+        assert (PROBE_TASK_DIR / "data" / name).read_text() == generate_tasks.to_jsonl(items), name
+
+
+def _solve(question: str):
+    """Recompute an arithmetic answer from the question text alone (not from the generator)."""
+    if m := re.fullmatch(r"What is (\d+) ([+-]|times) (\d+)\?", question):
+        a, op, b = int(m[1]), m[2], int(m[3])
+        return str(a + b if op == "+" else a - b if op == "-" else a * b)
+    if m := re.fullmatch(r"What is half of (\d+)\?", question):
+        return str(int(m[1]) // 2)
+    if m := re.fullmatch(r"What is (\d+) rounded to the nearest ten\?", question):
+        n = int(m[1])
+        return str((n + 5) // 10 * 10)
+    if m := re.fullmatch(r"What number comes next: ([\d, ]+)\?", question):
+        terms = [int(t) for t in m[1].split(", ")]
+        return str(terms[-1] + terms[1] - terms[0])
+    if m := re.fullmatch(r"Which number is (larger|smaller): ([\d.]+) or ([\d.]+)\?", question):
+        pick = max if m[1] == "larger" else min
+        return pick(m[2], m[3], key=float)
+    raise AssertionError(f"unrecognised question: {question}")
+
+
+def test_arithmetic_answers_are_right():
+    rows = [json.loads(line) for line in (PROBE_TASK_DIR / "data" / "arithmetic.jsonl").open()]
+    for row in rows:
+        assert row["choices"][row["answer"]] == _solve(row["question"]), row
+    gen = [json.loads(line) for line in (PROBE_TASK_DIR / "data" / "arithmetic_gen.jsonl").open()]
+    for row in gen:
+        assert row["target"] == _solve(row["question"]), row
+
+
+def test_format_following_targets_match_their_demonstration():
+    rows = [json.loads(line) for line in (PROBE_TASK_DIR / "data" / "format_following.jsonl").open()]
+    transforms = {kind: fn for kind, _, _, _, fn in generate_tasks.FORMAT_KINDS}
+    for row in rows:
+        fn = transforms[row["kind"]]
+        assert fn(row["example_input"]) == row["example_output"]
+        assert fn(row["input"]) == row["target"] and row["input"] != row["example_input"]
+
+
+# ----------------------------------------------------------------------------- running through lm-eval
+def test_score_equals_lm_eval_run_directly(tiny, tmp_path):
+    import lm_eval
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+
+    model, tok = tiny
+    ours = run_probes(model, tok, ["bench_arithmetic", "bench_arithmetic_gen"], limit=12, label="base", out_dir=tmp_path)
+
+    direct = lm_eval.simple_evaluate(
+        model=HFLM(pretrained=model, tokenizer=tok, batch_size=8, device="cpu"),
+        tasks=["bench_arithmetic", "bench_arithmetic_gen"],
+        task_manager=TaskManager(include_path=str(render_task_dir(tmp_path / "tasks")), include_defaults=False),
+        limit=12,
+    )
+    assert ours["bench_arithmetic"]["score"] == direct["results"]["bench_arithmetic"]["acc,none"]
+    assert ours["bench_arithmetic_gen"]["score"] == direct["results"]["bench_arithmetic_gen"]["exact_match,none"]
+    for name, score in ours.items():
+        assert score["status"] == "ok" and score["n"] == 12
+        assert sum(score["per_item"]) / 12 == pytest.approx(score["score"])
+        samples = [json.loads(line) for line in (tmp_path / "base" / f"{name}.jsonl").open()]
+        assert [s["doc_id"] for s in samples] == list(range(12))
+    assert len(ours["bench_arithmetic"]["loglikelihoods"]) == 12
+    assert ours["bench_arithmetic_gen"]["loglikelihoods"] == []  # generation logs no log-likelihoods
+    json.dumps(ours)  # goes into results.json as is
+
+
+def test_limit_takes_the_first_items(tiny, tmp_path):
+    model, tok = tiny
+    run_probes(model, tok, ["bench_world_knowledge"], limit=5, label="base", out_dir=tmp_path)
+    first = [json.loads(line)["id"] for line in (PROBE_TASK_DIR / "data" / "world_knowledge.jsonl").open()][:5]
+    logged = [json.loads(line)["doc"]["id"] for line in (tmp_path / "base" / "bench_world_knowledge.jsonl").open()]
+    assert logged == first
+
+
+def _lora(model, **kwargs):
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM", **kwargs)
+    return get_peft_model(model, config)
+
+
+def test_lora_with_nonzero_weights_is_detected_as_applied(tiny, tmp_path):
+    model, tok = tiny
+    base = run_probes(model, tok, ["bench_arithmetic"], limit=10, label="base", out_dir=tmp_path)
+    variant = run_probes(_lora(model, init_lora_weights=False), tok, ["bench_arithmetic"], limit=10,
+                         label="lora", out_dir=tmp_path)
+    result = compare_to_base(base, variant)["bench_arithmetic"]
+    assert result["adapter_applied"] is True
+    assert result["n"] == 10 and result["delta"] == variant["bench_arithmetic"]["score"] - base["bench_arithmetic"]["score"]
+
+
+def test_zero_initialised_lora_raises(tiny, tmp_path):
+    model, tok = tiny
+    base = run_probes(model, tok, ["bench_arithmetic"], limit=10, label="base", out_dir=tmp_path)
+    variant = run_probes(_lora(model), tok, ["bench_arithmetic"], limit=10, label="lora", out_dir=tmp_path)
+    with pytest.raises(AdapterNotAppliedError, match="bench_arithmetic"):
+        compare_to_base(base, variant)
+
+
+def test_the_unchanged_model_raises(tiny, tmp_path):
+    model, tok = tiny
+    first = run_probes(model, tok, ["bench_commonsense"], limit=6, label="a", out_dir=tmp_path)
+    again = run_probes(model, tok, ["bench_commonsense"], limit=6, label="b", out_dir=tmp_path)
+    with pytest.raises(AdapterNotAppliedError):
+        compare_to_base(first, again)
+
+
+def test_unreachable_public_task_is_reported_not_raised(tiny, tmp_path, monkeypatch):
+    import datasets.config
+    import huggingface_hub.constants
+
+    # Offline with an empty cache, whatever this machine has downloaded before.
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True, raising=False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True, raising=False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    model, tok = tiny
+    scores = run_probes(model, tok, ["arc_easy", "bench_arithmetic"], limit=4, label="base", out_dir=tmp_path)
+    assert scores["arc_easy"]["status"] == "unavailable"
+    assert "arc_easy" in scores["arc_easy"]["reason"]
+    assert scores["bench_arithmetic"]["status"] == "ok"  # the run went on
+
+
+def test_unknown_task_name_suggests_the_right_one(tiny, tmp_path):
+    model, tok = tiny
+    with pytest.raises(UnknownProbeTaskError, match="bench_arithmetic"):
+        run_probes(model, tok, ["bench_arithmetc"], limit=4, label="base", out_dir=tmp_path)
+
+
+# ----------------------------------------------------------------------------- comparison arithmetic
+def _scores(per_item, lls, *, status="ok", items_hash="h"):
+    return {"status": status, "metric": "acc", "score": sum(per_item) / len(per_item), "n": len(per_item),
+            "per_item": per_item, "loglikelihoods": lls, "items_hash": items_hash, "reason": None}
+
+
+def test_compare_exact_on_small_cases():
+    # Every item lost: all differences are -1, so every resample's mean is -1.
+    result = compare_to_base({"t": _scores([1.0] * 40, [-1.0] * 40)}, {"t": _scores([0.0] * 40, [-1.5] * 40)})["t"]
+    assert (result["base"], result["variant"], result["delta"]) == (1.0, 0.0, -1.0)
+    assert (result["ci_low"], result["ci_high"]) == (-1.0, -1.0)
+    assert result["verdict"] == "worse" and result["n"] == 40 and result["adapter_applied"] is True
+    # Two items, one lost: resample means are -1, -0.5, 0 with chances 1/4, 1/2, 1/4,
+    # so the 2.5th and 97.5th percentiles are exactly -1 and 0.
+    result = compare_to_base({"t": _scores([1.0, 1.0], [-1.0, -1.0])}, {"t": _scores([0.0, 1.0], [-2.0, -1.0])})["t"]
+    assert (result["delta"], result["ci_low"], result["ci_high"], result["verdict"]) == (-0.5, -1.0, 0.0, "inconclusive")
+
+
+def test_paired_bootstrap_matches_normal_theory_and_is_seeded():
+    # 400 items: the variant flips 40 right answers to wrong and 10 wrong to right.
+    base = [1.0] * 200 + [0.0] * 200
+    variant = [0.0] * 40 + [1.0] * 160 + [1.0] * 10 + [0.0] * 190
+    delta, low, high = paired_bootstrap_ci(base, variant, seed=0)
+    assert delta == pytest.approx(-30 / 400)
+    # mean of differences d in {-1, 0, +1}; sd of the mean = sqrt(var(d) / n)
+    var = (50 / 400) - (30 / 400) ** 2
+    half = 1.96 * (var / 400) ** 0.5
+    assert low == pytest.approx(delta - half, abs=0.005) and high == pytest.approx(delta + half, abs=0.005)
+    assert paired_bootstrap_ci(base, variant, seed=0) == (delta, low, high)
+
+
+def test_compare_reports_unavailable_and_refuses_unpaired_items():
+    ok = _scores([1.0, 0.0], [-1.0, -2.0])
+    missing = {"status": "unavailable", "reason": "offline", "per_item": [], "loglikelihoods": []}
+    assert compare_to_base({"t": missing}, {"t": ok})["t"] == {"status": "unavailable", "reason": "offline"}
+    with pytest.raises(ValueError, match="different items"):
+        compare_to_base({"t": ok}, {"t": _scores([1.0, 0.0], [-3.0, -2.0], items_hash="other")})
+
+
+def test_adapter_check_ignores_float_noise_but_not_real_change():
+    assert adapter_applied([-1.0, -2.0], [-1.0 + 1e-7, -2.0]) is False
+    assert adapter_applied([-1.0, -2.0], [-1.0, -2.01]) is True
+    assert adapter_applied([], []) is None
