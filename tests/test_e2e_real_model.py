@@ -26,7 +26,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
-    """zero-shot and a briefly trained LoRA on the first 32 test items."""
+    """zero-shot and a briefly trained LoRA on the first 32 test items, with two small probes."""
     suite = yaml.safe_load((REPO / "suites" / "legal_classifier.yaml").read_text())
     data = REPO / "suites" / "legal_classifier" / "data"
     suite["task"]["data"] = {split: str(data / f"{split}.jsonl") for split in ("train", "validation", "test")}
@@ -34,6 +34,7 @@ def real_run(tmp_path_factory):
     suite["allow_paths_outside_suite"] = True
     suite["training"].update(max_steps=30, eval_every=None)
     suite["variants"] = [v for v in suite["variants"] if v["name"] in ("zero-shot", "lora")]
+    suite["probes"] = {"tasks": ["bench_arithmetic", "bench_world_knowledge"], "limit": 16}
     folder = tmp_path_factory.mktemp("e2e")
     path = folder / "legal_slice.yaml"
     path.write_text(yaml.safe_dump(suite))
@@ -57,3 +58,13 @@ def test_real_model_records_are_complete(real_run):
     assert len(rows) == 64
     assert all(r["gold"] in real_run.results["task"]["labels"] for r in rows)
     assert real_run.results["variants"]["lora"]["cost"]["trainable_params"] == 1_843_200  # r16 on q,k,v,o of 30 layers
+
+
+def test_real_model_forgetting_is_measured_on_the_adapter(real_run):
+    probes = real_run.results["probes"]
+    assert set(probes) == {"bench_arithmetic", "bench_world_knowledge"}
+    for entry in probes.values():
+        lora = entry["variants"]["lora"]
+        assert lora["n"] == 16 and lora["adapter_applied"] is True
+        assert lora["ci_low"] <= lora["delta"] <= lora["ci_high"]
+    assert (real_run.run_dir / "report.html").exists()
