@@ -89,14 +89,18 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
         assert record["status"] == "ok", record["reason"]
         assert COST_FIELDS <= set(cost), f"{name} lacks {sorted(COST_FIELDS - set(cost))}"
         assert cost["infer_seconds"] > 0 and cost["peak_rss_mb"] > 100 and cost["prompt_tokens_mean"] > 10
-        assert cost["infer_flops"] > 0 and 0 < cost["infer_utilisation"] < 1
+        # Not "< 1": on a shared machine the peak and the inference are timed at different moments.
+        assert cost["infer_flops"] > 0 and cost["infer_utilisation"] == pytest.approx(
+            cost["infer_flops"] / cost["infer_seconds"] / cost["infer_peak_flops_per_second"])
         assert cost["usd"] == pytest.approx((cost["prepare_seconds"] + cost["infer_seconds"]) / 3600 * 1.8)
         variability = record["variability"]
         assert variability["samples"] == 3 and variability["n"] == 9
         for share in ("distinct_output_share", "distinct_label_share"):
             assert 1 / 3 <= variability[share] <= 1
     lora, zero = results["variants"]["lora"]["cost"], results["variants"]["zero-shot"]["cost"]
-    assert lora["trained_tokens"] > 0 and lora["train_tokens_per_second"] > 0 and 0 < lora["train_utilisation"] < 1
+    assert lora["trained_tokens"] > 0 and lora["train_tokens_per_second"] > 0
+    assert lora["train_utilisation"] == pytest.approx(
+        lora["train_flops"] / lora["train_seconds"] / lora["train_peak_flops_per_second"])
     assert lora["train_flops"] == flops.training_flops(lora["total_params"], lora["trainable_params"], lora["trained_tokens"])
     assert zero["trained_tokens"] == 0 and zero["train_flops"] == 0 and zero["train_utilisation"] is None
     assert zero["trainable_params"] == 0 and zero["adapter_bytes"] == 0
