@@ -29,6 +29,7 @@ from harness.inference import generate
 from harness.models.loading import BaseModel, load_base
 from harness.progress import Progress
 from harness.prompts import PromptTemplate, prompt_hash
+from harness.ranking import rank_choices
 from harness.report import write_report
 from harness.records import (RECORDS_SCHEMA_VERSION, git_commit, machine, package_versions, read_json, write_json,
                              write_jsonl)
@@ -117,8 +118,13 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
     probes = None
     with variant.activated() as model:
         with Measure() as infer_cost, ctx.progress.task(f"predict {variant.name}", total=len(items)) as advance:
-            generations = generate(model, ctx.base.tokenizer, conversations, batch_size=inference.batch_size,
-                                   max_new_tokens=inference.max_new_tokens, on_batch=lambda n: advance(advance=n))
+            if inference.mode == "rank":  # classification only (checked on load): the likeliest well-formed answer
+                choices = [ctx.task.answer_format.replace("{label}", label) for label in ctx.task.labels]
+                generations = rank_choices(model, ctx.base.tokenizer, conversations, choices, batch_size=inference.batch_size,
+                                           on_batch=lambda n: advance(advance=n))
+            else:
+                generations = generate(model, ctx.base.tokenizer, conversations, batch_size=inference.batch_size,
+                                       max_new_tokens=inference.max_new_tokens, on_batch=lambda n: advance(advance=n))
         # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
         if ctx.base_probes and variant.trains:
             probes = probe_variant(ctx, variant.name, model, workdir, seed=ctx.seed_for(variant.name))
@@ -144,6 +150,7 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
         "trainable_share": 0.0, "adapter_bytes": 0,
         "weights_mb": ctx.base.model.get_memory_footprint() / 2**20,  # QLoRA and full report their own model's
         "compute_dtype": ctx.suite.spec.base_model.dtype,
+        "inference_mode": inference.mode,  # rank: answers are well-formed by construction, format not measured
         "trained_tokens": 0, "train_tokens_per_second": None,
     }
     cost.update(prepared.cost)

@@ -93,6 +93,11 @@ class VariantView:
         return fields((self.metrics or {}).get(name) or {})
 
     @property
+    def format_measured(self) -> bool:
+        """False in rank mode: the answer is chosen among well-formed ones, so compliance is 100% by construction."""
+        return self.cost.get("inference_mode") != "rank"
+
+    @property
     def trains(self) -> bool:
         return bool(self.training)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 DASH = "—"  # shown where a value does not exist (a variant that did not train has no train time)
+RANK_FORMAT = "not measured (rank mode)"  # format compliance of a variant that chose among well-formed answers
 NBSP = "\u00a0"  # between a number and its unit, so "45.0 s" never breaks across lines
 
 

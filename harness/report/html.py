@@ -32,6 +32,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=fmt.num, pvalue=fmt.pvalue, signed=fmt.signed, pct=fmt.pct, seconds=fmt.seconds, megabytes=fmt.megabytes,
                        size_bytes=fmt.size_bytes, count=fmt.count, share=fmt.share)
+    env.globals["rank_format"] = fmt.RANK_FORMAT
     return env
 
 

@@ -7,7 +7,7 @@ table or turn into markup where the comment is rendered.
 from __future__ import annotations
 
 from harness.report.build import ReportView, VariantView
-from harness.report.format import DASH, megabytes, num, pct, seconds
+from harness.report.format import DASH, RANK_FORMAT, megabytes, num, pct, seconds
 from harness.report.recommend import NOT_RUN_PREFIX
 
 VERDICT_WORDS = {"clear": "clear", "tied": "tied, cheapest chosen", "inconclusive": "inconclusive", "none": "none"}
@@ -62,7 +62,8 @@ def variant_table(view: ReportView) -> str:
         if not v.ok:
             continue
         rows.append("| " + " | ".join([_name(v), interval(v.metric("macro_f1")), interval(v.metric("accuracy")),
-                                       pct(v.metric("format_compliance").get("value")), _vs_base(v),
+                                       pct(v.metric("format_compliance").get("value")) if v.format_measured else RANK_FORMAT,
+                                       _vs_base(v),
                                        seconds(v.cost.get("train_seconds")) if v.trains else DASH,
                                        megabytes(v.cost.get("peak_cuda_mb") or v.cost.get("peak_rss_mb"))]) + " |")
     return "\n".join(rows)

@@ -126,6 +126,7 @@ def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
     except ValidationError as exc:
         problems += _problems_from(exc, (), Suite, lines, filename, skip_prefix=("variants",) if isinstance(raw_variants, list) and raw_variants else None)
         suite = None
+    problems += _cross_field_problems(raw, lines, filename)
     names = [v.name for v in typed_variants]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(filename, _line_of(("variants",), lines), "variants", f"variant name '{name}' is used twice (after grid expansion)"))
@@ -134,6 +135,18 @@ def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
         noun = "problem" if len(problems) == 1 else "problems"
         raise BenchError(f"{filename}: {len(problems)} {noun} in the suite", problems=problems)
     return suite
+
+
+def _cross_field_problems(raw: dict, lines: dict[Loc, int], filename: str) -> list[Problem]:
+    """Checks that span sections; read from the raw YAML so they report alongside every other problem."""
+    inference, task = raw.get("inference"), raw.get("task")
+    mode = inference.get("mode") if isinstance(inference, dict) else None
+    task_type = task.get("type", "classification") if isinstance(task, dict) else None
+    if mode == "rank" and task_type is not None and task_type != "classification":
+        return [Problem(filename, _line_of(("inference", "mode"), lines), "inference.mode",
+                        f"mode 'rank' chooses among labels, so it needs a classification task (this one is '{task_type}'); "
+                        "use mode: generate")]
+    return []
 
 
 def _validate_variant(entry: Any, loc: Loc, kinds: dict, lines: dict, filename: str, problems: list[Problem]) -> list[Any]:

@@ -158,6 +158,11 @@ class VariabilitySpec(Strict):
 
 
 class InferenceSpec(Strict):
+    mode: Literal["generate", "rank"] = Field(
+        default="generate", description="generate: greedy generation, then the answer is parsed. rank (classification "
+                                         "only): the answer is the most likely of answer_format filled with each label, "
+                                         "scored by log-likelihood; outputs are well-formed by construction, so format "
+                                         "compliance is not measured")
     batch_size: int = Field(default=16, ge=1)
     max_new_tokens: int = Field(default=16, ge=1)
     merge_check: bool = Field(
@@ -165,6 +170,13 @@ class InferenceSpec(Strict):
                                    "into a copy of the base and record whether the predictions are identical")
     variability: VariabilitySpec | None = Field(
         default=None, description="also sample N generations per item and record the share of distinct outputs")
+
+    @model_validator(mode="after")
+    def merge_check_needs_generation(self):
+        if self.mode == "rank" and self.merge_check:
+            raise ValueError("merge_check compares generated answers; with mode: rank there are none to compare "
+                             "(set merge_check: false, or mode: generate)")
+        return self
 
 
 class CostSpec(Strict):

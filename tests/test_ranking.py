@@ -1,0 +1,161 @@
+"""Rank mode: candidate answers scored by log-likelihood on a shared KV cache, on the tiny random model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from harness.errors import BenchError
+from harness.inference import encode_prompts
+from harness.ranking import choice_token_ids, rank_choices
+
+# A shared prefix ("kind:"), tails of different lengths, and a label that is a prefix of another.
+CHOICES = ["kind: alpha", "kind: beta", "kind: gamma", "kind: sale", "kind: sale_of_goods"]
+
+
+def conversation(i: int) -> list[dict]:
+    turns = [{"role": "user", "content": f"Note {i}: " + "apples and bricks " * (i % 5)}]
+    return ([{"role": "system", "content": "Classify the note."}] if i % 2 else []) + turns
+
+
+CONVERSATIONS = [conversation(i) for i in range(7)]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval(), AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@torch.inference_mode()
+def naive_loglikelihoods(model, tokenizer, conv: list[dict], choices: list[str]) -> list[float]:
+    """One unpadded forward pass over prompt + candidate per choice, no cache."""
+    prompt = encode_prompts(tokenizer, [conv])[0]
+    scores = []
+    for ids in choice_token_ids(tokenizer, conv, choices):
+        logprobs = model(torch.tensor([prompt + ids])).logits[0].log_softmax(-1)
+        scores.append(sum(logprobs[len(prompt) - 1 + j, token].item() for j, token in enumerate(ids)))
+    return scores
+
+
+def test_candidates_are_the_trained_completion_up_to_end_of_turn(tiny):
+    _, tokenizer = tiny
+    conv = CONVERSATIONS[1]
+    prompt = encode_prompts(tokenizer, [conv])[0]
+    for choice, ids in zip(CHOICES, choice_token_ids(tokenizer, conv, CHOICES)):
+        full = tokenizer.apply_chat_template(conv + [{"role": "assistant", "content": choice}], tokenize=True,
+                                             return_dict=True)["input_ids"]
+        completion = full[len(prompt):]  # what trl puts the loss on
+        assert ids == completion[: len(ids)] and ids[-1] == tokenizer.eos_token_id
+        assert tokenizer.decode(ids) == choice + tokenizer.eos_token  # the template's newline after it is left out
+
+
+def test_loglikelihoods_equal_a_naive_forward_per_candidate(tiny):
+    model, tokenizer = tiny
+    ranked = rank_choices(model, tokenizer, CONVERSATIONS, CHOICES, batch_size=4)
+    for conv, r in zip(CONVERSATIONS, ranked):
+        expected = naive_loglikelihoods(model, tokenizer, conv, CHOICES)
+        assert r.loglikelihoods == pytest.approx(expected, abs=1e-4)
+        assert r.choice == expected.index(max(expected)) and r.text == CHOICES[r.choice]
+        assert r.prompt_tokens == len(encode_prompts(tokenizer, [conv])[0])
+        assert r.output_tokens == len(choice_token_ids(tokenizer, conv, [r.text])[0]) - 1  # end-of-turn not counted
+
+
+def test_results_do_not_depend_on_batch_size_or_item_order(tiny):
+    model, tokenizer = tiny
+    reference = rank_choices(model, tokenizer, CONVERSATIONS, CHOICES, batch_size=1)
+    for batch_size in (3, 16):
+        ranked = rank_choices(model, tokenizer, CONVERSATIONS, CHOICES, batch_size=batch_size)
+        assert [r.choice for r in ranked] == [r.choice for r in reference]
+        for a, b in zip(ranked, reference):
+            assert a.loglikelihoods == pytest.approx(b.loglikelihoods, abs=1e-4)
+    order = [5, 2, 6, 0, 3, 1, 4]
+    shuffled = rank_choices(model, tokenizer, [CONVERSATIONS[i] for i in order], CHOICES, batch_size=3)
+    for r, i in zip(shuffled, order):
+        assert r.choice == reference[i].choice
+        assert r.loglikelihoods == pytest.approx(reference[i].loglikelihoods, abs=1e-4)
+
+
+def test_ties_go_to_the_first_choice_and_progress_is_reported(tiny):
+    model, tokenizer = tiny
+    seen = []
+    ranked = rank_choices(model, tokenizer, CONVERSATIONS[:3], ["kind: beta", "kind: beta"], batch_size=2,
+                          on_batch=seen.append)
+    assert seen == [2, 1]
+    for r in ranked:
+        assert r.choice == 0 and r.loglikelihoods[0] == r.loglikelihoods[1]
+
+
+def test_a_model_that_only_generates_is_refused_with_the_reason(tiny):
+    class GenerateOnly:  # what prompt_tuning and prefix_tuning variants hand over
+        def parameters(self):
+            return iter([torch.zeros(1)])
+
+    with pytest.raises(TypeError, match="generate mode"):
+        rank_choices(GenerateOnly(), tiny[1], CONVERSATIONS[:1], CHOICES, batch_size=1)
+
+
+RANK_SUITE_EXTRA = """\
+  mode: rank
+"""
+
+
+def test_run_in_rank_mode_records_the_mode_and_the_report_says_format_is_not_measured(tiny_suite, tmp_path):
+    from harness.records import read_json, read_jsonl
+    from harness.runner import run_suite
+
+    tiny_suite.write_text(tiny_suite.read_text().replace("inference:\n", "inference:\n" + RANK_SUITE_EXTRA))
+    run = run_suite(tiny_suite, tmp_path / "run", only=["zero-shot", "lora"]).run_dir
+    results = read_json(run / "results.json")
+    answers = {f"kind: {label}" for label in ("alpha", "beta", "gamma")}
+    for name in ("zero-shot", "lora"):
+        record = results["variants"][name]
+        assert record["status"] == "ok", record.get("reason")
+        assert record["cost"]["inference_mode"] == "rank"
+    rows = read_jsonl(run / "samples.jsonl")
+    assert len(rows) == 18
+    assert all(r["raw_output"] in answers and r["format_ok"] and r["parsed"] for r in rows)
+    assert read_json(run / "manifest.json")["resolved_config"]["inference"]["mode"] == "rank"
+    assert "not measured (rank mode)" in (run / "report.html").read_text()
+    assert "not measured (rank mode)" in (run / "summary.md").read_text()
+
+
+EXTRACTION_SUITE = """\
+name: s
+task:
+  type: extraction
+  json_schema: {type: object, properties: {who: {type: string}}}
+  data: {test: t.jsonl}
+base_model: {name: smollm2-135m-instruct}
+inference:
+  batch_size: 4
+  mode: rank
+variants:
+  - {name: z, kind: zero_shot}
+"""
+
+
+def test_rank_mode_on_an_extraction_task_is_a_spec_error_at_its_line(tmp_path):
+    from harness.spec import load_suite
+
+    path = tmp_path / "suite.yaml"
+    path.write_text(EXTRACTION_SUITE)
+    with pytest.raises(BenchError) as info:
+        load_suite(path)
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 1
+    assert problems[0].startswith("suite.yaml:9: inference.mode: mode 'rank'".replace("suite.yaml", str(path)))
+    assert "classification" in problems[0] and "'extraction'" in problems[0]
+
+
+def test_rank_mode_refuses_merge_check(tmp_path):
+    from harness.spec import load_suite
+
+    path = tmp_path / "suite.yaml"
+    path.write_text(EXTRACTION_SUITE.replace("type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}",
+                                             "type: classification\n  labels: [a, b]")
+                    .replace("  mode: rank\n", "  mode: rank\n  merge_check: true\n"))
+    with pytest.raises(BenchError) as info:
+        load_suite(path)
+    assert any("inference" in str(p) and "merge_check" in str(p) for p in info.value.problems)
