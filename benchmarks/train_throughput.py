@@ -3,15 +3,21 @@
 Same model (SmolLM2-135M-Instruct), same LoRA (r16 on q,k,v,o), same training
 items of legal_classifier, same batch size and steps. What differs is what bench
 chooses (harness/training.py): prompt/completion data so the loss falls on the
-answer only, gradient checkpointing off, and optionally bf16 autocast. The peer
-is trl's SFTTrainer as a user would configure it: conversational "messages" data,
-its default gradient checkpointing, loss on the whole sequence.
+answer only, gradient checkpointing off, rows batched by length, the prompt all
+rows share run once per batch (harness/shared_prefix_loss.py), and the precision
+(fp32; bf16 autocast over fp32 weights; bf16 autocast over a bf16 base with fp32
+adapter weights, which legal_classifier uses). The peer is trl's SFTTrainer as a
+user would configure it: conversational "messages" data, its defaults (bf16
+autocast, gradient checkpointing on, loss on the whole sequence).
 
-    python benchmarks/train_throughput.py [--steps 12] [--batch-size 8]
+    python benchmarks/train_throughput.py [--steps 12] [--batch-size 8] [--eval-items 100]
 
-Prints tokens/s per set-up (non-padding tokens through the model per second of
-training) and the ratio to the peer, and utilisation against the machine's bf16
-and fp32 matmul peaks.
+Prints tokens/s per set-up (non-padding tokens of the training rows per second
+of training) and the ratio to the peer. "GFLOP/s" is 6 x parameters x tokens
+per second: the work a plain forward and backward of those rows would take, so
+it can exceed the matmul peak when bench skips repeated work. With
+--eval-items N each trained adapter then answers the first N legal_classifier
+test items (bench's greedy inference, bf16) and its accuracy is printed.
 """
 
 from __future__ import annotations
@@ -36,12 +42,12 @@ def load_rows(limit: int) -> tuple[list[dict], str]:
     return rows, system
 
 
-def fresh_lora_model(source: str):
+def fresh_lora_model(source: str, dtype=torch.float32):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
     config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
                         task_type="CAUSAL_LM")
     return get_peft_model(model, config)
@@ -56,11 +62,12 @@ def run_trl_defaults(source, tokenizer, rows, system, steps, batch_size) -> dict
         config = SFTConfig(output_dir=out, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=3e-4,
                            logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True,
                            include_num_input_tokens_seen="non_padding", use_cpu=True)
-        trainer = SFTTrainer(model=fresh_lora_model(source), args=config, train_dataset=data, processing_class=tokenizer)
-        return _timed(trainer)
+        model = fresh_lora_model(source)
+        trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
+        return {**_timed(trainer), "model": model}
 
 
-def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool) -> dict:
+def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool, base_dtype=torch.float32) -> dict:
     from harness.prompts import PromptTemplate
     from harness.spec.schema import TrainingSpec
     from harness.training import prompt_completion_rows, train_sft
@@ -68,9 +75,24 @@ def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool) ->
     template = PromptTemplate(system)
     data = prompt_completion_rows([template.render(r["messages"][:1]) for r in rows], [r["messages"][1]["content"] for r in rows])
     spec = TrainingSpec(max_steps=steps, batch_size=batch_size, learning_rate=3e-4, max_length=384, bf16=bf16)
+    model = fresh_lora_model(source, base_dtype)
     with tempfile.TemporaryDirectory() as out:
-        record = train_sft(fresh_lora_model(source), tokenizer, data, spec=spec, seed=0, output_dir=Path(out))
-    return {"seconds": record.seconds, "tokens": record.trained_tokens, "tokens_per_second": record.trained_tokens / record.seconds}
+        record = train_sft(model, tokenizer, data, spec=spec, seed=0, output_dir=Path(out))
+    return {"seconds": record.seconds, "tokens": record.trained_tokens,
+            "tokens_per_second": record.trained_tokens / record.seconds, "model": model}
+
+
+def held_out_accuracy(model, tokenizer, system: str, n_items: int) -> float:
+    from harness.inference import generate, inference_precision
+    from harness.prompts import PromptTemplate
+
+    template = PromptTemplate(system)
+    rows = [json.loads(line) for line in (REPO / "suites/legal_classifier/data/test.jsonl").read_text().splitlines()[:n_items]]
+    model.eval()
+    with inference_precision(True):
+        outputs = generate(model, tokenizer, [template.render(r["messages"][:1]) for r in rows], batch_size=32,
+                           max_new_tokens=12)
+    return sum(o.text.strip() == r["messages"][1]["content"].strip() for o, r in zip(outputs, rows)) / len(rows)
 
 
 def _timed(trainer) -> dict:
@@ -85,6 +107,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--eval-items", type=int, default=0, help="then score each adapter on this many test items")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
     from transformers import AutoTokenizer
@@ -98,7 +122,13 @@ def main() -> None:
         "trl defaults": run_trl_defaults(source, tokenizer, rows, system, args.steps, args.batch_size),
         "bench fp32": run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=False),
         "bench bf16": run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True),
+        "bench bf16 base": run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True,
+                                     base_dtype=torch.bfloat16),
     }
+    for r in results.values():
+        model = r.pop("model")
+        if args.eval_items:
+            r["accuracy"] = held_out_accuracy(model, tokenizer, system, args.eval_items)
     n_params = 134_515_008  # SmolLM2-135M; training FLOPs ~ 6 * params * tokens (forward + backward)
     peer = results["trl defaults"]["tokens_per_second"]
     try:
@@ -107,13 +137,18 @@ def main() -> None:
         peak = machine_peak()
     except Exception:  # the peak is context, not the measurement
         peak = None
-    print(f"{'set-up':<14} {'tokens':>8} {'seconds':>8} {'tokens/s':>9} {'vs trl':>7} {'GFLOP/s':>8}")
+    print(f"{'set-up':<16} {'tokens':>8} {'seconds':>8} {'tokens/s':>9} {'vs trl':>7} {'GFLOP/s':>8} {'accuracy':>9}")
     for name, r in results.items():
-        gflops = 6 * n_params * r["tokens_per_second"] / 1e9
-        print(f"{name:<14} {r['tokens']:>8} {r['seconds']:>8.1f} {r['tokens_per_second']:>9.0f} "
-              f"{r['tokens_per_second'] / peer:>6.2f}x {gflops:>8.0f}")
+        r["gflops_equivalent"] = 6 * n_params * r["tokens_per_second"] / 1e9
+        r["ratio_to_trl_defaults"] = r["tokens_per_second"] / peer
+        accuracy = f"{r['accuracy']:.3f}" if "accuracy" in r else "-"
+        print(f"{name:<16} {r['tokens']:>8} {r['seconds']:>8.1f} {r['tokens_per_second']:>9.0f} "
+              f"{r['ratio_to_trl_defaults']:>6.2f}x {r['gflops_equivalent']:>8.0f} {accuracy:>9}")
     if peak:
         print(f"machine matmul peak: {json.dumps(peak)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"steps": args.steps, "batch_size": args.batch_size,
+                                               "eval_items": args.eval_items, "peak": peak, "results": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def cmd_run(args) -> int:
 
     result = run_suite(args.suite, args.out, console=console, only=args.only)
     print_summary(result.results)
+    console.print("wall time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in result.stages.items()))
     console.print(f"run folder: [bold]{result.run_dir}[/]")
     if args.gate:
         from harness.gate import gate_run
@@ -98,7 +99,8 @@ def print_summary(results: dict) -> None:
         m, c = record["metrics"], record["cost"]
         acc = m["accuracy"]
         table.add_row(name, record["kind"], f"{acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]",
-                      f"{m['macro_f1']['value']:.3f}", f"{m['format_compliance']['value']:.3f}",
+                      f"{m['macro_f1']['value']:.3f}",
+                      "n/a (rank)" if c.get("inference_mode") == "rank" else f"{m['format_compliance']['value']:.3f}",
                       f"{c.get('train_seconds', 0):.1f}", f"{c['infer_seconds']:.1f}", f"{c['peak_rss_mb']:.0f}")
     Console(width=max(Console().width, 120)).print(table)
 

@@ -139,17 +139,19 @@ def _read_cache(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def cost_estimates(cost: dict, *, n_items: int, peak: dict, train_bf16: bool, price_per_hour: float | None) -> dict:
+def cost_estimates(cost: dict, *, n_items: int, peak: dict, train_bf16: bool, price_per_hour: float | None,
+                   infer_bf16: bool = False) -> dict:
     """FLOPs, utilisation and money for one variant, from the figures already in its cost record.
 
     Reads total_params, trainable_params, trained_tokens, train_seconds,
     prompt_tokens_mean, output_tokens_mean, infer_seconds, prepare_seconds,
     compute_dtype and (prompt learning) virtual_tokens. ``train_bf16``: training
-    ran under bf16 autocast, so its matmuls are bounded by the bf16 peak.
+    ran under bf16 autocast, so its matmuls are bounded by the bf16 peak;
+    ``infer_bf16`` likewise for predictions.
     """
     n_params = cost["total_params"]
     compute_dtype = cost.get("compute_dtype", "float32")
-    infer_peak = peak[peak_dtype(compute_dtype)]
+    infer_peak = peak[peak_dtype("bfloat16" if infer_bf16 else compute_dtype)]
     train_peak = peak[peak_dtype("bfloat16" if train_bf16 else compute_dtype)]
     tokens_per_item = cost["prompt_tokens_mean"] + cost["output_tokens_mean"] + cost.get("virtual_tokens", 0)
     infer_flops = forward_flops(n_params, round(tokens_per_item * n_items))

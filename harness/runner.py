@@ -25,7 +25,7 @@ from harness.data import Split, load_suite_data
 from harness.errors import BenchError
 from harness.executor import LocalExecutor
 from harness.forgetting import base_probe_scores, probe_variant, probes_table
-from harness.inference import generate
+from harness.inference import generate, inference_precision
 from harness.models.loading import BaseModel, load_base
 from harness.progress import Progress
 from harness.prompts import PromptTemplate, prompt_hash
@@ -90,6 +90,7 @@ class RunResult:
     run_dir: Path
     results: dict
     failed: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage, as in manifest.json
 
 
 def variant_key(ctx: RunContext, variant: Variant) -> str:
@@ -116,7 +117,7 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
     conversations = [variant.build_messages(item.prompt_messages()) for item in items]
     inference = ctx.suite.spec.inference
     probes = None
-    with variant.activated() as model:
+    with variant.activated() as model, inference_precision(inference.bf16):
         with Measure() as infer_cost, ctx.progress.task(f"predict {variant.name}", total=len(items)) as advance:
             if inference.mode == "rank":  # classification only (checked on load): the likeliest well-formed answer
                 choices = [ctx.task.answer_format.replace("{label}", label) for label in ctx.task.labels]
@@ -127,7 +128,8 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
                                        max_new_tokens=inference.max_new_tokens, on_batch=lambda n: advance(advance=n))
         # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
         if ctx.base_probes and variant.trains:
-            probes = probe_variant(ctx, variant.name, model, workdir, seed=ctx.seed_for(variant.name))
+            with Measure() as probe_cost:
+                probes = probe_variant(ctx, variant.name, model, workdir, seed=ctx.seed_for(variant.name))
     samples = [{
         "variant": variant.name, "item_id": item.id, "item_hash": item.content_hash,
         "prompt_hash": prompt_hash(conversation), "raw_output": gen.text,
@@ -141,6 +143,7 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
         "train_seconds": prepared.training["seconds"] if prepared.training else 0.0,
         "prepare_seconds": prepare_cost.seconds,
         "infer_seconds": infer_cost.seconds,
+        "probe_seconds": probe_cost.seconds if probes is not None else 0.0,
         "peak_rss_mb": max(prepare_cost.peak_rss_mb, infer_cost.peak_rss_mb),
         "peak_cuda_mb": max(filter(None, [prepare_cost.peak_cuda_mb, infer_cost.peak_cuda_mb]), default=None),
         "prompt_tokens_mean": n_prompt / max(len(items), 1),
@@ -163,14 +166,15 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
 
     train_bf16 = variant.trains and variant.config.resolved_training(ctx.suite.spec.training).bf16
     cost.update(cost_estimates(cost, n_items=len(items), peak=machine_peak(), train_bf16=train_bf16,
-                               price_per_hour=ctx.suite.spec.cost.price_per_hour))
+                               infer_bf16=inference.bf16, price_per_hour=ctx.suite.spec.cost.price_per_hour))
     # Checks that predict again; they run after the measured inference, so they do not count in its cost.
-    merge_check = check_merge(variant, ctx, conversations, [g.text for g in generations],
-                              [item.id for item in items]) if inference.merge_check else None
-    variability = measure_variability(
-        variant, ctx, conversations, samples=inference.variability.samples,
-        temperature=inference.variability.temperature, seed=ctx.seed_for(variant.name),
-    ) if inference.variability else None
+    with inference_precision(inference.bf16):
+        merge_check = check_merge(variant, ctx, conversations, [g.text for g in generations],
+                                  [item.id for item in items]) if inference.merge_check else None
+        variability = measure_variability(
+            variant, ctx, conversations, samples=inference.variability.samples,
+            temperature=inference.variability.temperature, seed=ctx.seed_for(variant.name),
+        ) if inference.variability else None
     return {
         "name": variant.name, "kind": variant.kind, "status": "ok", "reason": None,
         "config": variant.config.model_dump(mode="json"),
@@ -252,7 +256,10 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         stages["load_model"] = time.perf_counter() - t0
         ctx = RunContext(suite=suite, task=task, splits=splits, base=base,
                          prompt_template=PromptTemplate(spec.task.system_prompt), progress=progress)
-        ctx.base_probes = base_probe_scores(ctx, store.root, run_dir)
+        t0 = time.perf_counter()
+        with inference_precision(spec.inference.bf16):
+            ctx.base_probes = base_probe_scores(ctx, store.root, run_dir)
+        stages["base_probes"] = time.perf_counter() - t0
         chosen = [c for c in spec.variants if not only or c.name in only]
         variants = [kinds[c.kind](c, ctx) for c in chosen]
         manifest["seeds"]["variants"] = {v.name: ctx.seed_for(v.name) for v in variants}
@@ -289,7 +296,10 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
             raise
 
     for record in records:
-        stages[f"variant:{record['name']}"] = record["cost"].get("prepare_seconds", 0) + record["cost"].get("infer_seconds", 0)
+        cost = record["cost"]
+        # This run's own seconds: a reused variant cost nothing now (its record keeps what it cost then).
+        stages[f"variant:{record['name']}"] = 0.0 if record["reused"] else sum(
+            cost.get(part, 0) for part in ("prepare_seconds", "infer_seconds", "probe_seconds"))
         _link_variant(store.entry(record["key"]), run_dir / "variants" / record["name"])
     samples = [row for record in records for row in _read_samples(store.entry(record["key"]))]
     write_jsonl(run_dir / "samples.jsonl", samples)
@@ -301,13 +311,15 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         "probes": probes_table(ctx.base_probes, records),
     }
     write_json(run_dir / "results.json", results)
+    t0 = time.perf_counter()
+    report = write_report(run_dir)  # the last stage reads only what the run wrote
+    stages["report"] = time.perf_counter() - t0
     stages["total"] = time.perf_counter() - started
     manifest.update(status="complete", stages=stages)
     write_json(run_dir / "manifest.json", manifest)
-    report = write_report(run_dir)  # the last stage reads only what the run wrote
     console.print(f"report: {report}")
     failed = [r["name"] for r in records if r["status"] == "failed"]
-    return RunResult(run_dir=run_dir, results=results, failed=failed)
+    return RunResult(run_dir=run_dir, results=results, failed=failed, stages=stages)
 
 
 def _not_run(variant: Variant, status: str, reason: str) -> dict:

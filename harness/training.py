@@ -3,7 +3,9 @@
 Measured on this CPU (../shared/DESIGN.md §5): trl's defaults (loss on the whole
 sequence, gradient checkpointing on) are ~40% slower and learn worse on
 short-answer tasks. So the data goes in as prompt/completion pairs, which makes
-trl put the loss on the answer tokens only, and checkpointing stays off.
+trl put the loss on the answer tokens only, and checkpointing stays off. Rows
+are batched by length, and the loss skips the prompt every row shares
+(harness/shared_prefix_loss.py); benchmarks/train_throughput.py measures both.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from harness.shared_prefix_loss import shared_prefix_loss
 from harness.spec.schema import TrainingSpec
 
 
@@ -65,6 +68,9 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         gradient_checkpointing=False,
         completion_only_loss=True,
         packing=False,
+        # Rows of like length share a batch: on legal_classifier random batches are 29% padding.
+        train_sampling_strategy="group_by_length",
+        prediction_loss_only=True,
         seed=seed,
         data_seed=seed,
         logging_steps=1,
@@ -84,9 +90,16 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
             if on_step:
                 on_step(state.global_step, state.max_steps)
 
+    class Trainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss = None if return_outputs else shared_prefix_loss(model, inputs, num_items_in_batch)
+            if loss is None:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return loss
+
     best = keep_best_weights(model) if spec.select_best else None
     datasets.disable_progress_bars()
-    trainer = SFTTrainer(
+    trainer = Trainer(
         model=model,
         args=config,
         train_dataset=Dataset.from_list(train_rows),

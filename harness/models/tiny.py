@@ -12,7 +12,13 @@ from pathlib import Path
 FIXTURE_TOKENIZER = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "smollm2_tokenizer"
 
 
-def build_tiny_model(out_dir: Path, *, seed: int = 0, tokenizer_dir: Path = FIXTURE_TOKENIZER) -> Path:
+def random_tiny_llama(*, seed: int = 0, initializer_range: float = 0.02, tokenizer_dir: Path = FIXTURE_TOKENIZER):
+    """(model, tokenizer): the tiny random Llama in memory.
+
+    With the default initialisation its greedy output is the same token whatever
+    it reads. Tests that must see a masking or position slip change the output
+    ask for larger weights (initializer_range 0.2), which make every token count.
+    """
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
@@ -21,10 +27,14 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0, tokenizer_dir: Path = FIXT
         vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True, initializer_range=initializer_range,
     )
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    return LlamaForCausalLM(config), tokenizer
+
+
+def build_tiny_model(out_dir: Path, *, seed: int = 0, tokenizer_dir: Path = FIXTURE_TOKENIZER) -> Path:
+    model, tokenizer = random_tiny_llama(seed=seed, tokenizer_dir=tokenizer_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
