@@ -143,8 +143,8 @@ def cost_estimates(cost: dict, *, n_items: int, peak: dict, train_bf16: bool, pr
                    infer_bf16: bool = False) -> dict:
     """FLOPs, utilisation and money for one variant, from the figures already in its cost record.
 
-    Reads total_params, trainable_params, trained_tokens, train_seconds,
-    prompt_tokens_mean, output_tokens_mean, infer_seconds, prepare_seconds,
+    Reads total_params, trainable_params, trained_tokens (or train_computed_tokens),
+    train_seconds, prompt_tokens_mean (or computed_prompt_tokens_mean), output_tokens_mean, infer_seconds, prepare_seconds,
     compute_dtype and (prompt learning) virtual_tokens. ``train_bf16``: training
     ran under bf16 autocast, so its matmuls are bounded by the bf16 peak;
     ``infer_bf16`` likewise for predictions.
@@ -153,9 +153,13 @@ def cost_estimates(cost: dict, *, n_items: int, peak: dict, train_bf16: bool, pr
     compute_dtype = cost.get("compute_dtype", "float32")
     infer_peak = peak[peak_dtype("bfloat16" if infer_bf16 else compute_dtype)]
     train_peak = peak[peak_dtype("bfloat16" if train_bf16 else compute_dtype)]
-    tokens_per_item = cost["prompt_tokens_mean"] + cost["output_tokens_mean"] + cost.get("virtual_tokens", 0)
+    # FLOPs of the tokens that actually ran: a prefix shared by every prompt (inference) or
+    # every row of a batch (training) runs once, so utilisation never counts skipped work.
+    prompt_tokens = cost.get("computed_prompt_tokens_mean") or cost["prompt_tokens_mean"]
+    tokens_per_item = prompt_tokens + cost["output_tokens_mean"] + cost.get("virtual_tokens", 0)
     infer_flops = forward_flops(n_params, round(tokens_per_item * n_items))
-    train_flops = training_flops(n_params, cost["trainable_params"], cost.get("trained_tokens", 0))
+    train_tokens = cost.get("train_computed_tokens") or cost.get("trained_tokens", 0)
+    train_flops = training_flops(n_params, cost["trainable_params"], train_tokens)
     out = {
         "train_flops": train_flops,
         "infer_flops": infer_flops,

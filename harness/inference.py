@@ -27,6 +27,7 @@ class Generation:
     prompt_tokens: int
     output_tokens: int
     seconds: float  # this item's share of its batch's wall time
+    shared_prompt_tokens: int = 0  # leading prompt tokens served from the cache of the prefix all items share
 
 
 def encode_prompts(tokenizer, conversations: list[list[dict]]) -> list[list[int]]:
@@ -104,10 +105,17 @@ def generate(model, tokenizer, conversations: list[list[dict]], *, batch_size: i
             if tokenizer.eos_token_id in new_tokens:
                 new_tokens = new_tokens[: new_tokens.index(tokenizer.eos_token_id)]
             text = tokenizer.decode(new_tokens, skip_special_tokens=True)
-            results[index] = Generation(text=text, prompt_tokens=len(encoded[index]), output_tokens=len(new_tokens), seconds=seconds)
+            results[index] = Generation(text=text, prompt_tokens=len(encoded[index]), output_tokens=len(new_tokens),
+                                        seconds=seconds, shared_prompt_tokens=prefix_len)
         if on_batch:
             on_batch(len(batch))
     return results  # type: ignore[return-value]
+
+
+def computed_prompt_tokens(generations) -> int:
+    """Prompt tokens that actually ran through the model: the shared prefix once, then each item's own."""
+    shared = max((getattr(g, "shared_prompt_tokens", 0) for g in generations), default=0)
+    return shared + sum(g.prompt_tokens - getattr(g, "shared_prompt_tokens", 0) for g in generations)
 
 
 def _can_share_prefix(model) -> bool:

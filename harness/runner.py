@@ -25,7 +25,7 @@ from harness.data import Split, load_suite_data
 from harness.errors import BenchError
 from harness.executor import LocalExecutor
 from harness.forgetting import base_probe_scores, probe_variant, probes_table
-from harness.inference import generate, inference_precision
+from harness.inference import computed_prompt_tokens, generate, inference_precision
 from harness.models.loading import BaseModel, load_base
 from harness.progress import Progress
 from harness.prompts import PromptTemplate, prompt_hash
@@ -147,6 +147,7 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
         "peak_rss_mb": max(prepare_cost.peak_rss_mb, infer_cost.peak_rss_mb),
         "peak_cuda_mb": max(filter(None, [prepare_cost.peak_cuda_mb, infer_cost.peak_cuda_mb]), default=None),
         "prompt_tokens_mean": n_prompt / max(len(items), 1),
+        "computed_prompt_tokens_mean": computed_prompt_tokens(generations) / max(len(items), 1),
         "output_tokens_mean": n_output / max(len(items), 1),
         "infer_tokens_per_second": (n_prompt + n_output) / infer_cost.seconds if infer_cost.seconds else None,
         "trainable_params": 0, "total_params": sum(p.numel() for p in ctx.base.model.parameters()),
@@ -160,6 +161,7 @@ def evaluate_variant(variant: Variant, ctx: RunContext, workdir: Path) -> dict:
     if prepared.training:
         cost["trained_tokens"] = prepared.training["trained_tokens"]
         cost["train_tokens_per_second"] = prepared.training["trained_tokens"] / max(prepared.training["seconds"], 1e-9)
+        cost["train_computed_tokens"] = prepared.training.get("computed_tokens")
     from harness.flops import cost_estimates, machine_peak
     from harness.merge_check import check_merge
     from harness.variability import measure_variability

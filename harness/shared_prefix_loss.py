@@ -26,8 +26,11 @@ import torch.nn.functional as F
 MIN_SHARED_PREFIX = 16
 
 
-def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None) -> torch.Tensor | None:
-    """The mean answer-token loss of a right-padded batch; None when this model needs trl's own path."""
+def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dict | None = None) -> torch.Tensor | None:
+    """The mean answer-token loss of a right-padded batch; None when this model needs trl's own path.
+
+    ``counts["computed_tokens"]``, when given, grows by the tokens that ran through
+    the model (the prefix once, then each row's own non-padding tokens)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = getattr(model, "active_peft_config", None)
     if config is not None and config.is_prompt_learning:
@@ -53,6 +56,8 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None) -> torch.Te
     hidden = backbone(input_ids=input_ids[:, prefix:], attention_mask=attention, position_ids=positions,
                       cache=cache, use_cache=cache is not None).last_hidden_state
 
+    if counts is not None:
+        counts["computed_tokens"] = counts.get("computed_tokens", 0) + prefix + int(attention[:, prefix:].sum())
     # Position t predicts token t + 1. No label falls inside the prefix (checked above),
     # so the prefix's own predictions carry no loss and are never projected.
     targets = labels[:, prefix + 1:]

@@ -23,7 +23,8 @@ from harness.spec.schema import TrainingSpec
 class TrainingRecord:
     seconds: float  # this attempt's training time (after a resume: since the checkpoint)
     steps: int
-    trained_tokens: int  # non-padding tokens seen in forward passes, prompt included
+    trained_tokens: int  # non-padding tokens of the training rows, prompt included
+    computed_tokens: int | None = None  # tokens that ran through the model: fewer, as the shared prefix runs once per batch
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
     eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"}
     resumed_from_checkpoint: bool = False
@@ -31,6 +32,7 @@ class TrainingRecord:
 
     def to_json(self) -> dict:
         return {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
+                "computed_tokens": self.computed_tokens,
                 "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
                 "resumed_from_checkpoint": self.resumed_from_checkpoint, "best_step": self.best_step}
 
@@ -90,10 +92,15 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
             if on_step:
                 on_step(state.global_step, state.max_steps)
 
+    counts = {"computed_tokens": 0, "trl_path_tokens": 0}
+
     class Trainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            loss = None if return_outputs else shared_prefix_loss(model, inputs, num_items_in_batch)
+            counted = counts if model.training else None  # training work only, not validation passes
+            loss = None if return_outputs else shared_prefix_loss(model, inputs, num_items_in_batch, counted)
             if loss is None:
+                if counted is not None:
+                    counts["trl_path_tokens"] += int(inputs["attention_mask"].sum())
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             return loss
 
@@ -124,6 +131,7 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         seconds=seconds,
         steps=trainer.state.global_step,
         trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),
+        computed_tokens=(counts["computed_tokens"] + counts["trl_path_tokens"]) or None,
         loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
         eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"]} for h in history if "eval_loss" in h],
     )

@@ -101,7 +101,10 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
     assert lora["trained_tokens"] > 0 and lora["train_tokens_per_second"] > 0
     assert lora["train_utilisation"] == pytest.approx(
         lora["train_flops"] / lora["train_seconds"] / lora["train_peak_flops_per_second"])
-    assert lora["train_flops"] == flops.training_flops(lora["total_params"], lora["trainable_params"], lora["trained_tokens"])
+    # FLOPs count the tokens that ran: each batch's shared system prompt once, not once per row.
+    assert 0 < lora["train_computed_tokens"] < lora["trained_tokens"]
+    assert lora["train_flops"] == flops.training_flops(lora["total_params"], lora["trainable_params"],
+                                                       lora["train_computed_tokens"])
     assert zero["trained_tokens"] == 0 and zero["train_flops"] == 0 and zero["train_utilisation"] is None
     assert zero["trainable_params"] == 0 and zero["adapter_bytes"] == 0
 

@@ -55,3 +55,16 @@ def test_answers_do_not_depend_on_batch_size(tiny):
     one = generate(model, tokenizer, convs, batch_size=1, max_new_tokens=8)
     many = generate(model, tokenizer, convs, batch_size=4, max_new_tokens=8)
     assert [g.text for g in one] == [g.text for g in many]
+
+
+def test_shared_prefix_runs_once_in_the_token_count(tiny):
+    from harness.inference import computed_prompt_tokens
+
+    model, tokenizer = tiny
+    convs = conversations(5)
+    prefix = shared_prefix_length(encode_prompts(tokenizer, convs))
+    shared = generate(model, tokenizer, convs, batch_size=2, max_new_tokens=2)
+    plain = generate(model, tokenizer, convs, batch_size=2, max_new_tokens=2, share_prefix=False)
+    assert {g.shared_prompt_tokens for g in shared} == {prefix}
+    assert computed_prompt_tokens(plain) == sum(g.prompt_tokens for g in plain)
+    assert computed_prompt_tokens(shared) == sum(g.prompt_tokens for g in plain) - 4 * prefix

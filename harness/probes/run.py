@@ -127,7 +127,6 @@ def run_probes(
     lm-eval's per-item samples are written to out_dir/<label>/<task>.jsonl.
     """
     import lm_eval
-    from lm_eval.models.huggingface import HFLM
 
     if not re.fullmatch(r"[A-Za-z0-9._-]+", label):
         raise ValueError(f"label {label!r} must be a plain file name (letters, digits, . _ -)")
@@ -137,9 +136,10 @@ def run_probes(
     if not loaded:
         return scores
 
+    hflm_class = _quiet_hflm_class()
     was_training = model.training  # HFLM switches the model to eval mode
     try:
-        lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=str(model.device))
+        lm = hflm_class(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=str(model.device))
         results = lm_eval.simple_evaluate(
             model=lm,
             tasks=loaded,
@@ -158,6 +158,24 @@ def run_probes(
         _write_samples(Path(out_dir) / label / f"{task}.jsonl", samples)
         scores[task] = _probe_score(samples, results["results"][task])
     return scores
+
+
+def _quiet_hflm_class():
+    """lm-eval's HF model class without its per-request progress bars, which would
+    print hundreds of lines into bench's own progress display."""
+    from lm_eval.models.huggingface import HFLM
+
+    class QuietHFLM(HFLM):
+        def loglikelihood(self, requests, disable_tqdm: bool = False):
+            return super().loglikelihood(requests, disable_tqdm=True)
+
+        def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+            return super().loglikelihood_rolling(requests, disable_tqdm=True)
+
+        def generate_until(self, requests, disable_tqdm: bool = False):
+            return super().generate_until(requests, disable_tqdm=True)
+
+    return QuietHFLM
 
 
 def _load_tasks(manager, names: list[str]) -> tuple[list[Any], ProbeScores]:
