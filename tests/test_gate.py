@@ -214,7 +214,7 @@ def test_macro_f1_drop_uses_paired_resampling(tmp_path, baseline_file):
     assert again.checks[0] == check  # seeded by the suite seed and the rule: same figures every time
 
 
-def test_macro_f1_rule_on_a_task_without_labels_is_a_config_error(tmp_path, baseline_file):
+def test_a_rule_on_a_metric_the_task_type_lacks_is_a_config_error(tmp_path, baseline_file):
     run = write_run(tmp_path / "r", BASE, gate={"allowed_drop": {"macro_f1": 0.0}})
     results = json.loads((run / "results.json").read_text())
     results["task"] = {"type": "extraction", "labels": None, "n_test_items": 300}
@@ -222,8 +222,9 @@ def test_macro_f1_rule_on_a_task_without_labels_is_a_config_error(tmp_path, base
     baseline = json.loads(baseline_file.read_text())
     baseline["task"]["labels"] = None
     baseline_file.write_text(json.dumps(baseline))
-    with pytest.raises(BenchError, match="macro_f1 rule, but this extraction task has no label set"):
+    with pytest.raises(BenchError, match="macro_f1 rule, but extraction tasks do not measure macro_f1") as err:
         gate_run(run, baseline_file)
+    assert "field_f1_micro" in err.value.hint
 
 
 # ----------------------------------------------------------------------------- forgetting and cost
@@ -361,10 +362,13 @@ def test_suite_gate_section_is_typed_with_defaults(tmp_path):
 
     spec = load_suite(write_suite(tmp_path, "")).spec.gate
     assert isinstance(spec, GateSpec)
-    assert (spec.alpha, spec.inconclusive, spec.allowed_drop.limits()) == (0.01, "warn", [("accuracy", 0.0)])
+    assert (spec.alpha, spec.inconclusive, spec.drop_limits("classification")) == (0.01, "warn", [("accuracy", 0.0)])
+    assert spec.allowed_drop is None  # the task type's defaults, chosen when the gate knows the task
+    assert spec.drop_limits("extraction") == [("field_f1_micro", 0.0), ("format_compliance", 0.0)]
+    assert spec.drop_limits("generation") == [("accuracy", 0.0), ("format_compliance", 0.0)]
     spec = load_suite(write_suite(tmp_path, "gate:\n  allowed_drop:\n    macro_f1: 0.03\n  floors:\n"
                                             "    format_compliance: 0.98\n")).spec.gate
-    assert spec.allowed_drop.limits() == [("macro_f1", 0.03)]  # writing allowed_drop replaces the default
+    assert spec.drop_limits("classification") == [("macro_f1", 0.03)]  # writing allowed_drop replaces the default
     assert spec.floors.limits() == [("format_compliance", 0.98)]
 
 

@@ -6,6 +6,7 @@ that make a recommendation); one reads a real run of the tiny model.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -23,7 +24,8 @@ from harness.report import write_comparison, write_report
 from harness.report.build import build_view, rank_groups, read_probes
 from harness.report.failures import categorise, failure_mode
 from harness.report.markdown import md_text
-from harness.report.paired import compare, paired_macro_f1_delta
+from harness.gate.metrics import parts
+from harness.report.paired import Delta, PairedComparison, compare, paired_delta
 from harness.report.plots import pareto_front
 from harness.report.recommend import Candidate, recommend
 from harness.scoring import intervals
@@ -344,8 +346,8 @@ def test_cli_report_and_errors(synthetic, tmp_path):
 
 # ----------------------------------------------------------------------------- the analysis, unit by unit
 def _candidate(name, f1, low, high, *, cost, fmt=1.0, base=False, trains=True, forgetting=(), n=200):
-    return Candidate(name=name, macro_f1={"value": f1, "ci_low": low, "ci_high": high, "n": n},
-                     accuracy={"value": f1, "ci_low": low, "ci_high": high, "n": n}, format_compliance={"value": fmt},
+    interval = {"value": f1, "ci_low": low, "ci_high": high, "n": n}
+    return Candidate(name=name, score=interval, second=interval, accuracy=interval, format_compliance={"value": fmt},
                      cost=cost, cost_unit="s", is_base=base, trains=trains, forgetting=list(forgetting))
 
 
@@ -395,9 +397,7 @@ def test_recommend_warns_when_the_pick_is_not_format_compliant():
 
 def test_recommend_keeps_the_base_when_a_variant_is_not_clearly_better():
     def pairs(a, b):
-        from harness.report.paired import PairedComparison
-
-        return PairedComparison(a=a, b=b, n_items=50, f1_delta=0.05, f1_delta_low=-0.02, f1_delta_high=0.12, mcnemar_p=0.3)
+        return PairedComparison(a=a, b=b, n_items=50, deltas={"macro_f1": Delta(0.05, -0.02, 0.12)}, mcnemar_p=0.3)
 
     rec = recommend([_candidate("zero-shot", 0.60, 0.50, 0.70, cost=5, base=True, trains=False, n=50),
                      _candidate("lora", 0.65, 0.55, 0.75, cost=50, n=50)], pairs, base="zero-shot", n_test=50)
@@ -408,14 +408,12 @@ def test_recommend_keeps_the_base_when_a_variant_is_not_clearly_better():
 
 
 def test_recommend_is_inconclusive_when_the_cheaper_tied_pick_is_not_clearly_better_than_the_base():
-    from harness.report.paired import PairedComparison
-
     gaps = {("zero-shot", "big"): (0.30, 0.20, 0.40), ("small", "big"): (0.10, -0.01, 0.21),
             ("zero-shot", "small"): (0.20, -0.02, 0.42)}
 
     def pairs(a, b):
         delta, low, high = gaps[(a, b)]
-        return PairedComparison(a=a, b=b, n_items=300, f1_delta=delta, f1_delta_low=low, f1_delta_high=high, mcnemar_p=0.2)
+        return PairedComparison(a=a, b=b, n_items=300, deltas={"macro_f1": Delta(delta, low, high)}, mcnemar_p=0.2)
 
     rec = recommend([_candidate("zero-shot", 0.5, 0.4, 0.6, cost=1, base=True, trains=False),
                      _candidate("big", 0.8, 0.75, 0.85, cost=100), _candidate("small", 0.7, 0.6, 0.8, cost=10)],
@@ -442,14 +440,15 @@ def test_paired_delta_matches_sklearn_and_fixed_broke_are_exact():
     gold = ["a", "b", "c", "a", "b", "c", "a", "b"]
     pred_a = ["a", "b", None, "b", "b", "a", "a", "c"]
     pred_b = ["a", "b", "c", "a", "c", "c", "a", "b"]
-    delta, low, high = paired_macro_f1_delta(gold, pred_a, pred_b, ["a", "b", "c"])
+    rows = lambda pred: {str(i): {"gold": g, "parsed": p, "correct": g == p} for i, (g, p) in enumerate(zip(gold, pred))}  # noqa: E731
+    (parts_a, combine), (parts_b, _) = (parts("macro_f1", list(rows(pred).values()), ["a", "b", "c"]) for pred in (pred_a, pred_b))
+    delta, low, high = dataclasses.astuple(paired_delta(parts_a, parts_b, combine))
 
     def f1(pred):
         return f1_score(gold, [p or "<invalid>" for p in pred], labels=["a", "b", "c"], average="macro", zero_division=0)
 
     assert delta == pytest.approx(f1(pred_b) - f1(pred_a))
     assert low <= delta <= high
-    rows = lambda pred: {str(i): {"gold": g, "parsed": p, "correct": g == p} for i, (g, p) in enumerate(zip(gold, pred))}  # noqa: E731
     result = compare("A", rows(pred_a), "B", rows(pred_b), ["a", "b", "c"])
     assert result.fixed == ["2", "3", "5", "7"] and result.broke == ["4"]
     assert result.mcnemar_p == pytest.approx(0.375)
@@ -484,3 +483,14 @@ def test_probe_shapes_are_read_or_shown_verbatim():
     assert raw is None and probes[0].deltas["v"]["delta"] == -0.1 and probes[0].base == 0.5
     probes, raw = read_probes({"something": "else"})
     assert probes == [] and '"something"' in raw
+
+
+def test_failure_modes_of_an_extraction_show_records_and_pair_no_labels():
+    gold = {"people": ["Ann Lee"], "amounts": ["$5"]}
+    wrong = {"people": ["Ann"], "amounts": ["$5"]}
+    rows = [{"item_id": str(i), "gold": gold, "parsed": wrong, "raw_output": json.dumps(wrong), "correct": False,
+             "format_ok": True, "output_tokens": 12} for i in range(2)]
+    modes = categorise("lora", rows, 96, {})
+    assert modes.counts["wrong_label"] == 2 and modes.confused_pairs == []
+    example = modes.examples["wrong_label"][0]
+    assert example.gold == '{"people": ["Ann Lee"], "amounts": ["$5"]}' and example.parsed == '{"people": ["Ann"], "amounts": ["$5"]}'

@@ -4,10 +4,11 @@
     outcome = gate_run("reports/tiny/20260101-120000")   # baselines/<suite>.json by default
     sys.exit(outcome.exit_code)                           # 0 pass, 1 regression
 
-Modules: spec (the suite's gate rules), stats (paired tests), baseline (save and
-load baselines/<suite>.json), runs (read a run folder), rules (one check per
-rule), evaluate (pair items, run the rules, the outcome), junit and summary
-(what CI reads), command (``bench gate``, ``bench baseline save``).
+Modules: spec (the suite's gate rules, the defaults per task type), stats
+(paired tests), metrics (every gateable metric from per-item rows), baseline
+(save and load baselines/<suite>.json), runs (read a run folder), rules (one
+check per rule), evaluate (pair items, run the rules, the outcome), junit and
+summary (what CI reads), command (``bench gate``, ``bench baseline save``).
 """
 
 # The suite schema imports GateSpec from harness.gate.spec, and gate.spec builds

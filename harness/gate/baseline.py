@@ -3,7 +3,8 @@
 A baseline is meant to be committed. It holds what a later comparison needs and
 what a reviewer needs to trust it:
   * per item: id and content hash (the pairing key), gold, parsed answer,
-    correct, format ok;
+    correct, format ok, and the task's own fields the gate computes metrics
+    from (extraction: parse ok and per-field counts; generation: ROUGE-L, chrF);
   * the aggregates and cost the run reported, and the variant's probe scores;
   * the test set's fingerprint, so a changed test set is noticed, never compared;
   * the run's manifest: suite hash, resolved config, packages, git commit, machine.
@@ -17,11 +18,13 @@ from pathlib import Path
 
 from harness.errors import BenchError
 from harness.gate.runs import RunFolder, read_run
+from harness.gate.spec import TASK_METRICS
 from harness.records import read_json, write_json
 
 BASELINE_SCHEMA_VERSION = 1
 BASELINE_KIND = "bench-baseline"
 BASELINES_DIR = Path("baselines")
+GATED_METRICS = {metric for names in TASK_METRICS.values() for metric in names}
 
 
 def default_baseline_path(suite_name: str) -> Path:
@@ -57,7 +60,7 @@ def build_baseline(run: RunFolder, variant: str) -> dict:
         "test_data": run.test_data,
         "task": run.results.get("task"),
         "metrics": {name: value for name, value in (record.get("metrics") or {}).items()
-                    if name in ("accuracy", "macro_f1", "format_compliance", "invalid_rate")},
+                    if name in GATED_METRICS or name == "invalid_rate"},
         "cost": record.get("cost") or {},
         "probes": run.probes(variant),
         "manifest": run.manifest,

@@ -20,9 +20,13 @@ def cmd_gate(args) -> int:
 def cmd_baseline_save(args) -> int:
     from harness.gate.baseline import save_baseline
 
+    from harness.gate.spec import DEFAULT_ALLOWED_DROP
+
     path, baseline = save_baseline(args.run_dir, args.variant, args.out)
-    accuracy = (baseline["metrics"].get("accuracy") or {}).get("value")
-    shown = f", accuracy {accuracy:.3f}" if accuracy is not None else ""
+    task_type = (baseline.get("task") or {}).get("type") or "classification"
+    gated = DEFAULT_ALLOWED_DROP.get(task_type, {"accuracy": 0.0})  # the metrics its default rules check
+    values = {name: (baseline["metrics"].get(name) or {}).get("value") for name in gated}
+    shown = "".join(f", {name} {value:.3f}" for name, value in values.items() if value is not None)
     console.print(f"[green]saved[/] baseline for suite '{baseline['suite']['name']}', variant "
                   f"'{baseline['variant']}' ({len(baseline['items'])} items{shown}) to [bold]{path}[/]")
     console.print("commit it; `bench gate RUN_DIR` compares later runs with it")

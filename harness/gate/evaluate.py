@@ -16,11 +16,11 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.errors import BenchError
-from harness.gate import rules, stats
+from harness.gate import metrics, rules, stats
 from harness.gate.baseline import default_baseline_path, load_baseline
 from harness.gate.pairing import ItemOutcomes, Pairing, pair_items
 from harness.gate.runs import RunFolder, read_run
-from harness.gate.spec import GateSpec
+from harness.gate.spec import TASK_METRICS, GateSpec
 from harness.records import atomic_write_text, write_json
 
 EXIT_PASS, EXIT_REGRESSION = 0, 1
@@ -81,17 +81,20 @@ def evaluate_gate(run: RunFolder, baseline: dict, *, spec: GateSpec, variant: st
                          hint="save a new baseline from a run on this test set")
 
     labels = run.labels or list((baseline.get("task") or {}).get("labels") or [])
-    if not labels and (spec.floors.macro_f1 is not None or spec.allowed_drop.macro_f1 is not None):
-        task_type = (run.results.get("task") or {}).get("type")
-        raise BenchError(f"the gate has a macro_f1 rule, but this {task_type} task has no label set to average over",
-                         hint="use accuracy or format_compliance rules for extraction and generation tasks")
-    run_all = ItemOutcomes.from_rows(run.items(variant))
+    floors, drops = spec.floors.limits(), spec.drop_limits(run.task_type)
+    _check_metrics(run.task_type, [metric for metric, _ in floors + drops])
+    for metric, _ in drops:
+        metrics.require_rows(metric, baseline["items"], f"the baseline {baseline_path}")
+    run_rows = run.items(variant)
+    for metric, _ in floors + drops:
+        metrics.require_rows(metric, run_rows, f"run {run.path}")
+    run_all = ItemOutcomes.from_rows(run_rows)
     checks: list[rules.Check] = []
-    for metric, floor in spec.floors.limits():
+    for metric, floor in floors:
         base_value = (baseline.get("metrics", {}).get(metric) or {}).get("value")
         checks.append(rules.check_floor(metric, floor, run_all, labels, alpha=spec.alpha, seed=run.seed,
                                         baseline_value=base_value))
-    for metric, allowed in spec.allowed_drop.limits():
+    for metric, allowed in drops:
         checks.append(rules.check_drop(metric, allowed, pairing, labels, alpha=spec.alpha, seed=run.seed))
     checks += _forgetting_checks(run, baseline, variant, spec)
     baseline_cost = baseline.get("cost") or {}
@@ -104,6 +107,15 @@ def evaluate_gate(run: RunFolder, baseline: dict, *, spec: GateSpec, variant: st
                        baseline_variant=baseline["variant"], baseline_path=baseline_path, run_dir=str(run.path),
                        alpha=spec.alpha, inconclusive_policy=spec.inconclusive,
                        comparison=_comparison(run, baseline, pairing, spec), notes=notes)
+
+
+def _check_metrics(task_type: str, named: list[str]) -> None:
+    """Every rule names a metric this task type measures (macro_f1 needs labels; field F1 needs fields)."""
+    known = TASK_METRICS.get(task_type, TASK_METRICS["classification"])
+    for metric in named:
+        if metric not in known:
+            raise BenchError(f"the gate has a {metric} rule, but {task_type} tasks do not measure {metric}",
+                             hint=f"metrics of {task_type} tasks: {', '.join(known)} (see docs/gate.md)")
 
 
 def _check_data(run: RunFolder, baseline: dict, pairing: Pairing, allow_changed_data: bool) -> list[str]:
@@ -154,9 +166,10 @@ def _forgetting_checks(run: RunFolder, baseline: dict, variant: str, spec: GateS
 
 def _comparison(run: RunFolder, baseline: dict, pairing: Pairing, spec: GateSpec) -> dict:
     n10, n01 = stats.discordant_counts(pairing.baseline.correct, pairing.run.correct)
-    margin = spec.allowed_drop.accuracy or 0.0
+    margin = dict(spec.drop_limits(run.task_type)).get("accuracy") or 0.0
     mdd = stats.minimum_detectable_drop(pairing.shared, (n10 + n01) / pairing.shared, margin=margin, alpha=spec.alpha)
     return {
+        "task_type": run.task_type,
         "shared_items": pairing.shared, "baseline_items": pairing.baseline_items, "run_items": pairing.run_items,
         "changed_items": len(pairing.changed), "new_items": len(pairing.only_run),
         "gone_items": len(pairing.only_baseline),

@@ -11,21 +11,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness.gate import metrics, stats
+
 
 @dataclass(frozen=True)
 class ItemOutcomes:
     """One side's per-item results, in a fixed item order."""
 
-    gold: list[str | None]
-    parsed: list[str | None]
+    gold: list
+    parsed: list
     correct: np.ndarray  # bool
     format_ok: np.ndarray  # bool
+    rows: list[dict] = field(default_factory=list)  # the rows themselves: the task's own fields (field counts, scores)
 
     @classmethod
     def from_rows(cls, rows: list[dict]) -> "ItemOutcomes":
         return cls(gold=[r.get("gold") for r in rows], parsed=[r.get("parsed") for r in rows],
                    correct=np.array([bool(r.get("correct")) for r in rows], dtype=bool),
-                   format_ok=np.array([bool(r.get("format_ok")) for r in rows], dtype=bool))
+                   format_ok=np.array([bool(r.get("format_ok")) for r in rows], dtype=bool), rows=list(rows))
 
     @property
     def n(self) -> int:
@@ -33,7 +36,17 @@ class ItemOutcomes:
 
     def outcome(self, metric: str) -> np.ndarray:
         """Per-item yes/no for a metric that is a share of items."""
-        return {"accuracy": self.correct, "format_compliance": self.format_ok}[metric]
+        if metric == "accuracy":
+            return self.correct
+        if metric == "format_compliance":
+            return self.format_ok
+        return metrics.outcome(metric, self.rows)
+
+    def parts(self, metric: str, labels: list[str]) -> tuple[np.ndarray, stats.Combine]:
+        """Per-item parts of a resampled metric and how to combine their sums (harness.gate.metrics)."""
+        if metric == "macro_f1":
+            return stats.macro_f1_parts(self.gold, self.parsed, labels), stats.macro_f1_from_sums
+        return metrics.parts(metric, self.rows, labels)
 
 
 @dataclass(frozen=True)

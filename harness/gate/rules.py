@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from scipy.stats import norm
 
 from harness.gate import stats
+from harness.gate.metrics import is_binary  # a share of items: exact paired tests; else resampled
 from harness.gate.pairing import ItemOutcomes, Pairing
 
-BINARY_METRICS = ("accuracy", "format_compliance")  # a share of items: exact paired tests apply
 PROBE_CI_LEVEL = 0.95  # probe deltas are recorded with 95% intervals (harness/probes/compare.py)
 
 
@@ -59,11 +59,11 @@ def check_floor(metric: str, floor: float, run: ItemOutcomes, labels: list[str],
                 baseline_value: float | None = None) -> Check:
     """The run's own value against an absolute minimum; fails only when significantly below."""
     rule = f"floors.{metric}"
-    if metric in BINARY_METRICS:
+    if is_binary(metric):
         test = stats.binary_floor(int(run.outcome(metric).sum()), run.n, floor=floor, alpha=alpha)
     else:
-        test = stats.resampled_floor(stats.macro_f1_parts(run.gold, run.parsed, labels), stats.macro_f1_from_sums,
-                                     floor=floor, alpha=alpha, seed=_seed(seed, rule))
+        parts, combine = run.parts(metric, labels)
+        test = stats.resampled_floor(parts, combine, floor=floor, alpha=alpha, seed=_seed(seed, rule))
     verdict = stats.verdict(test.value < floor, test.p_value, alpha)
     interval = f"{test.confidence:.0%} CI [{points(test.ci_low)}, {points(test.ci_high)}]%"
     if verdict == "pass":
@@ -84,17 +84,15 @@ def check_drop(metric: str, allowed: float, pairing: Pairing, labels: list[str],
     """Paired on shared items: fail when the drop is larger than allowed beyond noise."""
     rule = f"allowed_drop.{metric}"
     base, run = pairing.baseline, pairing.run
-    if metric in BINARY_METRICS:
+    if is_binary(metric):
         b, r = base.outcome(metric), run.outcome(metric)
         test = stats.paired_binary_drop(b, r, margin=allowed, alpha=alpha)
         base_value, run_value = float(b.mean()), float(r.mean())
     else:
-        base_parts = stats.macro_f1_parts(base.gold, base.parsed, labels)
-        run_parts = stats.macro_f1_parts(run.gold, run.parsed, labels)
-        test = stats.paired_resampled_drop(base_parts, run_parts, stats.macro_f1_from_sums, margin=allowed,
+        (base_parts, combine), (run_parts, _) = base.parts(metric, labels), run.parts(metric, labels)
+        test = stats.paired_resampled_drop(base_parts, run_parts, combine, margin=allowed,
                                            alpha=alpha, seed=_seed(seed, rule))
-        base_value, run_value = (float(stats.macro_f1_from_sums(parts.sum(0, keepdims=True))[0])
-                                 for parts in (base_parts, run_parts))
+        base_value, run_value = (float(combine(parts.sum(0, keepdims=True))[0]) for parts in (base_parts, run_parts))
     drop = test.estimate
     verdict = stats.verdict(drop > allowed, test.p_value, alpha)
     change = f"{-drop * 100 + 0.0:+.1f} pts"

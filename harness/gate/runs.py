@@ -14,6 +14,8 @@ from harness.gate.spec import GateSpec
 from harness.records import read_json, read_jsonl
 
 ITEM_FIELDS = ("item_id", "item_hash", "gold", "parsed", "correct", "format_ok")
+# The task's own per-item fields that gated metrics are computed from (harness/gate/metrics.py), kept where written.
+TASK_ITEM_FIELDS = ("parse_ok", "field_counts", "rouge_l", "chrf")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class RunFolder:
     @property
     def seed(self) -> int:
         return int(self.manifest.get("resolved_config", {}).get("seed", 0))
+
+    @property
+    def task_type(self) -> str:
+        """classification, extraction or generation; runs that predate task types are classification."""
+        return (self.results.get("task") or {}).get("type") or "classification"
 
     @property
     def labels(self) -> list[str]:
@@ -74,7 +81,8 @@ class RunFolder:
         rows = [row for row in read_jsonl(path) if row.get("variant") == name]
         if not rows:
             raise BenchError(f"{path} has no rows for variant '{name}'", hint="rerun `bench run` to rebuild it")
-        return [{key: row.get(key) for key in ITEM_FIELDS} for row in rows]
+        return [{**{key: row.get(key) for key in ITEM_FIELDS}, **{key: row[key] for key in TASK_ITEM_FIELDS if key in row}}
+                for row in rows]
 
     def probes(self, name: str) -> dict[str, dict]:
         """Per probe task: {base, score, delta, ci_low, ci_high, n, status} for this variant (empty if none)."""

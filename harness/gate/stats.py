@@ -17,8 +17,10 @@ Binary per-item outcomes (correct, format ok) use the discordant pairs:
     standard non-inferiority test for paired proportions), never reported as
     more significant than the exact McNemar test at margin 0, which guards the
     few-discordant-pairs corner where an asymptotic test can be liberal.
-Non-decomposable metrics (macro-F1) use the paired permutation test at margin
-0 and a paired bootstrap over items above it (and for the interval).
+Non-decomposable metrics (macro-F1, field F1) and means of per-item scores
+(ROUGE-L, chrF) use the paired permutation test at margin 0 and a paired
+bootstrap over items above it (and for the interval); harness/gate/metrics.py
+writes each as per-item parts.
 Why these and not others, and what they buy at n = 300: docs/gate.md.
 """
 

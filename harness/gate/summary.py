@@ -41,7 +41,7 @@ def _interval(check: Check) -> str:
         return ""
     if check.kind == "floor":
         return f"{check.confidence:.0%} [{check.ci_low * 100:.1f}, {check.ci_high * 100:.1f}]%"
-    return f"{check.confidence:.0%} [{check.ci_low * 100:+.1f}, {check.ci_high * 100:+.1f}] pts"
+    return f"{check.confidence:.0%} [{check.ci_low * 100 + 0.0:+.1f}, {check.ci_high * 100 + 0.0:+.1f}] pts"  # no "-0.0"
 
 
 def _verdict_label(outcome: GateOutcome, check: Check) -> str:
@@ -62,15 +62,19 @@ def headline(outcome: GateOutcome) -> str:
     return f"bench gate: {word[outcome.verdict]} - suite {outcome.suite}, variant {outcome.variant}"
 
 
+ACCURACY_MEANS = {"extraction": "accuracy (whole-record exact match)", "generation": "accuracy (pass rate)"}
+
+
 def sensitivity_line(outcome: GateOutcome) -> str:
     c = outcome.comparison
     discordant = c["accuracy_discordant"]["baseline_only_right"] + c["accuracy_discordant"]["run_only_right"]
     share = discordant / c["shared_items"]
+    accuracy = ACCURACY_MEANS.get(c.get("task_type"), "accuracy")
     if c["accuracy_mdd"] is None:
-        return (f"At {c['shared_items']} shared items no accuracy drop can be detected with 80% power "
+        return (f"At {c['shared_items']} shared items no {accuracy} drop can be detected with 80% power "
                 f"at alpha {outcome.alpha:g}: the test set is too small.")
     margin = f" (allowed drop {c['accuracy_mdd_margin'] * 100:.1f} pts)" if c["accuracy_mdd_margin"] else ""
-    return (f"Minimum detectable accuracy drop: {c['accuracy_mdd'] * 100:.1f} pts at alpha {outcome.alpha:g} "
+    return (f"Minimum detectable {accuracy} drop: {c['accuracy_mdd'] * 100:.1f} pts at alpha {outcome.alpha:g} "
             f"(one-sided) and 80% power{margin}, for {c['shared_items']} shared items of which "
             f"{share:.1%} disagree between baseline and run.")
 

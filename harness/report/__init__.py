@@ -5,7 +5,8 @@
 
 The flow inside is one way: ``load`` reads the run folder, ``build`` turns it
 into a view-model (with ``paired``, ``failures`` and ``recommend`` doing the
-analysis), then ``plots``, ``html`` and ``markdown`` render that view.
+analysis, in the task type's terms from ``measures``), then ``plots``, ``html``
+and ``markdown`` render that view.
 """
 
 from harness.report.write import write_comparison, write_report

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.report.failures import FailureModes, categorise, clip, visible
+from harness.report.failures import FailureModes, categorise, clip, reading_of, shown, visible
 from harness.report.load import RunFolder, load_run
+from harness.report.measures import TaskMeasures, label_of, measures_for
 from harness.report.paired import PairedComparison, compare
 from harness.report.recommend import Candidate, Recommendation, recommend
 
@@ -60,9 +61,9 @@ class Change:
     input: str | None
     gold: str | None
     base_output: str
-    base_parsed: str | None
+    base_reading: str  # what the task read from the base model's output
     output: str
-    parsed: str | None
+    reading: str
 
 
 @dataclass
@@ -158,6 +159,30 @@ class ReportView:
     manifest: dict
     inputs_note: str | None
     max_new_tokens: int | None
+    measures: TaskMeasures = field(default_factory=lambda: measures_for("classification"))
+
+    @property
+    def task_type(self) -> str:
+        return self.measures.type
+
+    def label(self, metric: str) -> str:
+        """How the page names a metric of this task ("field F1 (micro)")."""
+        return label_of(self.measures, metric)
+
+    @property
+    def min_rouge_l(self) -> float | None:
+        """Generation: the per-item pass mark on ROUGE-L, from the resolved suite."""
+        return ((self.manifest.get("resolved_config") or {}).get("task") or {}).get("min_rouge_l")
+
+    @property
+    def fields(self) -> list[str]:
+        """Extraction: the record's fields, in the order the run scored them."""
+        return _keys_of(self.ok_variants, "per_field")
+
+    @property
+    def constraints(self) -> list[str]:
+        """Generation: the constraints the suite set, in the order the run checked them."""
+        return _keys_of(self.ok_variants, "per_constraint")
 
     @property
     def base_model_name(self) -> str | None:
@@ -183,8 +208,17 @@ class ReportView:
 
     @property
     def table_order(self) -> list[VariantView]:
-        """Default row order: the recommendation first, then by macro-F1; variants that did not run last."""
-        return sorted(self.variants, key=lambda v: (not v.recommended, not v.ok, -(v.metric("macro_f1").get("value") or 0), v.name))
+        """Default row order: the recommendation first, then by the headline metric; variants that did not run last."""
+        headline = self.measures.headline.key
+        return sorted(self.variants,
+                      key=lambda v: (not v.recommended, not v.ok, -(v.metric(headline).get("value") or 0), v.name))
+
+
+def _keys_of(variants: list[VariantView], metric: str) -> list[str]:
+    keys: list[str] = []
+    for v in variants:
+        keys += [k for k in v.metric(metric) if k not in keys]
+    return keys
 
 
 def build_view(run: RunFolder | str | Path) -> ReportView:
@@ -193,6 +227,7 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
     results, manifest = run.results, run.manifest
     task = results.get("task") or {}
     labels = list(task.get("labels") or [])
+    measures = measures_for(task.get("type"))
     max_new_tokens = ((manifest.get("resolved_config") or {}).get("inference") or {}).get("max_new_tokens")
 
     variants = []
@@ -214,7 +249,7 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
 
     def paired(a: str, b: str) -> PairedComparison | None:
         if (a, b) not in pairs:
-            pairs[(a, b)] = compare(a, rows[a], b, rows[b], labels) if rows.get(a) and rows.get(b) else None
+            pairs[(a, b)] = compare(a, rows[a], b, rows[b], labels, measures.paired) if rows.get(a) and rows.get(b) else None
         return pairs[(a, b)]
 
     for v in variants:
@@ -223,19 +258,22 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
         if base and v.name != base:
             v.vs_base = paired(base, v.name)
             if v.vs_base is not None:
-                v.fixed_examples = [_change(i, rows[base], rows[v.name], run.inputs) for i in v.vs_base.fixed[:CHANGE_EXAMPLES]]
-                v.broke_examples = [_change(i, rows[base], rows[v.name], run.inputs) for i in v.vs_base.broke[:CHANGE_EXAMPLES]]
-        v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs)
+                v.fixed_examples = [_change(i, rows[base], rows[v.name], run.inputs, measures.type)
+                                    for i in v.vs_base.fixed[:CHANGE_EXAMPLES]]
+                v.broke_examples = [_change(i, rows[base], rows[v.name], run.inputs, measures.type)
+                                    for i in v.vs_base.broke[:CHANGE_EXAMPLES]]
+        v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs, measures.type)
 
     ok = [v for v in variants if v.ok]
     cost_unit = "USD" if ok and all(v.cost.get("usd") is not None for v in ok) else "s"
-    candidates = [Candidate(name=v.name, macro_f1=v.metric("macro_f1"), accuracy=v.metric("accuracy"),
-                            format_compliance=v.metric("format_compliance"),
+    candidates = [Candidate(name=v.name, score=v.metric(measures.headline.key), second=v.metric(measures.second.key),
+                            accuracy=v.metric("accuracy"), format_compliance=v.metric("format_compliance"),
                             cost=v.cost.get("usd") if cost_unit == "USD" else v.compute_seconds, cost_unit=cost_unit,
                             is_base=v.is_base, trains=v.trains, forgetting=v.forgetting) for v in ok]
     n_test = int(task.get("n_test_items") or max((v.metric("accuracy").get("n") or 0 for v in ok), default=0))
     recommendation = recommend(candidates, paired, base=base, n_test=n_test,
-                               not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status for v in variants if not v.ok})
+                               not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status
+                                        for v in variants if not v.ok}, task=measures)
     for v in variants:
         v.recommended = v.name == recommendation.pick
 
@@ -245,15 +283,15 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
         variants=variants, base=base, recommendation=recommendation, cost_unit=cost_unit,
         splits=read_splits(manifest), probes=probes, probes_raw=probes_raw, rank_groups=rank_groups(variants),
         manifest=fields(manifest), inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
-        max_new_tokens=max_new_tokens)
+        max_new_tokens=max_new_tokens, measures=measures)
 
 
-def _change(item_id: str, base_rows: dict, rows: dict, inputs: dict[str, str]) -> Change:
+def _change(item_id: str, base_rows: dict, rows: dict, inputs: dict[str, str], task_type: str) -> Change:
     before, after = base_rows[item_id], rows[item_id]
     text = inputs.get(item_id)
-    return Change(item_id=item_id, input=clip(text) if text is not None else None, gold=after.get("gold"),
-                  base_output=visible(before.get("raw_output") or ""), base_parsed=before.get("parsed"),
-                  output=visible(after.get("raw_output") or ""), parsed=after.get("parsed"))
+    return Change(item_id=item_id, input=clip(text) if text is not None else None, gold=shown(after.get("gold")),
+                  base_output=visible(before.get("raw_output") or ""), base_reading=reading_of(before, task_type),
+                  output=visible(after.get("raw_output") or ""), reading=reading_of(after, task_type))
 
 
 def read_splits(manifest: dict) -> list[SplitView]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.report import plots
 from harness.report.build import OKABE_ITO, ReportView, SplitView, VariantView, build_view
-from harness.report.format import signed
+from harness.report.format import sentence, signed
 from harness.report.html import VERDICT_LABELS, environment, page_assets
 from harness.report.load import load_run
 from harness.report.markdown import interval, md_code, md_text
@@ -79,7 +79,7 @@ def build_comparison(run_a: str | Path, run_b: str | Path) -> Comparison:
             rows_a = {i: r for i, r in folder_a.samples_of(name).items() if i in shared}
             rows_b = {i: r for i, r in folder_b.samples_of(name).items() if i in shared}
             if rows_a and rows_b:
-                item.paired = compare(f"{name} (A)", rows_a, f"{name} (B)", rows_b, labels)
+                item.paired = compare(f"{name} (A)", rows_a, f"{name} (B)", rows_b, labels, view_b.measures.paired)
         across.append(item)
 
     split_names = list(dict.fromkeys([s.name for s in view_a.splits] + [s.name for s in view_b.splits]))
@@ -111,16 +111,19 @@ def differences(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str, st
 
 
 def comparison_plot(comparison: Comparison) -> str | None:
-    """Macro-F1 per variant in run A (hollow) and run B (filled), with intervals."""
+    """The headline metric (macro-F1, field F1, pass rate) per variant in run A (hollow) and B (filled), with intervals."""
     rows = [v for v in comparison.variants if v.both][::-1]
     if not rows or not plots.available():
         return None
+    headline = comparison.b.measures.headline
     with plots.figure("compare", height=1.0 + 0.45 * len(rows)) as fig:
         ax = fig.add_subplot()
         for offset, side, label, marker, fill in ((0.12, "a", "run A", "o", "none"), (-0.12, "b", "run B", "s", None)):
             xs, ys, lo, hi = [], [], [], []
             for i, item in enumerate(rows):
-                m = getattr(item, side).metric("macro_f1")
+                m = getattr(item, side).metric(headline.key)
+                if m.get("value") is None:
+                    continue
                 below, above = plots.error_bars(m)
                 xs.append(m["value"])
                 ys.append(i + offset)
@@ -128,12 +131,12 @@ def comparison_plot(comparison: Comparison) -> str | None:
                 hi.append(above)
             colour = OKABE_ITO[0] if side == "a" else OKABE_ITO[1]
             ax.errorbar(xs, ys, xerr=[lo, hi], fmt=marker, color=colour, markerfacecolor=fill or colour, capsize=3,
-                        markersize=6, label=f"{label}: macro-F1 (95% CI)")
+                        markersize=6, label=f"{label}: {headline.label} (95% CI)")
         ax.set_yticks(range(len(rows)), [item.name for item in rows])
         ax.set_xlim(-0.02, 1.02)
-        ax.set_xlabel("macro-F1 on the test set")
+        ax.set_xlabel(f"{headline.label} on the test set")
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
-        return plots.to_svg(fig, "Macro-F1 per variant in run A and run B")
+        return plots.to_svg(fig, f"{sentence(headline.label)} per variant in run A and run B")
 
 
 def render_comparison(comparison: Comparison) -> str:
@@ -153,16 +156,19 @@ def render_comparison_summary(comparison: Comparison) -> str:
         keys = [md_code(k) for k, _, _ in comparison.config_changes[:6]]
         more = f" and {len(comparison.config_changes) - 6} more" if len(comparison.config_changes) > 6 else ""
         lines.append(f"- Config changed: {', '.join(keys)}{more}.")
-    lines += ["", "| variant | macro-F1 A | macro-F1 B | change [paired 95% CI] | fixed / broke |", "|---|---|---|---|---|"]
+    headline = b.measures.headline
+    lines += ["", f"| variant | {headline.label} A | {headline.label} B | change [paired 95% CI] | fixed / broke |",
+              "|---|---|---|---|---|"]
     for item in comparison.variants:
         if not item.both:
             state = f"only in run {'A' if item.a and not item.b else 'B'}" if not (item.a and item.b) else "did not finish in run A or B"
             lines.append(f"| {md_code(item.name)} | {state} | | | |")
             continue
         p = item.paired
-        change = f"{signed(p.f1_delta)} [{signed(p.f1_delta_low)}, {signed(p.f1_delta_high)}] {p.verdict}" if p else "no shared items"
+        change = f"{signed(p.delta)} [{signed(p.delta_low)}, {signed(p.delta_high)}] {p.verdict}" if p else "no shared items"
         counts = f"+{len(p.fixed)} / −{len(p.broke)}" if p else "—"
-        lines.append(f"| {md_code(item.name)} | {interval(item.a.metric('macro_f1'))} | {interval(item.b.metric('macro_f1'))} | {change} | {counts} |")
+        lines.append(f"| {md_code(item.name)} | {interval(item.a.metric(headline.key))} | {interval(item.b.metric(headline.key))} "
+                     f"| {change} | {counts} |")
     lines += ["", "<sub>intervals are 95% · fixed/broke count items run A got wrong and run B right, and the reverse</sub>", ""]
     return "\n".join(lines)
 

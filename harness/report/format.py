@@ -7,6 +7,11 @@ RANK_FORMAT = "not measured (rank mode)"  # format compliance of a variant that 
 NBSP = "\u00a0"  # between a number and its unit, so "45.0 s" never breaks across lines
 
 
+def sentence(text: str) -> str:
+    """Capitalised at the start of a sentence, the rest as written ("macro-F1" -> "Macro-F1", not "Macro-f1")."""
+    return text[:1].upper() + text[1:]
+
+
 def num(value: float | None, digits: int = 3) -> str:
     return DASH if value is None else f"{value:.{digits}f}"
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from harness import __version__
 from harness.report import format as fmt
 from harness.report.build import ReportView
-from harness.report.failures import MODES
+from harness.report.failures import PROBLEMS_TITLE, modes_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_LABELS = {"clear": "clear", "tied": "tied: cheapest chosen", "inconclusive": "inconclusive", "none": "no result"}
@@ -31,7 +31,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=fmt.num, pvalue=fmt.pvalue, signed=fmt.signed, pct=fmt.pct, seconds=fmt.seconds, megabytes=fmt.megabytes,
-                       size_bytes=fmt.size_bytes, count=fmt.count, share=fmt.share)
+                       size_bytes=fmt.size_bytes, count=fmt.count, share=fmt.share, sentence=fmt.sentence)
     env.globals["rank_format"] = fmt.RANK_FORMAT
     return env
 
@@ -48,14 +48,18 @@ def render_report(view: ReportView, plots: dict[str, str]) -> str:
     template = environment().get_template("report.html.j2")
     config = view.manifest.get("resolved_config")
     return template.render(
-        view=view, plots=plots, failure_modes=MODES, verdict_labels=VERDICT_LABELS, label_rows=label_rows(view),
+        view=view, plots=plots, verdict_labels=VERDICT_LABELS, label_rows=label_rows(view),
+        failure_modes=modes_for(view.task_type, max_new_tokens=view.max_new_tokens, min_rouge_l=view.min_rouge_l),
+        problems_title=PROBLEMS_TITLE.get(view.task_type, PROBLEMS_TITLE["classification"]),
         config_json=json.dumps(config, indent=2) if config else "",
         plot_note="This figure needs matplotlib (pip install matplotlib)." if not plots else "No data for this figure.",
         **page_assets())
 
 
 def label_rows(view: ReportView) -> list[str]:
-    """The task's labels in their own order, then any other label seen in the data."""
+    """The task's labels in their own order, then any other label seen in the data; none for a task without labels."""
+    if view.task_type != "classification":
+        return []
     seen = list(view.task.get("labels") or [])
     for split in view.splits:
         seen += [label for label in split.labels if label not in seen]

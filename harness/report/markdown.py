@@ -56,12 +56,14 @@ def render_summary(view: ReportView) -> str:
 
 
 def variant_table(view: ReportView) -> str:
-    header = "| variant | macro-F1 [95% CI] | accuracy [95% CI] | format | vs base (fixed/broke) | train | peak memory |"
+    m = view.measures
+    header = (f"| variant | {m.headline.label} [95% CI] | {m.second.label} [95% CI] | {m.compliance.label} "
+              "| vs base (fixed/broke) | train | peak memory |")
     rows = [header, "|" + "---|" * 7]
     for v in view.table_order:
         if not v.ok:
             continue
-        rows.append("| " + " | ".join([_name(v), interval(v.metric("macro_f1")), interval(v.metric("accuracy")),
+        rows.append("| " + " | ".join([_name(v), interval(v.metric(m.headline.key)), interval(v.metric(m.second.key)),
                                        pct(v.metric("format_compliance").get("value")) if v.format_measured else RANK_FORMAT,
                                        _vs_base(v),
                                        seconds(v.cost.get("train_seconds")) if v.trains else DASH,

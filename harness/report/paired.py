@@ -2,10 +2,13 @@
 
 Two numbers tell a stakeholder whether B is really better than A:
 - which items B fixed (A wrong, B right) and which it broke (A right, B wrong),
-  with the exact McNemar test on those discordant items;
-- the macro-F1 difference with a paired bootstrap interval: both variants are
-  rescored on the *same* resampled items, which is far tighter than comparing
-  two separate intervals, because item difficulty cancels out.
+  by the per-item ``correct`` flag every task type writes, with the exact
+  McNemar test on those discordant items;
+- the difference of the task's headline metric (macro-F1, field F1, pass rate)
+  and of any per-item score it writes (ROUGE-L, chrF), each with a paired
+  bootstrap interval: both variants are rescored on the *same* resampled
+  items, which is far tighter than comparing two separate intervals, because
+  item difficulty cancels out.
 """
 
 from __future__ import annotations
@@ -16,9 +19,21 @@ from typing import Sequence
 import numpy as np
 from scipy.stats import binomtest
 
+from harness.gate.metrics import parts
+from harness.gate.stats import Combine
+
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 SEED = 0  # fixed: the same run folder gives the same report
+
+
+@dataclass(frozen=True)
+class Delta:
+    """metric(B) - metric(A) and its paired 95% bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
 
 
 @dataclass
@@ -31,62 +46,77 @@ class PairedComparison:
     fixed: list[str] = field(default_factory=list)  # item_ids A got wrong and B right
     broke: list[str] = field(default_factory=list)  # item_ids A got right and B wrong
     mcnemar_p: float | None = None
-    f1_delta: float | None = None  # macro-F1(B) - macro-F1(A)
-    f1_delta_low: float | None = None
-    f1_delta_high: float | None = None
+    metric: str = "macro_f1"  # the headline metric, whose delta gives the verdict
+    deltas: dict[str, Delta] = field(default_factory=dict)  # metric -> B - A; the headline's first
+
+    @property
+    def headline(self) -> Delta | None:
+        return self.deltas.get(self.metric)
+
+    @property
+    def delta(self) -> float | None:
+        return self.headline.value if self.headline else None
+
+    @property
+    def delta_low(self) -> float | None:
+        return self.headline.low if self.headline else None
+
+    @property
+    def delta_high(self) -> float | None:
+        return self.headline.high if self.headline else None
 
     @property
     def verdict(self) -> str:
-        """better / worse / inconclusive: does the macro-F1 interval exclude zero?"""
-        if self.f1_delta_low is None or self.f1_delta_high is None:
-            return "inconclusive"
-        if self.f1_delta_low > 0:
-            return "better"
-        if self.f1_delta_high < 0:
-            return "worse"
+        """better / worse / inconclusive: does the headline metric's interval exclude zero?"""
+        return verdict_of(self.headline)
+
+
+def verdict_of(delta: Delta | None) -> str:
+    if delta is None:
         return "inconclusive"
+    if delta.low > 0:
+        return "better"
+    if delta.high < 0:
+        return "worse"
+    return "inconclusive"
 
 
-def compare(a_name: str, a_rows: dict[str, dict], b_name: str, b_rows: dict[str, dict], labels: Sequence[str]) -> PairedComparison:
+def compare(a_name: str, a_rows: dict[str, dict], b_name: str, b_rows: dict[str, dict], labels: Sequence[str],
+            metrics: Sequence[str] = ("macro_f1",)) -> PairedComparison:
+    """B against A on their shared items; ``metrics`` get paired deltas, the first gives the verdict."""
     common = sorted(set(a_rows) & set(b_rows))
-    result = PairedComparison(a=a_name, b=b_name, n_items=len(common))
+    result = PairedComparison(a=a_name, b=b_name, n_items=len(common), metric=metrics[0] if metrics else "")
     if not common:
         return result
     result.fixed = [i for i in common if not a_rows[i]["correct"] and b_rows[i]["correct"]]
     result.broke = [i for i in common if a_rows[i]["correct"] and not b_rows[i]["correct"]]
     discordant = len(result.fixed) + len(result.broke)
     result.mcnemar_p = float(binomtest(len(result.fixed), discordant, 0.5).pvalue) if discordant else 1.0
-    gold = [a_rows[i]["gold"] for i in common]
-    delta, low, high = paired_macro_f1_delta(gold, [a_rows[i]["parsed"] for i in common], [b_rows[i]["parsed"] for i in common], labels)
-    result.f1_delta, result.f1_delta_low, result.f1_delta_high = delta, low, high
+    rows_a, rows_b = [a_rows[i] for i in common], [b_rows[i] for i in common]
+    for metric in metrics:
+        try:
+            (parts_a, combine), (parts_b, _) = parts(metric, rows_a, labels), parts(metric, rows_b, labels)
+        except (KeyError, TypeError, ValueError):
+            continue  # rows without the task's per-item fields (hand-made, or older): no delta, not a crash
+        result.deltas[metric] = paired_delta(parts_a, parts_b, combine)
     return result
 
 
-def paired_macro_f1_delta(gold: Sequence[str], pred_a: Sequence[str | None], pred_b: Sequence[str | None],
-                          labels: Sequence[str]) -> tuple[float, float, float]:
-    """macro-F1(B) - macro-F1(A) and its paired percentile-bootstrap interval."""
-    n = len(gold)
+def paired_delta(parts_a: np.ndarray, parts_b: np.ndarray, combine: Combine) -> Delta:
+    """metric(B) - metric(A) and its paired percentile-bootstrap interval.
+
+    ``parts_*`` are per-item additive parts and ``combine`` turns their (weighted) sums into the metric
+    (harness/gate/metrics.py), so one resample of items is one row of weights applied to both sides.
+    """
+    n = len(parts_a)
     rng = np.random.default_rng(SEED)
-    observed = np.ones((1, n))
-    delta = float((_macro_f1(observed, gold, pred_b, labels) - _macro_f1(observed, gold, pred_a, labels))[0])
+    delta = float(combine(parts_b.sum(0, keepdims=True))[0] - combine(parts_a.sum(0, keepdims=True))[0])
     diffs = []
     chunk = max(1, 2_000_000 // n)  # bound memory: a chunk of resamples is a (chunk, n) matrix
     for start in range(0, RESAMPLES, chunk):
         # Each resample is a vector of item counts; the same counts weight both variants.
         weights = rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, RESAMPLES - start)).astype(float)
-        diffs.append(_macro_f1(weights, gold, pred_b, labels) - _macro_f1(weights, gold, pred_a, labels))
+        diffs.append(combine(weights @ parts_b) - combine(weights @ parts_a))
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(np.concatenate(diffs), [tail, 100 - tail])
-    return delta, float(low), float(high)
-
-
-def _macro_f1(weights: np.ndarray, gold: Sequence[str], pred: Sequence[str | None], labels: Sequence[str]) -> np.ndarray:
-    """Macro-F1 under each row of item weights; matches sklearn's f1_score(average="macro", zero_division=0)."""
-    g = np.asarray(gold, dtype=object)[:, None] == np.asarray(labels, dtype=object)[None, :]
-    p = np.asarray(pred, dtype=object)[:, None] == np.asarray(labels, dtype=object)[None, :]
-    tp = weights @ (g & p)
-    fp = weights @ (~g & p)
-    fn = weights @ (g & ~p)
-    denom = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(denom), where=denom > 0)
-    return f1.mean(axis=1)
+    return Delta(value=delta, low=float(low), high=float(high))

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 
 from harness.errors import require
 from harness.report.build import OKABE_ITO, ReportView, VariantView
+from harness.report.format import sentence
 
 RC = {
     "svg.fonttype": "none",
@@ -103,12 +104,13 @@ def all_plots(view: ReportView) -> dict[str, str]:
 
 
 def intervals(view: ReportView) -> str:
-    """Accuracy and macro-F1 per variant, each a point with its 95% interval."""
+    """The headline metric and the one beside it (macro-F1 and accuracy, ...) per variant, with 95% intervals."""
     rows = [v for v in view.table_order if v.ok][::-1]  # top of the chart = first row of the table
+    second, headline = view.measures.second, view.measures.headline
     with figure("intervals", height=0.9 + 0.42 * len(rows)) as fig:
         ax = fig.add_subplot()
-        for offset, metric, label, colour, marker in ((0.12, "accuracy", "accuracy", OKABE_ITO[0], "o"),
-                                                       (-0.12, "macro_f1", "macro-F1", OKABE_ITO[1], "s")):
+        for offset, metric, label, colour, marker in ((0.12, second.key, second.label, OKABE_ITO[0], "o"),
+                                                       (-0.12, headline.key, headline.label, OKABE_ITO[1], "s")):
             xs, lo, hi, ys = [], [], [], []
             for i, v in enumerate(rows):
                 m = v.metric(metric)
@@ -125,12 +127,14 @@ def intervals(view: ReportView) -> str:
         ax.set_xlim(-0.02, 1.02)
         ax.set_xlabel("score on the test set")
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
-        return to_svg(fig, "Accuracy and macro-F1 per variant with 95% intervals")
+        return to_svg(fig, f"{sentence(second.label)} and {headline.label} per variant with 95% intervals")
 
 
 def pareto(view: ReportView) -> str:
-    """Quality against cost; the front joins the variants no other beats on both."""
-    points = [(view.cost_of(v), v.metric("macro_f1"), v) for v in view.ok_variants if view.cost_of(v) is not None]
+    """Headline quality against cost; the front joins the variants no other beats on both."""
+    headline = view.measures.headline
+    points = [(view.cost_of(v), v.metric(headline.key), v) for v in view.ok_variants
+              if view.cost_of(v) is not None and v.metric(headline.key).get("value") is not None]
     with figure("pareto", height=3.8) as fig:
         ax = fig.add_subplot()
         for cost, m, v in points:
@@ -146,7 +150,7 @@ def pareto(view: ReportView) -> str:
         if costs and max(costs) / min(costs) > 20:
             ax.set_xscale("log")
         ax.set_xlabel("cost: USD" if view.cost_unit == "USD" else "cost: compute seconds (training + inference on the test set)")
-        ax.set_ylabel("macro-F1 (95% CI)")
+        ax.set_ylabel(f"{headline.label} (95% CI)")
         ax.set_ylim(-0.02, 1.02)
         ax.legend(loc="lower right", fontsize=8)
         return to_svg(fig, "Quality against cost with the Pareto front")
@@ -167,7 +171,8 @@ def rank_curve(view: ReportView) -> str:
         ranks: set[int] = set()
         for i, group in enumerate(view.rank_groups):
             colour = OKABE_ITO[i % len(OKABE_ITO)]
-            for metric, style, marker, label in (("macro_f1", "-", "s", "macro-F1"), ("accuracy", ":", "o", "accuracy")):
+            for metric, style, marker, label in ((view.measures.headline.key, "-", "s", view.measures.headline.label),
+                                                 (view.measures.second.key, ":", "o", view.measures.second.label)):
                 xs, ys, lo, hi = [], [], [], []
                 for rank, name in group.points:
                     m = view.variant(name).metric(metric)

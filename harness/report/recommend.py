@@ -1,10 +1,15 @@
 """Which variant to ship, by a rule written down here and printed in the report.
 
-The rule, step by step (``RULE`` below is the same text the reader sees):
-1. Only variants that finished and have a macro-F1 are candidates.
-2. The leader has the best macro-F1 (ties: better accuracy, then cheaper).
+The rule ranks by the task's headline metric (harness/report/measures.py):
+macro-F1 for classification, field F1 (micro) for extraction, the pass rate
+for generation; "format compliance" is the task's own (the answer format, the
+JSON schema, the suite's constraints). Step by step (``rule_for`` writes the
+same text the reader sees):
+1. Only variants that finished and have the headline metric are candidates.
+2. The leader has the best headline metric (ties: the better second metric,
+   then cheaper).
 3. A candidate is *tied with the leader* unless the paired bootstrap interval
-   of the macro-F1 difference lies wholly above zero in the leader's favour
+   of the headline difference lies wholly above zero in the leader's favour
    (without per-item rows: unless the two intervals do not overlap).
 4. Among the tied, variants below the format-compliance threshold are set
    aside, as long as one that meets it remains; then, likewise, variants that
@@ -23,28 +28,34 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from harness.report.format import num, pct, pvalue, seconds, signed
+from harness.report.measures import TaskMeasures, label_of, measures_for
 from harness.report.paired import PairedComparison
 
-FORMAT_THRESHOLD = 0.95  # share of outputs in the exact answer format needed to count as compliant
+FORMAT_THRESHOLD = 0.95  # share of well-formed outputs needed to count as compliant
 SMALL_TEST_SET = 100  # below this many items, say plainly that intervals are wide
 NOT_RUN_PREFIX = "Not compared, because they did not finish: "
+CLASSIFICATION = measures_for("classification")
 
-RULE = [
-    "Only variants that finished and have a macro-F1 are candidates.",
-    "The leader is the candidate with the best macro-F1.",
-    "A candidate is tied with the leader unless the leader is clearly better: the paired 95% bootstrap interval "
-    "of the macro-F1 difference lies wholly above zero.",
-    f"Tied candidates below {FORMAT_THRESHOLD:.0%} format compliance are set aside while a compliant one remains; "
-    "then, likewise, tied candidates that clearly forget (a probe drop whose interval lies wholly below zero).",
-    "The cheapest remaining candidate is recommended (USD where known, else training + inference seconds).",
-]
+
+def rule_for(task: TaskMeasures) -> list[str]:
+    score, compliance = task.headline.label, task.compliance.label
+    return [
+        f"Only variants that finished and have a {score} are candidates.",
+        f"The leader is the candidate with the best {score}.",
+        "A candidate is tied with the leader unless the leader is clearly better: the paired 95% bootstrap interval "
+        f"of the {score} difference lies wholly above zero.",
+        f"Tied candidates below {FORMAT_THRESHOLD:.0%} {compliance} are set aside while a compliant one remains; "
+        "then, likewise, tied candidates that clearly forget (a probe drop whose interval lies wholly below zero).",
+        "The cheapest remaining candidate is recommended (USD where known, else training + inference seconds).",
+    ]
 
 
 @dataclass
 class Candidate:
     name: str
-    macro_f1: dict  # {value, ci_low, ci_high, n, ...}
-    accuracy: dict
+    score: dict  # the headline metric: {value, ci_low, ci_high, n, ...}
+    second: dict  # the metric beside it (classification: accuracy; extraction: exact match; generation: ROUGE-L)
+    accuracy: dict  # Wilson interval: tells the test set's size honestly, whatever the scores
     format_compliance: dict
     cost: float | None
     cost_unit: str  # "s" or "USD"
@@ -61,88 +72,109 @@ class Recommendation:
     evidence: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
     contenders: list[str] = field(default_factory=list)
-    rule: list[str] = field(default_factory=lambda: list(RULE))
+    rule: list[str] = field(default_factory=lambda: rule_for(CLASSIFICATION))
 
 
 Compare = Callable[[str, str], "PairedComparison | None"]  # (a, b) -> B against A, or None without per-item rows
 
 
 def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None, n_test: int,
-              not_run: dict[str, str] | None = None) -> Recommendation:
-    ready = [c for c in candidates if c.macro_f1.get("value") is not None]
+              not_run: dict[str, str] | None = None, task: TaskMeasures = CLASSIFICATION) -> Recommendation:
+    words = Words.of(task)
+    rule = rule_for(task)
+    ready = [c for c in candidates if c.score.get("value") is not None]
     caveats = _not_run_caveat(not_run or {})
     if not ready:
-        headline = ("No variant has a macro-F1, which this recommendation rule ranks by." if candidates
+        headline = (f"No variant has a {words.score}, which this recommendation rule ranks by." if candidates
                     else "No variant finished, so there is nothing to recommend.")
-        return Recommendation(pick=None, verdict="none", headline=headline, caveats=caveats)
-    leader = max(ready, key=lambda c: (c.macro_f1["value"], c.accuracy.get("value") or 0, -_cost_key(c)))
-    if leader.macro_f1["value"] <= 0:
-        return Recommendation(pick=None, verdict="inconclusive", caveats=caveats + _size_caveat(leader, n_test),
-                              headline="No variant works yet: the best macro-F1 is 0, so there is nothing to ship.",
-                              evidence=[f"Best accuracy: {pct(max(c.accuracy.get('value') or 0 for c in ready))}."])
+        return Recommendation(pick=None, verdict="none", headline=headline, caveats=caveats, rule=rule)
+    leader = max(ready, key=lambda c: (c.score["value"], c.second.get("value") or 0, -_cost_key(c)))
+    if leader.score["value"] <= 0:
+        return Recommendation(pick=None, verdict="inconclusive",
+                              caveats=caveats + _size_caveat(leader, n_test, label_of(task, "accuracy")),
+                              headline=f"No variant works yet: the best {words.score} is 0, so there is nothing to ship.",
+                              evidence=[f"Best {words.second}: {num(max(c.second.get('value') or 0 for c in ready))}; best "
+                                        f"{words.compliance}: {pct(max(c.format_compliance.get('value') or 0 for c in ready))}."],
+                              rule=rule)
     tied = [c for c in ready if c is leader or not _clearly_worse(c, leader, compare)]
     compliant = [c for c in tied if _compliant(c)] or tied
     pool = [c for c in compliant if not _forgets(c)] or compliant
     dropped = [c.name for c in tied if c not in compliant]  # for format
     forgetful = [c.name for c in compliant if c not in pool]
-    pick = min(pool, key=lambda c: (_cost_key(c), -c.macro_f1["value"], c.name))
+    pick = min(pool, key=lambda c: (_cost_key(c), -c.score["value"], c.name))
     by_name = {c.name: c for c in ready}
     versus_base = compare(base, pick.name) if base and base in by_name and pick.name != base else None
 
-    evidence = [f"{pick.name}: macro-F1 {_interval(pick.macro_f1)}, accuracy {_interval(pick.accuracy)} "
-                f"on {pick.macro_f1.get('n', n_test)} test items; format compliance {pct(pick.format_compliance.get('value'))}."]
+    evidence = [f"{pick.name}: {words.score} {_interval(pick.score)}, {words.second} {_interval(pick.second)} "
+                f"on {pick.score.get('n', n_test)} test items; {words.compliance} {pct(pick.format_compliance.get('value'))}."]
     if versus_base is not None:
-        evidence.append(_versus_base_text(versus_base))
+        evidence.append(_versus_base_text(versus_base, task))
     # Why the pick rather than the leader: the leader missed the format threshold, forgets, or costs more.
     reason = "format" if leader.name in dropped else "forgetting" if leader.name in forgetful else "cost"
-    qualifiers = (["format-compliant"] if dropped else []) + (["non-forgetting"] if forgetful else [])
+    qualifiers = ([task.compliant] if dropped else []) + (["non-forgetting"] if forgetful else [])
     cheapest = f"the cheapest {' '.join(qualifiers + ['variant'])}"
     if pick is not leader:
-        evidence.append(_tie_text(pick, leader, compare, reason=reason))
+        evidence.append(_tie_text(pick, leader, compare, reason=reason, words=words))
     others_tied = [c.name for c in tied if c is not pick]
     if others_tied and pick is leader:
         evidence.append(f"Within noise of it: {', '.join(others_tied)}; {pick.name} is {cheapest} among these.")
     if dropped:
-        evidence.append(f"Set aside although tied, for format compliance below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}.")
+        evidence.append(f"Set aside although tied, for {words.compliance} below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}.")
     if forgetful:
         evidence.append(f"Set aside although tied, because they clearly forget on a probe task: {', '.join(forgetful)}.")
     evidence += _forgetting_evidence(pick)
 
-    not_run_caveats, caveats = caveats, _size_caveat(pick, n_test)
+    not_run_caveats, caveats = caveats, _size_caveat(pick, n_test, label_of(task, "accuracy"))
     if not _compliant(pick):
-        caveats.append(f"{pick.name} is not format-compliant: only {pct(pick.format_compliance.get('value'))} of its outputs "
-                       f"are in the exact answer format (needed: {FORMAT_THRESHOLD:.0%}); a strict parser downstream would reject the rest.")
+        caveats.append(f"{pick.name} is not {task.compliant}: only {pct(pick.format_compliance.get('value'))} of its outputs "
+                       f"are {task.compliance_means} (needed: {FORMAT_THRESHOLD:.0%}); anything downstream that relies on "
+                       "that would reject the rest.")
     caveats += _forgetting_caveats(pick, has_probes=any(c.forgetting for c in ready)) + not_run_caveats
 
     if pick.is_base and len(ready) > 1:
         verdict = "tied"
-        headline = (f"Keep the base model ({pick.name}): no variant is clearly better on macro-F1, "
+        headline = (f"Keep the base model ({pick.name}): no variant is clearly better on {words.score}, "
                     f"and it costs nothing to train.")
     elif versus_base is not None and versus_base.verdict != "better":
         verdict = "inconclusive"
-        headline = (f"Inconclusive: {pick.name} scores best for its cost (macro-F1 {num(pick.macro_f1['value'])}), "
+        headline = (f"Inconclusive: {pick.name} scores best for its cost ({words.score} {num(pick.score['value'])}), "
                     f"but it is not clearly better than the base model {base}.")
     else:
         verdict = "clear" if len(tied) == 1 else "tied"
-        gain = f", {num(versus_base.f1_delta)} above the base model" if versus_base is not None else ""
-        score = f"macro-F1 {num(pick.macro_f1['value'])}{gain}"
+        gain = (f", {num(versus_base.delta)} above the base model"
+                if versus_base is not None and versus_base.delta is not None else "")
+        score = f"{words.score} {num(pick.score['value'])}{gain}"
         if verdict == "clear":
-            headline = f"Ship {pick.name}: it has the best macro-F1 ({score})."
+            headline = f"Ship {pick.name}: it has the best {words.score}, {num(pick.score['value'])}{gain}."
         elif pick is leader:
-            headline = f"Ship {pick.name}: it has the best macro-F1 ({score}) and is {cheapest} within noise of it."
+            headline = (f"Ship {pick.name}: it has the best {words.score}, {num(pick.score['value'])}{gain}, "
+                        f"and is {cheapest} within noise of it.")
         else:
-            edge = {"format": "unlike it, format-compliant", "forgetting": "unlike it, shows no clear forgetting",
+            edge = {"format": f"unlike it, {task.compliant}", "forgetting": "unlike it, shows no clear forgetting",
                     "cost": "cheaper"}[reason]
             headline = f"Ship {pick.name}: {score}; within noise of the best ({leader.name}), and {edge}."
     return Recommendation(pick=pick.name, verdict=verdict, headline=headline, evidence=evidence, caveats=caveats,
-                          contenders=[c.name for c in tied])
+                          contenders=[c.name for c in tied], rule=rule)
+
+
+@dataclass(frozen=True)
+class Words:
+    """The task's metric names, as the recommendation's sentences use them."""
+
+    score: str
+    second: str
+    compliance: str
+
+    @classmethod
+    def of(cls, task: TaskMeasures) -> "Words":
+        return cls(score=task.headline.label, second=task.second.label, compliance=task.compliance.label)
 
 
 def _clearly_worse(candidate: Candidate, leader: Candidate, compare: Compare) -> bool:
     paired = compare(candidate.name, leader.name)
-    if paired is not None and paired.n_items and paired.f1_delta_low is not None:
-        return paired.f1_delta_low > 0
-    low, high = leader.macro_f1.get("ci_low"), candidate.macro_f1.get("ci_high")
+    if paired is not None and paired.n_items and paired.delta_low is not None:
+        return paired.delta_low > 0
+    low, high = leader.score.get("ci_low"), candidate.score.get("ci_high")
     return low is not None and high is not None and high < low
 
 
@@ -170,35 +202,37 @@ def _cost_text(c: Candidate) -> str:
     return f"${c.cost:,.2f}" if c.cost_unit == "USD" else seconds(c.cost) + " of compute"
 
 
-def _versus_base_text(p: PairedComparison) -> str:
+def _versus_base_text(p: PairedComparison, task: TaskMeasures) -> str:
     sig = f"p {pvalue(p.mcnemar_p)}" if (p.mcnemar_p or 1) < 0.001 else f"p = {pvalue(p.mcnemar_p)}"
-    return (f"Against the base model {p.a} on the same {p.n_items} items: macro-F1 {signed(p.f1_delta)} "
-            f"(paired 95% CI {signed(p.f1_delta_low)} to {signed(p.f1_delta_high)}: {p.verdict}); "
+    changes = [f"{label_of(task, metric)} {signed(d.value)} (paired 95% CI {signed(d.low)} to {signed(d.high)}"
+               + (f": {p.verdict})" if metric == p.metric else ")") for metric, d in p.deltas.items()]
+    return (f"Against the base model {p.a} on the same {p.n_items} items: {'; '.join(changes) or 'no paired score'}; "
             f"it fixed {len(p.fixed)} items and broke {len(p.broke)} (exact McNemar {sig}).")
 
 
-def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: str) -> str:
+def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: str, words: Words) -> str:
     paired = compare(pick.name, leader.name)
-    if paired is not None and paired.f1_delta is not None:
-        gap = f"paired 95% CI of the gap {signed(paired.f1_delta_low)} to {signed(paired.f1_delta_high)}"
+    if paired is not None and paired.delta is not None:
+        gap = f"paired 95% CI of the gap {signed(paired.delta_low)} to {signed(paired.delta_high)}"
     else:
         gap = "their intervals overlap"
     because = {
-        "format": f"it meets the format-compliance threshold and {leader.name} does not "
+        "format": f"it meets the {words.compliance.replace(' ', '-')} threshold and {leader.name} does not "
                   f"({pct(pick.format_compliance.get('value'))} against {pct(leader.format_compliance.get('value'))})",
         "forgetting": f"{leader.name} clearly forgets on a probe task and {pick.name} does not",
         "cost": f"it is cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
     }[reason]
-    return f"{leader.name} scored higher (macro-F1 {num(leader.macro_f1['value'])}) but not clearly ({gap}); {pick.name} is chosen because {because}."
+    return (f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}) but not clearly ({gap}); "
+            f"{pick.name} is chosen because {because}.")
 
 
-def _size_caveat(c: Candidate, n_test: int) -> list[str]:
+def _size_caveat(c: Candidate, n_test: int, accuracy: str = "accuracy") -> list[str]:
     n = c.accuracy.get("n") or n_test
     if n >= SMALL_TEST_SET:
         return []
     # The accuracy (Wilson) interval shows the sample size honestly even when every score is 0.
     low, high = c.accuracy.get("ci_low"), c.accuracy.get("ci_high")
-    width = f": {c.name}'s accuracy interval alone is {num(high - low, 2)} wide" if low is not None and high is not None else ""
+    width = f": {c.name}'s {accuracy} interval alone is {num(high - low, 2)} wide" if low is not None and high is not None else ""
     return [f"Small test set, only {n} items{width}. Smaller differences cannot be told apart; "
             f"add test items before relying on this."]
 
