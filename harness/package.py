@@ -29,7 +29,7 @@ from harness.errors import BenchError
 from harness.records import read_json, read_jsonl, write_json
 from harness.tasks.classification import INVALID
 
-PACKAGE_SCHEMA_VERSION = 1
+PACKAGE_SCHEMA_VERSION = 2  # 2: prompt and evaluation in the task type's terms (extraction, generation)
 METADATA_FILE = "bench_package.json"
 CARD_TEMPLATE = Path(__file__).with_name("package_card.md.j2")
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -145,16 +145,20 @@ def _sha256(path: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- metadata
-HEADLINE_METRICS = ("accuracy", "macro_f1", "format_compliance", "invalid_rate")
+# Per task type, what results.json holds for a variant beside the metrics of its report columns.
+BREAKDOWNS = {"classification": ("invalid_rate", "per_class", "confusion"), "extraction": ("per_field",),
+              "generation": ("per_constraint", "words_mean")}
 
 
 def build_metadata(manifest: dict, results: dict, record: dict, samples: list[dict], *, run_dir: Path,
                    merged: bool) -> dict:
     config = manifest["resolved_config"]
     task = config["task"]
+    measures = task_measures(task["type"])
     data = manifest["data"]
     fingerprint = hashlib.sha256("".join(f"{k}:{v['sha256']}" for k, v in sorted(data.items())).encode()).hexdigest()
     hyperparameters = {k: v for k, v in record["config"].items() if k not in ("name", "kind", "training")}
+    labelled = measures.type == "classification"  # the other task types' splits have no label counts
     return {
         "schema_version": PACKAGE_SCHEMA_VERSION,
         "format": "merged" if merged else "peft-adapter",
@@ -167,20 +171,21 @@ def build_metadata(manifest: dict, results: dict, record: dict, samples: list[di
             "version": fingerprint[:12],  # changes whenever any split's bytes change
             "fingerprint": fingerprint,
             "splits": {name: {"file": Path(split["path"]).name, "sha256": split["sha256"], "items": split["items"],
-                              "labels": split["labels"]} for name, split in data.items()},
+                              **({"labels": split["labels"]} if labelled else {})} for name, split in data.items()},
         },
-        "prompt": {"system_prompt": task["system_prompt"], "answer_format": task["answer_format"],
-                   "labels": task["labels"], "task_type": task["type"], "decoding": "greedy",
-                   "max_new_tokens": config["inference"]["max_new_tokens"], "batch_size": config["inference"]["batch_size"]},
+        "prompt": {"system_prompt": task["system_prompt"], "task_type": task["type"], **answer_spec(task),
+                   "decoding": "greedy", "max_new_tokens": config["inference"]["max_new_tokens"],
+                   "batch_size": config["inference"]["batch_size"]},
         "hyperparameters": hyperparameters,
         "training": {**(record.get("training_config") or {}), "seed": record.get("seed"),
                      "steps": (record.get("training") or {}).get("steps"),
                      "final_loss": _last((record.get("training") or {}).get("loss_curve"), "loss"),
                      "final_eval_loss": _last((record.get("training") or {}).get("eval_curve"), "eval_loss")},
         "evaluation": {"split": "test", "n_items": record["n_items"],
-                       "metrics": {k: record["metrics"][k] for k in HEADLINE_METRICS if k in record["metrics"]},
-                       "per_class": record["metrics"].get("per_class"), "confusion": record["metrics"].get("confusion"),
-                       "run_variants": _run_table(results)},
+                       "metrics": {m.key: record["metrics"][m.key] for m in measures.columns if m.key in record["metrics"]},
+                       "metric_names": {m.key: m.label for m in measures.columns},
+                       **{key: record["metrics"].get(key) for key in BREAKDOWNS[measures.type]},
+                       "run_columns": [measures.headline.key, measures.second.key], "run_variants": _run_table(results)},
         "forgetting": forgetting(results, record["name"]),
         "cost": {**record["cost"], "machine": manifest.get("machine")},
         "risks": {"observed": observed_risks(record, samples, results),
@@ -191,6 +196,17 @@ def build_metadata(manifest: dict, results: dict, record: dict, samples: list[di
                        "run_created": manifest.get("created"),
                        "packaged": datetime.now(timezone.utc).isoformat(timespec="seconds")},
     }
+
+
+def answer_spec(task: dict) -> dict:
+    """The task section's own keys: what a well-formed answer is, which the system prompt need not say.
+
+    labels and answer_format (classification); json_schema and normalise (extraction); constraints and
+    min_rouge_l (generation). Read off the schema, so a new task type's keys are recorded without an edit here.
+    """
+    from harness.spec.schema import TaskCommon
+
+    return {key: value for key, value in task.items() if key not in TaskCommon.model_fields and key != "type"}
 
 
 def forgetting(results: dict, variant: str) -> list[dict] | None:
@@ -206,22 +222,61 @@ def _last(curve: list[dict] | None, key: str):
     return curve[-1][key] if curve else None
 
 
+def task_measures(task_type: str | None):
+    """The task type's headline metric, the metrics beside it and their names, as the report and summary use them."""
+    from harness.report.measures import measures_for  # harness.report loads plotting; keep `bench --help` quick
+
+    return measures_for(task_type)
+
+
+def _measures(results: dict):
+    return task_measures((results.get("task") or {}).get("type"))
+
+
 def _run_table(results: dict) -> list[dict]:
-    """Every finished variant of the run on the same items: the package's context."""
+    """Every finished variant of the run on the same items, by the headline metric and the one beside it."""
+    measures = _measures(results)
     rows = []
     for name, other in results["variants"].items():
         if other["status"] == "ok":
-            acc = other["metrics"]["accuracy"]
-            rows.append({"variant": name, "kind": other["kind"], "accuracy": acc["value"], "ci_low": acc["ci_low"],
-                         "ci_high": acc["ci_high"], "macro_f1": other["metrics"]["macro_f1"]["value"]})
+            row = {"variant": name, "kind": other["kind"]}
+            for measure in (measures.headline, measures.second):
+                row[measure.key] = {k: other["metrics"][measure.key][k] for k in ("value", "ci_low", "ci_high")}
+            rows.append(row)
     return rows
 
 
 def observed_risks(record: dict, samples: list[dict], results: dict) -> list[str]:
     """Failure modes the run actually showed, most actionable first."""
+    from harness.report.format import sentence
+
+    measures = _measures(results)
     metrics = record["metrics"]
-    risks = []
     n = metrics["accuracy"]["n"]
+    risks = TASK_RISKS[measures.type](metrics, n)
+    key, name = measures.headline.key, measures.headline.label
+    ours = metrics[key]
+    risks.append(f"{sentence(name)} was measured on {n} items; its 95% interval is {ours['ci_low']:.3f}-{ours['ci_high']:.3f} "
+                 f"({(ours['ci_high'] - ours['ci_low']) * 100:.0f} points wide), so smaller differences are not established.")
+    for row in forgetting(results, record["name"]) or []:
+        if row.get("ci_high") is not None and row["ci_high"] < 0:
+            risks.append(f"Forgetting on probe '{row['task']}': {row['delta']:+.3f} against the base "
+                         f"(95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}).")
+    baselines = [r for r in _run_table(results) if r["variant"] != record["name"] and r["kind"] in ("zero_shot", "few_shot")]
+    if baselines:
+        best = max(baselines, key=lambda r: r[key]["value"])
+        theirs = best[key]
+        versus = (f"the '{best['variant']}' prompt baseline ({name} {theirs['value']:.3f}, "
+                  f"95% CI {theirs['ci_low']:.3f}-{theirs['ci_high']:.3f})")
+        if ours["ci_high"] < theirs["ci_low"]:
+            risks.append(f"Worse than {versus}: the intervals do not overlap.")
+        elif ours["ci_low"] <= theirs["ci_high"]:
+            risks.append(f"Not clearly better than {versus}: the intervals overlap.")
+    return risks
+
+
+def _classification_risks(metrics: dict, n: int) -> list[str]:
+    risks = []
     invalid = round(metrics["invalid_rate"]["value"] * n)
     if invalid:
         risks.append(f"{invalid} of {n} test outputs named no valid label; a downstream parser gets nothing usable from them.")
@@ -234,29 +289,53 @@ def observed_risks(record: dict, samples: list[dict], results: dict) -> list[str
                      if i != j and count and columns[j] != INVALID), reverse=True)
     for count, gold, predicted in mixups[:3]:
         risks.append(f"'{gold}' was answered as '{predicted}' {count} time(s).")
-    per_class = metrics.get("per_class") or {}
-    if per_class:
-        weakest = min(per_class, key=lambda label: (per_class[label]["recall"], label))
-        row = per_class[weakest]
-        if row["recall"] < metrics["accuracy"]["value"]:
-            risks.append(f"Recall is lowest on '{weakest}': {row['recall']:.2f} over {row['support']} test item(s).")
-    acc = metrics["accuracy"]
-    risks.append(f"Accuracy was measured on {n} items; its 95% interval is {acc['ci_low']:.3f}-{acc['ci_high']:.3f} "
-                 f"({(acc['ci_high'] - acc['ci_low']) * 100:.0f} points wide), so smaller differences are not established.")
-    for row in forgetting(results, record["name"]) or []:
-        if row.get("ci_high") is not None and row["ci_high"] < 0:
-            risks.append(f"Forgetting on probe '{row['task']}': {row['delta']:+.3f} against the base "
-                         f"(95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}).")
-    baselines = [r for r in _run_table(results) if r["variant"] != record["name"] and r["kind"] in ("zero_shot", "few_shot")]
-    if baselines:
-        best = max(baselines, key=lambda r: r["accuracy"])
-        versus = (f"the '{best['variant']}' prompt baseline (accuracy {best['accuracy']:.3f}, "
-                  f"95% CI {best['ci_low']:.3f}-{best['ci_high']:.3f})")
-        if acc["ci_high"] < best["ci_low"]:
-            risks.append(f"Worse than {versus}: the intervals do not overlap.")
-        elif acc["ci_low"] <= best["ci_high"]:
-            risks.append(f"Not clearly better than {versus}: the intervals overlap.")
+    label, row = _weakest(metrics.get("per_class"), "recall")
+    if row and row["recall"] < metrics["accuracy"]["value"]:
+        risks.append(f"Recall is lowest on '{label}': {row['recall']:.2f} over {row['support']} test item(s).")
     return risks
+
+
+def _extraction_risks(metrics: dict, n: int) -> list[str]:
+    risks = []
+    parsed = round(metrics["parse_rate"]["value"] * n)
+    compliant = round(metrics["format_compliance"]["value"] * n)  # a subset of the parsed: the whole output is JSON
+    if parsed < n:
+        risks.append(f"{n - parsed} of {n} outputs did not parse as JSON; a program reading them gets no record.")
+    if compliant < parsed:
+        risks.append(f"{parsed - compliant} of {n} outputs parsed as JSON but broke the schema; validate them before use.")
+    field, row = _weakest(metrics.get("per_field"), "f1")
+    if row and row["f1"] < metrics["field_f1_micro"]["value"]:
+        risks.append(f"Field F1 is lowest on '{field}': {row['f1']:.2f} ({row['tp']} right, {row['fp']} extra, "
+                     f"{row['fn']} missed value(s)).")
+    return risks
+
+
+def _generation_risks(metrics: dict, n: int) -> list[str]:
+    risks = []
+    compliant = round(metrics["format_compliance"]["value"] * n)
+    if compliant < n:
+        risks.append(f"{n - compliant} of {n} outputs broke at least one of the suite's constraints; check outputs before use.")
+    broken = sorted(((n - round(c["value"] * n), name) for name, c in (metrics.get("per_constraint") or {}).items()
+                     if c["value"] is not None), key=lambda pair: (-pair[0], pair[1]))
+    for count, name in broken[:3]:
+        if count:
+            risks.append(f"The constraint '{name}' was broken by {count} of {n} outputs.")
+    passed = round(metrics["accuracy"]["value"] * n)  # a pass is a compliant output with ROUGE-L at the pass mark
+    if passed < compliant:
+        risks.append(f"{compliant - passed} of {n} outputs met every constraint but stayed below the suite's ROUGE-L "
+                     "pass mark against the reference.")
+    return risks
+
+
+def _weakest(table: dict | None, score: str) -> tuple[str | None, dict | None]:
+    """The row of a per-class or per-field table with the lowest ``score`` (ties: the first name); (None, None) if empty."""
+    if not table:
+        return None, None
+    name = min(table, key=lambda key: (table[key][score], key))
+    return name, table[name]
+
+
+TASK_RISKS = {"classification": _classification_risks, "extraction": _extraction_risks, "generation": _generation_risks}
 
 
 def not_tested(manifest: dict, results: dict, record: dict, samples: list[dict]) -> list[str]:
@@ -270,7 +349,7 @@ def not_tested(manifest: dict, results: dict, record: dict, samples: list[dict])
     if lengths:
         notes.append(f"Test prompts were {min(lengths)}-{max(lengths)} tokens long (with the system prompt); longer inputs, "
                      "other domains and other languages were not tested.")
-    notes.append(f"Only the labels {config['task']['labels']} exist for this model; inputs that fit none were not studied.")
+    notes.append(_scope_note(config["task"], record))
     notes.append("It was trained and scored with the system prompt in bench_package.json; other prompts were not tested.")
     notes.append("Outputs were scored with greedy decoding only; sampled outputs (temperature > 0) were not evaluated.")
     if not forgetting(results, record["name"]):
@@ -286,31 +365,54 @@ def not_tested(manifest: dict, results: dict, record: dict, samples: list[dict])
     return notes
 
 
+def _scope_note(task: dict, record: dict) -> str:
+    """What the task's answers could be, and so what the scores say nothing about."""
+    if task["type"] == "extraction":
+        return (f"Only records with the fields {list(task['json_schema']['properties'])} of the suite's JSON Schema were "
+                "scored; other fields, other schemas and texts holding nothing to extract were not studied.")
+    if task["type"] == "generation":
+        checked = ", ".join(record["metrics"].get("per_constraint") or {}) or "none"
+        return (f"Outputs were checked only against the suite's constraints ({checked}) and scored by ROUGE-L and chrF "
+                "against one reference each; meaning, factual accuracy and fluency were not judged by a person.")
+    return f"Only the labels {task['labels']} exist for this model; inputs that fit none were not studied."
+
+
 # ----------------------------------------------------------------------------- card
+# The Hub's task for each task type (its model-index groups results by it), and the Hub's metric id and
+# arguments for each of bench's metrics; a metric missing here goes under its own key.
+HUB_TASKS = {"classification": ("text-classification", "Text classification"),
+             "extraction": ("token-classification", "Information extraction (JSON records)"),
+             "generation": ("text2text-generation", "Constrained rewriting")}
+HUB_METRICS = {"macro_f1": ("f1", {"average": "macro"}), "field_f1_micro": ("f1", {"average": "micro"}),
+               "field_f1_macro": ("f1", {"average": "macro"}), "rouge_l": ("rouge", {"rouge_types": ["rougeL"]})}
+
+
 def render_card(metadata: dict) -> str:
     """README.md: Hub front matter (via huggingface_hub, so the Hub parses it) and the body from the template."""
     import jinja2
     from huggingface_hub import EvalResult, ModelCardData
 
-    dataset = metadata["dataset"]
-    names = {"accuracy": ("accuracy", "Accuracy"), "macro_f1": ("f1", "Macro-F1"),
-             "format_compliance": ("format_compliance", "Format compliance"), "invalid_rate": ("invalid_rate", "Invalid rate")}
+    from harness.report.format import sentence
+
+    dataset, evaluation = metadata["dataset"], metadata["evaluation"]
+    hub_task, hub_task_name = HUB_TASKS[metadata["prompt"]["task_type"]]
     results = []
-    for key, metric in metadata["evaluation"]["metrics"].items():
+    for key, metric in evaluation["metrics"].items():
         if metric.get("value") is None:
             continue
-        metric_type, label = names[key]
+        metric_type, metric_args = HUB_METRICS.get(key, (key, None))
+        label = evaluation["metric_names"][key]
         results.append(EvalResult(
-            task_type="text-classification", task_name="Text classification",
+            task_type=hub_task, task_name=hub_task_name,
             dataset_type=dataset["name"], dataset_name=f"{dataset['name']} (test split)", dataset_split="test",
             dataset_revision=dataset["version"], metric_type=metric_type, metric_value=round(metric["value"], 4),
-            metric_name=f"{label} (95% CI {metric['ci_low']:.3f}-{metric['ci_high']:.3f}, n={metric['n']})",
-            metric_args={"average": "macro"} if key == "macro_f1" else None, verified=False))
+            metric_name=f"{sentence(label)} (95% CI {metric['ci_low']:.3f}-{metric['ci_high']:.3f}, n={metric['n']})",
+            metric_args=metric_args, verified=False))
     merged = metadata["format"] == "merged"
     card_data = ModelCardData(
         base_model=metadata["base_model"]["reference"], library_name="transformers" if merged else "peft",
         pipeline_tag="text-generation", model_name=metadata["name"], eval_results=results or None,
-        tags=["bench", metadata["variant"]["kind"], "text-classification", "merged" if merged else "adapter"],
+        tags=["bench", metadata["variant"]["kind"], hub_task, "merged" if merged else "adapter"],
         base_model_relation="finetune" if merged else "adapter")
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(CARD_TEMPLATE.parent), undefined=jinja2.StrictUndefined,
                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

@@ -1,4 +1,8 @@
-"""`bench package`: a package from a real tiny run loads with plain peft and reproduces the run's predictions."""
+"""`bench package`: a package from a real tiny run loads with plain peft and reproduces the run's predictions.
+
+One classification run, and the extraction and generation runs of tests/test_task_type_runs.py, on the tiny
+random model; the package of each must say what its task type measured, in that type's terms.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,11 @@ from harness.data import read_split
 from harness.errors import BenchError
 from harness.inference import encode_prompts, generate
 from harness.package import METADATA_FILE, build_metadata, observed_risks, package_variant
-from harness.prompts import PromptTemplate
+from harness.prompts import PromptTemplate, prompt_hash
 from harness.records import read_json, read_jsonl
-from harness.tasks import ClassificationTaskRules
+from harness.tasks import task_from_spec
+# tiny_extraction, tiny_generation: module fixtures, a run of that module's tiny extraction / generation suite
+from test_task_type_runs import EXTRACTION_SCHEMA, tiny_extraction, tiny_generation  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +55,34 @@ def plain_base(model_dir: Path):
     return AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval(), tokenizer
 
 
-def regenerate(model, tokenizer, run_dir: Path, metadata: dict) -> dict[str, str]:
-    """Predict the run's test items again, with only what the package's metadata says about the prompt."""
+def task_of(prompt: dict):
+    """The task rebuilt from the package's prompt section alone: it must hold every key the task type needs."""
+    from pydantic import TypeAdapter
+
+    from harness.spec.schema import TaskSpec
+
+    asked = {k: v for k, v in prompt.items() if k not in ("task_type", "decoding", "max_new_tokens", "batch_size")}
+    spec = TypeAdapter(TaskSpec).validate_python({"type": prompt["task_type"], "data": {"test": "test.jsonl"}, **asked})
+    return task_from_spec(spec)
+
+
+def regenerate(model, tokenizer, run_dir: Path, metadata: dict) -> dict[str, tuple[str, str]]:
+    """Predict the run's test items again, with only what the package's metadata says about the prompt.
+
+    Per item: the hash of the conversation sent and the output, as samples.jsonl records them. The hash makes
+    the comparison count even where the tiny random model answers every prompt alike.
+    """
     manifest = read_json(run_dir / "manifest.json")
     prompt = metadata["prompt"]
-    task = ClassificationTaskRules(labels=tuple(prompt["labels"]), answer_format=prompt["answer_format"])
-    items = read_split("test", Path(manifest["data"]["test"]["path"]), task).items
+    items = read_split("test", Path(manifest["data"]["test"]["path"]), task_of(prompt)).items
     conversations = [PromptTemplate(prompt["system_prompt"]).render(i.prompt_messages()) for i in items]
     outputs = generate(model, tokenizer, conversations, batch_size=prompt["batch_size"], max_new_tokens=prompt["max_new_tokens"])
-    return {item.id: out.text for item, out in zip(items, outputs)}
+    return {item.id: (prompt_hash(conversation), out.text) for item, conversation, out in zip(items, conversations, outputs)}
 
 
-def run_predictions(run_dir: Path, variant: str) -> dict[str, str]:
-    return {row["item_id"]: row["raw_output"] for row in read_jsonl(run_dir / "samples.jsonl") if row["variant"] == variant}
+def run_predictions(run_dir: Path, variant: str) -> dict[str, tuple[str, str]]:
+    return {row["item_id"]: (row["prompt_hash"], row["raw_output"])
+            for row in read_jsonl(run_dir / "samples.jsonl") if row["variant"] == variant}
 
 
 def first_logits(model, tokenizer) -> torch.Tensor:
@@ -70,17 +91,15 @@ def first_logits(model, tokenizer) -> torch.Tensor:
         return model(input_ids=torch.tensor([ids])).logits[0, -1]
 
 
-def test_package_loads_with_plain_peft_and_reproduces_the_run(run_dir, tiny_model_dir, tmp_path):
+def assert_reproduces_the_run(out: Path, run_dir: Path, model_dir: Path, n_items: int) -> None:
+    """Plain peft on the plain base, asked as bench_package.json says, gives the run's outputs; the weights are the run's."""
     from peft import PeftModel
 
-    out = package_variant(run_dir, "lora", tmp_path / "pkg")
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "adapter_config.json", "adapter_model.safetensors", METADATA_FILE]
-    metadata = read_json(out / METADATA_FILE)
-
-    base, tokenizer = plain_base(tiny_model_dir)
+    base, tokenizer = plain_base(model_dir)
     model = PeftModel.from_pretrained(base, out).eval()
-    predictions = regenerate(model, tokenizer, run_dir, metadata)
-    assert predictions == run_predictions(run_dir, "lora") and len(predictions) == 9
+    predictions = regenerate(model, tokenizer, run_dir, read_json(out / METADATA_FILE))
+    assert predictions == run_predictions(run_dir, "lora") and len(predictions) == n_items
 
     # The comparison is not vacuous: the packaged weights are the run's, and they move the model.
     [run_adapter] = (run_dir / "variants" / "lora" / "adapter").rglob("adapter_model.safetensors")
@@ -90,6 +109,10 @@ def test_package_loads_with_plain_peft_and_reproduces_the_run(run_dir, tiny_mode
     with model.disable_adapter():
         plain = first_logits(model, tokenizer)
     assert (adapted - plain).abs().max() > 1e-6
+
+
+def test_package_loads_with_plain_peft_and_reproduces_the_run(run_dir, tiny_model_dir, tmp_path):
+    assert_reproduces_the_run(package_variant(run_dir, "lora", tmp_path / "pkg"), run_dir, tiny_model_dir, 9)
 
 
 def test_model_card_is_hub_readable_and_holds_the_runs_facts(run_dir, tiny_model_dir, tmp_path):
@@ -116,7 +139,13 @@ def test_model_card_is_hub_readable_and_holds_the_runs_facts(run_dir, tiny_model
     assert "| **lora** | lora |" in card.text and "| zero-shot | zero_shot |" in card.text
 
     metadata = read_json(out / METADATA_FILE)
-    assert metadata["evaluation"]["metrics"]["accuracy"] == acc
+    evaluation = metadata["evaluation"]
+    assert list(evaluation["metrics"]) == ["accuracy", "macro_f1", "format_compliance"] and evaluation["metrics"]["accuracy"] == acc
+    assert evaluation["invalid_rate"] == record["metrics"]["invalid_rate"] and evaluation["per_class"] == record["metrics"]["per_class"]
+    assert evaluation["run_columns"] == ["macro_f1", "accuracy"]  # the report ranks classification by macro-F1
+    assert metadata["prompt"]["labels"] == ["alpha", "beta", "gamma"] and metadata["prompt"]["answer_format"] == "kind: {label}"
+    assert "| variant | kind | macro-F1 [95% CI] | accuracy [95% CI] |" in card.text
+    assert {r.task_type for r in card.data.eval_results} == {"text-classification"}
     assert metadata["hyperparameters"]["r"] == 4 and metadata["training"]["learning_rate"] == 0.001
     assert metadata["training"]["seed"] == record["seed"] and metadata["cost"]["train_seconds"] == record["cost"]["train_seconds"]
     assert metadata["dataset"]["splits"]["test"]["sha256"] == manifest["data"]["test"]["sha256"]
@@ -191,3 +220,116 @@ def test_risks_name_the_failure_modes_observed(run_dir):
     assert metadata["forgetting"] == [{"task": "bench_arithmetic", "metric": "acc", "base": 0.5, "delta": -0.1,
                                        "ci_low": -0.15, "ci_high": -0.05, "value": None}]
     assert not any("forgetting of the base model's skills is unmeasured" in n for n in metadata["risks"]["not_tested"])
+
+
+# ----------------------------------------------------------------------------- extraction and generation runs
+def package_of(run_dir: Path, tmp_path: Path) -> tuple[Path, dict, dict, object]:
+    """The lora variant packaged: (folder, bench_package.json, the run's record of it, the Hub's reading of README.md)."""
+    from huggingface_hub import ModelCard
+
+    out = package_variant(run_dir, "lora", tmp_path / "pkg")
+    record = read_json(run_dir / "results.json")["variants"]["lora"]
+    return out, read_json(out / METADATA_FILE), record, ModelCard.load(out / "README.md")
+
+
+def hub_metrics(card) -> list[tuple[str, str, dict | None]]:
+    return [(r.task_type, r.metric_type, r.metric_args) for r in card.data.eval_results]
+
+
+def test_extraction_package_records_the_schema_and_field_scores(tiny_extraction, tiny_model_dir, tmp_path):
+    out, metadata, record, card = package_of(tiny_extraction, tmp_path)
+    assert_reproduces_the_run(out, tiny_extraction, tiny_model_dir, 12)
+
+    prompt = metadata["prompt"]
+    assert prompt["task_type"] == "extraction" and prompt["json_schema"] == EXTRACTION_SCHEMA
+    assert prompt["normalise"] == {"case_insensitive": True, "collapse_whitespace": True}
+    assert "labels" not in prompt and "answer_format" not in prompt
+    evaluation, metrics = metadata["evaluation"], record["metrics"]
+    assert list(evaluation["metrics"]) == ["field_f1_micro", "field_f1_macro", "accuracy", "parse_rate", "format_compliance"]
+    assert all(evaluation["metrics"][key] == metrics[key] for key in evaluation["metrics"])
+    assert evaluation["metric_names"]["accuracy"] == "record exact match"
+    assert evaluation["per_field"] == metrics["per_field"] and "per_class" not in evaluation and "confusion" not in evaluation
+    assert evaluation["run_columns"] == ["field_f1_micro", "accuracy"]
+    assert [row["variant"] for row in evaluation["run_variants"]] == ["zero-shot", "few-shot", "lora"]
+    assert evaluation["run_variants"][2]["field_f1_micro"]["value"] == metrics["field_f1_micro"]["value"]
+    assert "labels" not in metadata["dataset"]["splits"]["test"]
+
+    unparsed = 12 - round(metrics["parse_rate"]["value"] * 12)
+    assert unparsed  # the tiny random model writes no JSON
+    assert f"{unparsed} of 12 outputs did not parse as JSON; a program reading them gets no record." in metadata["risks"]["observed"]
+    assert any(r.startswith("Field F1 (micro) was measured on 12 items; its 95% interval is") for r in metadata["risks"]["observed"])
+    assert any("fields ['people', 'amounts'] of the suite's JSON Schema" in n for n in metadata["risks"]["not_tested"])
+
+    assert hub_metrics(card) == [("token-classification", "f1", {"average": "micro"}),
+                                 ("token-classification", "f1", {"average": "macro"}),
+                                 ("token-classification", "accuracy", None), ("token-classification", "parse_rate", None),
+                                 ("token-classification", "format_compliance", None)]
+    assert card.data.eval_results[0].metric_name.startswith("Field F1 (micro) (95% CI")
+    assert "token-classification" in card.data.tags and "text-classification" not in card.data.tags
+    for text in ("an extraction task", '"additionalProperties": false', "| field F1 (micro) (ranks the variants) |",
+                 "| field | F1 | exact match [95% CI] | right | extra | missed |", "| people | 0.000 |",
+                 "| variant | kind | field F1 (micro) [95% CI] | record exact match [95% CI] |", "| **lora** | lora |",
+                 "| split | file | items | sha256 |", "did not parse as JSON"):
+        assert text in card.text, text
+
+
+def test_generation_package_records_the_constraints_and_scores(tiny_generation, tiny_model_dir, tmp_path):
+    out, metadata, record, card = package_of(tiny_generation, tmp_path)
+    assert_reproduces_the_run(out, tiny_generation, tiny_model_dir, 12)
+
+    prompt = metadata["prompt"]
+    assert prompt["task_type"] == "generation" and prompt["min_rouge_l"] == 0.3
+    assert prompt["constraints"] == {"max_words": 20, "min_words": None, "regex": None, "required_phrases": [],
+                                     "forbidden_phrases": ["PO"], "keep_numbers": True}
+    evaluation, metrics = metadata["evaluation"], record["metrics"]
+    assert list(evaluation["metrics"]) == ["accuracy", "rouge_l", "chrf", "format_compliance"]
+    assert all(evaluation["metrics"][key] == metrics[key] for key in evaluation["metrics"])
+    assert evaluation["per_constraint"] == metrics["per_constraint"] and evaluation["words_mean"] == metrics["words_mean"]
+    assert set(evaluation["per_constraint"]) == {"max_words", "forbidden_phrases", "keep_numbers", "non_empty"}
+    assert evaluation["run_columns"] == ["accuracy", "rouge_l"] and "per_class" not in evaluation
+
+    broken = 12 - round(metrics["format_compliance"]["value"] * 12)
+    assert broken  # the tiny random model writes nothing: non_empty fails
+    observed = metadata["risks"]["observed"]
+    assert f"{broken} of 12 outputs broke at least one of the suite's constraints; check outputs before use." in observed
+    assert "The constraint 'non_empty' was broken by 12 of 12 outputs." in observed
+    assert any(r.startswith("Pass rate was measured on 12 items") for r in observed)
+    assert any("constraints (forbidden_phrases, keep_numbers, max_words, non_empty)" in n for n in metadata["risks"]["not_tested"])
+
+    assert hub_metrics(card) == [("text2text-generation", "accuracy", None),
+                                 ("text2text-generation", "rouge", {"rouge_types": ["rougeL"]}),
+                                 ("text2text-generation", "chrf", None), ("text2text-generation", "format_compliance", None)]
+    assert card.data.eval_results[0].metric_name.startswith("Pass rate (95% CI")
+    for text in ("a generation task", "- `max_words`: 20", '- `forbidden_phrases`: ["PO"]', "ROUGE-L of at least 0.3",
+                 "| constraint | met [95% CI] |", "| keep_numbers |", "| variant | kind | pass rate [95% CI] | ROUGE-L [95% CI] |"):
+        assert text in card.text, text
+    assert "min_words" not in card.text.split("## How to use")[1].split("```")[0]  # unset constraints are not listed
+
+
+def test_extraction_and_generation_risks_name_what_broke(tiny_extraction, tiny_generation):
+    results = read_json(tiny_extraction / "results.json")
+    record = json.loads(json.dumps(results["variants"]["lora"]))
+    # Pretend: 8 of 12 outputs parsed, 6 fit the schema; 'people' is the weak field.
+    record["metrics"]["parse_rate"]["value"] = 8 / 12
+    record["metrics"]["format_compliance"]["value"] = 6 / 12
+    record["metrics"]["field_f1_micro"]["value"] = 0.7
+    record["metrics"]["per_field"]["people"].update(f1=0.4, tp=4, fp=2, fn=8)
+    record["metrics"]["per_field"]["amounts"].update(f1=0.9, tp=9, fp=1, fn=1)
+    risks = observed_risks(record, [], results)
+    assert risks[:3] == ["4 of 12 outputs did not parse as JSON; a program reading them gets no record.",
+                         "2 of 12 outputs parsed as JSON but broke the schema; validate them before use.",
+                         "Field F1 is lowest on 'people': 0.40 (4 right, 2 extra, 8 missed value(s))."]
+
+    results = read_json(tiny_generation / "results.json")
+    record = json.loads(json.dumps(results["variants"]["lora"]))
+    # Pretend: 9 of 12 within every constraint (3 too long, 1 also dropped a number), 5 of those below the ROUGE-L mark.
+    record["metrics"]["format_compliance"]["value"] = 9 / 12
+    record["metrics"]["accuracy"]["value"] = 4 / 12
+    for name, met in (("max_words", 9), ("keep_numbers", 11), ("forbidden_phrases", 12), ("non_empty", 12)):
+        record["metrics"]["per_constraint"][name]["value"] = met / 12
+    risks = observed_risks(record, [], results)
+    assert risks[:4] == ["3 of 12 outputs broke at least one of the suite's constraints; check outputs before use.",
+                         "The constraint 'max_words' was broken by 3 of 12 outputs.",
+                         "The constraint 'keep_numbers' was broken by 1 of 12 outputs.",
+                         "5 of 12 outputs met every constraint but stayed below the suite's ROUGE-L pass mark against "
+                         "the reference."]

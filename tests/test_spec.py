@@ -58,6 +58,20 @@ def test_every_problem_is_reported_at_once_with_line_and_did_you_mean(tmp_path):
     assert "suite.yaml:13: trainig: unknown key 'trainig'; did you mean 'training'?" in joined
 
 
+def test_gate_rules_are_checked_against_the_task_type(tmp_path):
+    extraction = MINIMAL.replace("  type: classification\n  labels: [a, b]\n",
+                                 "  type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}\n")
+    gate = "gate:\n  allowed_drop:\n    field_f1_micro: 0.0\n    rouge_l: 0.05\n    rougel: 0.05\n"
+    problems = [p.removeprefix(f"{tmp_path}/") for p in problems_of(tmp_path, extraction + "  - {name: z, kind: zero_shot}\n" + gate)]
+    assert problems == [
+        "suite.yaml:12: gate.allowed_drop.rouge_l: extraction tasks do not measure rouge_l (metrics of extraction tasks: "
+        "accuracy, field_f1_micro, field_f1_macro, parse_rate, format_compliance)",
+        # a name no task type measures stays the schema's unknown key
+        "suite.yaml:13: gate.allowed_drop.rougel: unknown key 'rougel'; did you mean 'rouge_l'? (allowed: accuracy, chrf, "
+        "field_f1_macro, field_f1_micro, format_compliance, macro_f1, parse_rate, rouge_l)"]
+    assert load_suite(write(tmp_path, extraction + "  - {name: z, kind: zero_shot}\ngate: {floors: {parse_rate: 0.9}}\n"))
+
+
 def test_wrong_types_name_the_field_and_the_value(tmp_path):
     problems = problems_of(tmp_path, MINIMAL + "  - {name: l, kind: lora, r: many}\ntraining: {batch_size: 0}\n")
     assert any("variants[0].r" in p and "'many'" in p for p in problems)

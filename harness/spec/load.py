@@ -139,14 +139,43 @@ def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
 
 def _cross_field_problems(raw: dict, lines: dict[Loc, int], filename: str) -> list[Problem]:
     """Checks that span sections; read from the raw YAML so they report alongside every other problem."""
-    inference, task = raw.get("inference"), raw.get("task")
-    mode = inference.get("mode") if isinstance(inference, dict) else None
+    task = raw.get("task")
     task_type = task.get("type", "classification") if isinstance(task, dict) else None
+    return _rank_mode_problems(raw, task_type, lines, filename) + _gate_metric_problems(raw, task_type, lines, filename)
+
+
+def _rank_mode_problems(raw: dict, task_type: str | None, lines: dict[Loc, int], filename: str) -> list[Problem]:
+    inference = raw.get("inference")
+    mode = inference.get("mode") if isinstance(inference, dict) else None
     if mode == "rank" and task_type is not None and task_type != "classification":
         return [Problem(filename, _line_of(("inference", "mode"), lines), "inference.mode",
                         f"mode 'rank' chooses among labels, so it needs a classification task (this one is '{task_type}'); "
                         "use mode: generate")]
     return []
+
+
+def _gate_metric_problems(raw: dict, task_type: str | None, lines: dict[Loc, int], filename: str) -> list[Problem]:
+    """A gate rule on a metric this task type does not measure (rouge_l on extraction): found now, not at gate time.
+
+    Names no task type measures are unknown keys, which the schema reports with its own "did you mean".
+    """
+    from harness.gate.spec import TASK_METRICS
+
+    gate = raw.get("gate")
+    if task_type not in TASK_METRICS or not isinstance(gate, dict):
+        return []  # an unknown task type is reported by the schema
+    known = TASK_METRICS[task_type]
+    measured_somewhere = {metric for names in TASK_METRICS.values() for metric in names}
+    problems = []
+    for section in ("floors", "allowed_drop"):
+        rules = gate.get(section)
+        for metric in rules if isinstance(rules, dict) else ():
+            if metric in measured_somewhere and metric not in known:
+                loc = ("gate", section, metric)
+                problems.append(Problem(filename, _line_of(loc, lines), _dotted(loc),
+                                        f"{task_type} tasks do not measure {metric} "
+                                        f"(metrics of {task_type} tasks: {', '.join(known)})"))
+    return problems
 
 
 def _validate_variant(entry: Any, loc: Loc, kinds: dict, lines: dict, filename: str, problems: list[Problem]) -> list[Any]:
