@@ -1,11 +1,12 @@
 """How long the forgetting probes take for one model, and what bench adds over lm-eval.
 
-    python benchmarks/probe_speed.py [MODEL_DIR] [--limit 100] [--batch-size 8]
+    python benchmarks/probe_speed.py [MODEL_DIR] [--limit 100] [--batch-size 8] [--bf16]
 
 Times bench's run_probes over every shipped bench_* probe on the real SmolLM2
 model, then lm-eval's CLI-equivalent call (simple_evaluate on the same
 in-memory model, same tasks, same limit) for comparison. The issue's target:
-probes for one variant under 60 s on the 2-core CPU.
+probes for one variant under 60 s on the 2-core CPU. --bf16 runs both under
+bf16 autocast, as a suite with inference.bf16 (the shipped ones) does.
 
 CPU seconds are printed next to wall seconds: on a shared machine the wall time
 also counts other processes' load (shown as the 1-minute load average).
@@ -69,6 +70,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=100, help="first N items of each task")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--tasks", help="comma-separated subset (default: all bench_ probes)")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast for both, as inference.bf16 does")
     args = parser.parse_args()
     if not (args.model / "config.json").exists():
         sys.exit(f"no model at {args.model}; pass a saved model folder (bench models pull smollm2-135m-instruct)")
@@ -78,21 +80,23 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from harness.inference import inference_precision
     from harness.probes.run import list_probe_tasks, rendered_task_dir, run_probes, task_manager
 
     tasks = args.tasks.split(",") if args.tasks else list_probe_tasks()
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(args.model)
-    print(f"model {args.model}, {torch.get_num_threads()} threads, limit {args.limit}, batch {args.batch_size}")
+    print(f"model {args.model}, {torch.get_num_threads()} threads, limit {args.limit}, batch {args.batch_size}, "
+          f"{'bf16 autocast' if args.bf16 else 'fp32'}")
     print(f"forward throughput before: {forward_throughput(model):.0f} tokens/s")
 
-    with tempfile.TemporaryDirectory() as out, Timer() as ours:
+    with tempfile.TemporaryDirectory() as out, inference_precision(args.bf16), Timer() as ours:
         scores = run_probes(model, tok, tasks, limit=args.limit, label="base", out_dir=Path(out), batch_size=args.batch_size)
     for task, s in scores.items():
         print(f"  {task:24s} {s['metric']:12s} {s['score']:.3f}  n={s['n']}")
     print(f"bench run_probes, all tasks:        {ours}")
 
-    with Timer() as direct:
+    with inference_precision(args.bf16), Timer() as direct:
         lm = HFLM(pretrained=model, tokenizer=tok, batch_size=args.batch_size, device="cpu")
         lm_eval.simple_evaluate(model=lm, tasks=tasks, limit=args.limit, task_manager=task_manager(False))
     print(f"lm-eval simple_evaluate directly:   {direct}")

@@ -89,20 +89,33 @@ def cmd_schema(args) -> int:
 
 
 def print_summary(results: dict) -> None:
+    from harness.report.measures import measures_for
+
+    task = measures_for(results["task"].get("type"))
+    metrics = task.columns  # the task's own: accuracy and macro-F1, field F1 and parse rate, pass rate and ROUGE-L...
     table = Table(title=f"{results['suite']['name']}: {results['task']['n_test_items']} test items")
-    for column in ("variant", "kind", "accuracy [95% CI]", "macro-F1", "format ok", "train s", "infer s", "peak MB"):
-        table.add_column(column, justify="right" if column not in ("variant", "kind") else "left")
+    headers = ["variant", "kind"] + [m.label for m in metrics] + ["train s", "infer s", "peak MB"]
+    for column in headers:
+        table.add_column(column, justify="left" if column in ("variant", "kind") else "right")
     for name, record in results["variants"].items():
         if record["status"] != "ok":
-            table.add_row(name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}", "", "", "", "", "")
+            table.add_row(name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}",
+                          *[""] * (len(headers) - 3))
             continue
         m, c = record["metrics"], record["cost"]
-        acc = m["accuracy"]
-        table.add_row(name, record["kind"], f"{acc['value']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]",
-                      f"{m['macro_f1']['value']:.3f}",
-                      "n/a (rank)" if c.get("inference_mode") == "rank" else f"{m['format_compliance']['value']:.3f}",
+        table.add_row(name, record["kind"], *[_summary_cell(m.get(measure.key), measure, c) for measure in metrics],
                       f"{c.get('train_seconds', 0):.1f}", f"{c['infer_seconds']:.1f}", f"{c['peak_rss_mb']:.0f}")
     Console(width=max(Console().width, 120)).print(table)
+
+
+def _summary_cell(metric: dict | None, measure, cost: dict) -> str:
+    if measure.key == "format_compliance" and cost.get("inference_mode") == "rank":
+        return "n/a (rank)"  # answers are well-formed by construction
+    if not metric or metric.get("value") is None:
+        return "-"
+    if measure.shown_as == "share" or metric.get("ci_low") is None:
+        return f"{metric['value']:.3f}"
+    return f"{metric['value']:.3f} [{metric['ci_low']:.3f}, {metric['ci_high']:.3f}]"
 
 
 def build_parser() -> argparse.ArgumentParser:

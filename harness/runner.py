@@ -313,11 +313,13 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         "probes": probes_table(ctx.base_probes, records),
     }
     write_json(run_dir / "results.json", results)
+    stages["total"] = time.perf_counter() - started
+    manifest.update(status="complete", stages=stages)
+    write_json(run_dir / "manifest.json", manifest)  # the results are complete whatever the report does
     t0 = time.perf_counter()
     report = write_report(run_dir)  # the last stage reads only what the run wrote
     stages["report"] = time.perf_counter() - t0
     stages["total"] = time.perf_counter() - started
-    manifest.update(status="complete", stages=stages)
     write_json(run_dir / "manifest.json", manifest)
     console.print(f"report: {report}")
     failed = [r["name"] for r in records if r["status"] == "failed"]
