@@ -106,6 +106,10 @@ def variant_key(ctx: RunContext, variant: Variant) -> str:
         "seed": spec.seed,
         "code": __version__,
     }
+    retrieval = variant.retrieval
+    if retrieval is not None and variant.retrieval_spec().corpus != "train":
+        # The config names a corpus file or folder; its contents decide what the variant retrieves.
+        payload["corpus"] = retrieval.load_corpus().fingerprint
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -197,3 +197,15 @@ def test_run_records_rag_and_tuned_plus_rag_in_one_table(tiny_suite, tmp_path, m
     assert all(prompts[("rag-bm25", i)] == prompts[("lora-rag", i)] != prompts[("zero-shot", i)]
                for _, i in prompts)
     assert read_json(result.run_dir / "results.json")["variants"]["rag-bm25"]["config"]["retriever"] == "bm25"
+
+
+def test_editing_the_corpus_file_changes_the_variant_key_so_no_stale_result_is_reused(ctx):
+    from harness.runner import variant_key
+    from harness.variants.rag import Rag, RagConfig
+
+    path = documents_with_planted_test_item(ctx)
+    variant = Rag(RagConfig(name="rag", retriever="bm25", k=1, corpus=CorpusFiles(path="docs.jsonl", format="jsonl")), ctx)
+    before = variant_key(ctx, variant)
+    assert variant_key(ctx, Rag(variant.config, ctx)) == before  # same contents, same key
+    path.write_text(path.read_text().replace("baked clay", "fired clay"))
+    assert variant_key(ctx, Rag(variant.config, ctx)) != before
