@@ -121,6 +121,7 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - started
+    _remove_fused_head_patch(model)
     if best:
         best.restore()
     history = trainer.state.log_history
@@ -135,6 +136,20 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
         eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"]} for h in history if "eval_loss" in h],
     )
+
+
+def _remove_fused_head_patch(model) -> None:
+    """Give the model back its own forward after trl replaced it.
+
+    SFTTrainer sets an instance attribute ``forward`` on the model (on the base of
+    a PeftModel): a closure around the *original object's* bound forward. It stays
+    after training, so a deep copy of that model (a full fine-tune's copy of the
+    shared base, the merge check's merged copy) kept running the original's
+    weights: a trained copy predicted exactly what the base predicts. Deleting the
+    attribute restores the class's forward.
+    """
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    target.__dict__.pop("forward", None)
 
 
 def keep_best_weights(model):

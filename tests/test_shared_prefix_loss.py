@@ -89,3 +89,23 @@ def test_prefix_stops_before_the_first_differing_or_scored_column():
     labels[:, 2] = 7
     assert _shared_prefix_length(ids, mask, labels) == 1  # a scored column ends the prefix
     assert _shared_prefix_length(torch.tensor([[1, 2], [3, 2]]), torch.ones(2, 2), torch.full((2, 2), -100)) == 0
+
+
+def test_training_leaves_no_forward_patch_that_a_deep_copy_would_carry(tmp_path):
+    """trl patches the model's forward for its fused head; a copy of the base made later (full fine-tuning,
+    the merge check) must run its own weights, not the original object's."""
+    import copy
+
+    from harness.spec.schema import TrainingSpec
+    from harness.training import train_sft
+
+    model, tokenizer = lora_model()
+    base = model.get_base_model()
+    train_sft(model, tokenizer, rows(), spec=TrainingSpec(max_steps=1, batch_size=3), seed=0, output_dir=tmp_path)
+    assert "forward" not in base.__dict__
+    twin = copy.deepcopy(base)
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.add_(torch.randn_like(p))  # the copy's own weights must change its output
+        ids = torch.tensor([[1, 2, 3, 4]])
+        assert not torch.allclose(twin(ids).logits, base(ids).logits)
