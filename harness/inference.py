@@ -78,9 +78,10 @@ def generate(model, tokenizer, conversations: list[list[dict]], *, batch_size: i
     else:
         prefix_len = 0
     prefix_seconds = (time.perf_counter() - started) / len(encoded)  # shared by every item
+    prefix = encoded[0][:prefix_len]
     for start in range(0, len(order), batch_size):
         batch = order[start: start + batch_size]
-        prefix, suffixes = encoded[order[0]][:prefix_len], [encoded[i][prefix_len:] for i in batch]
+        suffixes = [encoded[i][prefix_len:] for i in batch]
         width = max(len(s) for s in suffixes)
         # Padding sits between the shared prefix and each row's own tokens, so every
         # row's continuation starts at the same column; generate() derives position

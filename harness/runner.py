@@ -109,7 +109,7 @@ def variant_key(ctx: RunContext, variant: Variant) -> str:
     retrieval = variant.retrieval
     if retrieval is not None and variant.retrieval_spec().corpus != "train":
         # The config names a corpus file or folder; its contents decide what the variant retrieves.
-        payload["corpus"] = retrieval.load_corpus().fingerprint
+        payload["corpus"] = retrieval.source_corpus.fingerprint
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -12,7 +12,7 @@ The answer-only loss then projects through the LM head only the positions that
 predict an answer token (about 8 of 250 per row), where trl's fused head on a
 CPU scores every position and throws most away.
 
-The loss equals trl's to float rounding (tests/test_training_speed.py checks
+The loss equals trl's to float rounding (tests/test_shared_prefix_loss.py checks
 loss and LoRA gradients). With LoRA dropout the prefix shares one dropout mask
 across the batch instead of one per row; the expected gradient is the same.
 """
@@ -22,8 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-# Below this, the cache copy costs about what it saves.
-MIN_SHARED_PREFIX = 16
+from harness.inference import MIN_SHARED_PREFIX
 
 
 def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dict | None = None) -> torch.Tensor | None:

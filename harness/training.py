@@ -119,9 +119,11 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
     # key, so same config and data): continue from it instead of starting over.
     resume = spec.checkpoint_every is not None and any(output_dir.glob("checkpoint-*"))
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    try:
+        trainer.train(resume_from_checkpoint=True if resume else None)
+    finally:  # an interrupted training must not leave the shared base patched either
+        _remove_fused_head_patch(model)
     seconds = time.perf_counter() - started
-    _remove_fused_head_patch(model)
     if best:
         best.restore()
     history = trainer.state.log_history

@@ -51,7 +51,9 @@ class RetrievalAugmenter:
 
     # -- corpus and index ---------------------------------------------------------------
 
-    def load_corpus(self) -> Corpus:
+    @cached_property
+    def source_corpus(self) -> Corpus:
+        """The corpus as configured, read once (the variant key and the index both need it)."""
         corpus = self.spec.corpus
         if corpus == "train":
             return corpus_from_items(self.ctx.split("train").items)
@@ -62,7 +64,7 @@ class RetrievalAugmenter:
 
     @cached_property
     def guarded(self) -> GuardReport:
-        corpus = self.load_corpus()
+        corpus = self.source_corpus
         report = LeakageGuard(self.ctx.split("test").items).filter(corpus)
         if not report.kept.entries:
             raise BenchError(f"the retrieval corpus ({corpus.source}) is empty once test items are removed")
