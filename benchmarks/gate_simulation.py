@@ -42,7 +42,8 @@ import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-from harness.gate import rules, stats  # noqa: E402
+from harness.gate import rules
+from harness.stats import paired as stats  # noqa: E402
 from harness.gate.evaluate import decide  # noqa: E402
 from harness.gate.pairing import ItemOutcomes, Pairing  # noqa: E402
 

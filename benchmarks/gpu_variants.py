@@ -41,7 +41,7 @@ SHAPES = {
     # From HuggingFaceTB/SmolLM2-1.7B's config.json.
     "smollm2-1.7b": dict(hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, num_key_value_heads=32,
                          intermediate_size=8192, vocab_size=49152, max_position_embeddings=8192, rope_theta=130000.0),
-    # The test suite's tiny model (harness/models/tiny.py): seconds on a CPU.
+    # The test suite's tiny model (tests/tiny_model.py): seconds on a CPU.
     "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                  intermediate_size=128, vocab_size=49152, max_position_embeddings=2048),
 }

@@ -80,7 +80,7 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.inference import inference_precision
+    from harness.model.generate import inference_precision
     from harness.probes.run import list_probe_tasks, rendered_task_dir, run_probes, task_manager
 
     tasks = args.tasks.split(",") if args.tasks else list_probe_tasks()

@@ -5,7 +5,7 @@
 
 Both score the legal_classifier suite's first N test items as multiple choice,
 with the zero-shot prompt bench builds (the suite's system prompt, then the
-item). bench: ``harness.ranking.rank_choices``, each prompt computed once and
+item). bench: ``harness.model.rank.rank_choices``, each prompt computed once and
 every candidate answer scored on its KV cache. lm-eval: ``HFLM.loglikelihood``
 over one (context, continuation) request per item and label, where the context
 is the chat-templated prompt string and the continuation is the answer with the
@@ -38,9 +38,9 @@ SUITE = REPO / "suites" / "legal_classifier.yaml"
 
 def suite_items(limit: int):
     """The suite's first ``limit`` test items, zero-shot conversations for them, and the candidate answers."""
-    from harness.data import load_suite_data
-    from harness.prompts import PromptTemplate
-    from harness.spec import load_suite
+    from harness.data.splits import load_suite_data
+    from harness.data.prompts import PromptTemplate
+    from harness.suite import load_suite
     from harness.tasks import task_from_spec
 
     suite = load_suite(SUITE)
@@ -83,9 +83,9 @@ def main() -> None:
     import torch
     from lm_eval.models.huggingface import HFLM
 
-    from harness.errors import BenchError
-    from harness.models.loading import load_base
-    from harness.ranking import choice_token_ids, rank_choices
+    from harness.core.errors import BenchError
+    from harness.model.loading import load_base
+    from harness.model.rank import choice_token_ids, rank_choices
 
     spec, items, conversations, choices = suite_items(args.limit)
     try:

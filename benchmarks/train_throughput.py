@@ -68,9 +68,9 @@ def run_trl_defaults(source, tokenizer, rows, system, steps, batch_size) -> dict
 
 
 def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool, base_dtype=torch.float32) -> dict:
-    from harness.prompts import PromptTemplate
-    from harness.spec.schema import TrainingSpec
-    from harness.training import prompt_completion_rows, train_sft
+    from harness.data.prompts import PromptTemplate
+    from harness.suite.schema import TrainingSpec
+    from harness.training.sft import prompt_completion_rows, train_sft
 
     template = PromptTemplate(system)
     data = prompt_completion_rows([template.render(r["messages"][:1]) for r in rows], [r["messages"][1]["content"] for r in rows])
@@ -83,8 +83,8 @@ def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool, ba
 
 
 def held_out_accuracy(model, tokenizer, system: str, n_items: int) -> float:
-    from harness.inference import generate, inference_precision
-    from harness.prompts import PromptTemplate
+    from harness.model.generate import generate, inference_precision
+    from harness.data.prompts import PromptTemplate
 
     template = PromptTemplate(system)
     rows = [json.loads(line) for line in (REPO / "suites/legal_classifier/data/test.jsonl").read_text().splitlines()[:n_items]]
@@ -113,7 +113,7 @@ def main() -> None:
 
     from transformers import AutoTokenizer
 
-    from harness.models.provision import resolve_model
+    from harness.model.provision import resolve_model
 
     source = resolve_model("smollm2-135m-instruct")
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -132,7 +132,7 @@ def main() -> None:
     n_params = 134_515_008  # SmolLM2-135M; training FLOPs ~ 6 * params * tokens (forward + backward)
     peer = results["trl defaults"]["tokens_per_second"]
     try:
-        from harness.flops import machine_peak
+        from harness.run.flops import machine_peak
 
         peak = machine_peak()
     except Exception:  # the peak is context, not the measurement

@@ -18,7 +18,7 @@ WORDS = {"alpha": "apples", "beta": "bricks", "gamma": "clouds"}
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    from harness.models.tiny import build_tiny_model
+    from tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.cli import main
+from harness.cli.main import main
 
 
 def run_cli(args, capsys) -> tuple[int, str]:
@@ -130,7 +130,7 @@ def test_gate_rule_on_a_metric_the_task_type_does_not_measure(tiny_suite, capsys
 
 
 def test_missing_optional_dependency_names_the_install_command():
-    from harness.errors import MissingDependency, require
+    from harness.core.errors import MissingDependency, require
 
     with pytest.raises(MissingDependency) as info:
         require("surely_not_installed_pkg", package="surely-not-installed", feature="the test kind")
@@ -158,6 +158,6 @@ def test_suite_yaml_cannot_construct_python_objects(tiny_suite, capsys):
 
 
 def test_remote_code_is_off_unless_the_suite_opts_in(tiny_suite):
-    from harness.spec import load_suite
+    from harness.suite import load_suite
 
     assert load_suite(tiny_suite).spec.base_model.trust_remote_code is False

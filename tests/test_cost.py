@@ -7,8 +7,8 @@ import json
 import pytest
 
 from harness import flops
-from harness.records import read_json
-from harness.runner import run_suite
+from harness.core.files import read_json
+from harness.run.recipe import run_suite
 
 # What every variant's cost record holds, trained or not (issue 3).
 COST_FIELDS = {
@@ -112,7 +112,7 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
 def test_sampling_at_high_temperature_varies_and_greedy_like_sampling_does_not(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.variability import distinct_share, sample_generations
+    from harness.run.variability import distinct_share, sample_generations
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     tokenizer.padding_side = "left"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.data import find_overlap, read_split
-from harness.errors import BenchError
+from harness.data.splits import find_overlap, read_split
+from harness.core.errors import BenchError
 from harness.tasks import ClassificationTaskRules
 
 TASK = ClassificationTaskRules(labels=("yes", "no"), answer_format="answer: {label}")

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import make_items, write_jsonl
-from harness.cli import main
-from harness.data import read_split
+from harness.cli.main import main
+from harness.data.splits import read_split
 from harness.datacheck import CheckOptions, check_data
 from harness.datacheck import near_dupes
 from harness.datacheck.fix import write_cleaned
 from harness.datacheck.near_dupes import contained_pairs, near_duplicate_pairs, shingles
-from harness.errors import BenchError
+from harness.core.errors import BenchError
 from harness.tasks import ClassificationTaskRules
 
 TASK = ClassificationTaskRules(labels=("alpha", "beta", "gamma"), answer_format="kind: {label}")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.models.provision import is_pulled
-from harness.records import read_jsonl
-from harness.runner import run_suite
+from harness.model.provision import is_pulled
+from harness.core.files import read_jsonl
+from harness.run.recipe import run_suite
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.records import read_json
-from harness.runner import run_suite
+from harness.core.files import read_json
+from harness.run.recipe import run_suite
 
 
 def with_probes(suite, tasks: str, limit: int) -> None:

@@ -8,9 +8,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.data import read_split
-from harness.errors import BenchError
-from harness.spec import load_suite
+from harness.data.splits import read_split
+from harness.core.errors import BenchError
+from harness.suite import load_suite
 from harness.tasks import ClassificationTaskRules
 
 TASK = ClassificationTaskRules(labels=("a", "b"), answer_format="x: {label}")

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.errors import BenchError
+from harness.cli.main import main
+from harness.core.errors import BenchError
 from harness.gate.baseline import load_baseline, save_baseline
 from harness.gate.evaluate import decide, gate_run
 from harness.gate.pairing import pair_items
 from harness.gate.rules import Check
-from harness.gate.spec import GateSpec
-from harness.scoring.intervals import proportion
+from harness.suite.gate_rules import GateSpec
+from harness.stats.intervals import proportion
 
 LABELS = ["alpha", "beta", "gamma"]
 TEST_SHA = "a" * 64
@@ -358,7 +358,7 @@ def write_suite(tmp_path, gate_yaml: str) -> Path:
 
 
 def test_suite_gate_section_is_typed_with_defaults(tmp_path):
-    from harness.spec import load_suite
+    from harness.suite import load_suite
 
     spec = load_suite(write_suite(tmp_path, "")).spec.gate
     assert isinstance(spec, GateSpec)
@@ -380,7 +380,7 @@ def test_suite_gate_section_is_typed_with_defaults(tmp_path):
     ("gate:\n  cost_limits:\n    train_secs: 60\n", 15, "did you mean 'train_seconds'?"),
 ])
 def test_suite_gate_typos_are_errors_with_a_line(tmp_path, gate_yaml, line, expected):
-    from harness.spec import load_suite
+    from harness.suite import load_suite
 
     with pytest.raises(BenchError) as err:
         load_suite(write_suite(tmp_path, gate_yaml))
@@ -434,7 +434,7 @@ def test_decide():
 # ----------------------------------------------------------------------------- a real run
 def test_real_run_baseline_then_gate(tiny_suite, tmp_path):
     """Save a baseline from a real run; the same run passes; a better baseline turns it into a regression."""
-    from harness.runner import run_suite
+    from harness.run.recipe import run_suite
 
     run_dir = run_suite(tiny_suite, tmp_path / "run").run_dir
     path, baseline = save_baseline(run_dir, "few-shot", tmp_path / "baselines" / "tiny.json")

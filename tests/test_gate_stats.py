@@ -10,7 +10,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.metrics import f1_score
 from statsmodels.stats.contingency_tables import mcnemar
 
-from harness.gate import stats
+from harness.stats import paired as stats
 
 
 def outcomes(both_right: int, only_baseline: int, only_run: int, both_wrong: int) -> tuple[list[bool], list[bool]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.inference import MIN_SHARED_PREFIX, encode_prompts, generate, shared_prefix_length
+from harness.model.generate import MIN_SHARED_PREFIX, encode_prompts, generate, shared_prefix_length
 
 SYSTEM = ("You sort short notes into three kinds. Answer with one line 'kind: <label>', where the label is "
           "alpha (fruit), beta (building materials) or gamma (weather).")
@@ -20,7 +20,7 @@ def conversations(n: int) -> list[list[dict]]:
 @pytest.fixture(scope="module")
 def tiny():
     """Larger initial weights than the shared fixture's, so a wrong mask or position changes the text."""
-    from harness.models.tiny import random_tiny_llama
+    from tiny_model import random_tiny_llama
 
     model, tokenizer = random_tiny_llama(initializer_range=0.2)
     return model.eval(), tokenizer
@@ -58,7 +58,7 @@ def test_answers_do_not_depend_on_batch_size(tiny):
 
 
 def test_shared_prefix_runs_once_in_the_token_count(tiny):
-    from harness.inference import computed_prompt_tokens
+    from harness.model.generate import computed_prompt_tokens
 
     model, tokenizer = tiny
     convs = conversations(5)

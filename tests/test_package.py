@@ -17,13 +17,13 @@ from rich.console import Console
 from safetensors.torch import load_file
 
 from conftest import TINY_SUITE, make_items, write_jsonl
-from harness.cli import main
-from harness.data import read_split
-from harness.errors import BenchError
-from harness.inference import encode_prompts, generate
-from harness.package import METADATA_FILE, build_metadata, observed_risks, package_variant
-from harness.prompts import PromptTemplate, prompt_hash
-from harness.records import read_json, read_jsonl
+from harness.cli.main import main
+from harness.data.splits import read_split
+from harness.core.errors import BenchError
+from harness.model.generate import encode_prompts, generate
+from harness.package.build import METADATA_FILE, build_metadata, observed_risks, package_variant
+from harness.data.prompts import PromptTemplate, prompt_hash
+from harness.core.files import read_json, read_jsonl
 from harness.tasks import task_from_spec
 # tiny_extraction, tiny_generation: module fixtures, a run of that module's tiny extraction / generation suite
 from test_task_type_runs import EXTRACTION_SCHEMA, tiny_extraction, tiny_generation  # noqa: F401
@@ -32,7 +32,7 @@ from test_task_type_runs import EXTRACTION_SCHEMA, tiny_extraction, tiny_generat
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, tiny_model_dir) -> Path:
     """One real run of the tiny suite (zero-shot baseline + a trained LoRA), shared by this module's tests."""
-    from harness.runner import run_suite
+    from harness.run.recipe import run_suite
 
     root = tmp_path_factory.mktemp("package-run")
     write_jsonl(root / "data" / "train.jsonl", make_items("train", 12))
@@ -59,7 +59,7 @@ def task_of(prompt: dict):
     """The task rebuilt from the package's prompt section alone: it must hold every key the task type needs."""
     from pydantic import TypeAdapter
 
-    from harness.spec.schema import TaskSpec
+    from harness.suite.schema import TaskSpec
 
     asked = {k: v for k, v in prompt.items() if k not in ("task_type", "decoding", "max_new_tokens", "batch_size")}
     spec = TypeAdapter(TaskSpec).validate_python({"type": prompt["task_type"], "data": {"test": "test.jsonl"}, **asked})

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.records import read_json
-from harness.runner import run_suite
+from harness.core.files import read_json
+from harness.run.recipe import run_suite
 
 bnb = pytest.importorskip("bitsandbytes")
 

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import BenchError
-from harness.inference import encode_prompts
-from harness.models.loading import BaseModel
-from harness.prompts import PromptTemplate
-from harness.records import read_json, read_jsonl
+from harness.core.errors import BenchError
+from harness.model.generate import encode_prompts
+from harness.model.loading import BaseModel
+from harness.data.prompts import PromptTemplate
+from harness.core.files import read_json, read_jsonl
 from harness.retrieval.augment import RetrievalAugmenter
 from harness.retrieval.config import CorpusFiles, RetrievalSpec
 from harness.retrieval.reference import CLOSE, INSTRUCTION, OPEN
-from harness.runner import RunContext, run_suite
-from harness.spec import load_suite
+from harness.run.recipe import RunContext, run_suite
+from harness.suite import load_suite
 from harness.tasks import task_from_spec
 
 DOCUMENTS = [
@@ -39,7 +39,7 @@ def ctx(tiny_suite, tiny_model_dir, tmp_path, monkeypatch) -> RunContext:
     """A run context on the tiny suite with the tokenizer only: retrieval never runs the model."""
     from transformers import AutoTokenizer
 
-    from harness.data import load_suite_data
+    from harness.data.splits import load_suite_data
 
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))  # indexes go to this test's folder
     suite = load_suite(tiny_suite)
@@ -200,7 +200,7 @@ def test_run_records_rag_and_tuned_plus_rag_in_one_table(tiny_suite, tmp_path, m
 
 
 def test_editing_the_corpus_file_changes_the_variant_key_so_no_stale_result_is_reused(ctx):
-    from harness.runner import variant_key
+    from harness.run.recipe import variant_key
     from harness.variants.rag import Rag, RagConfig
 
     path = documents_with_planted_test_item(ctx)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.errors import BenchError
-from harness.inference import encode_prompts
-from harness.ranking import choice_token_ids, rank_choices
+from harness.core.errors import BenchError
+from harness.model.generate import encode_prompts
+from harness.model.rank import choice_token_ids, rank_choices
 
 # A shared prefix ("kind:"), tails of different lengths, and a label that is a prefix of another.
 CHOICES = ["kind: alpha", "kind: beta", "kind: gamma", "kind: sale", "kind: sale_of_goods"]
@@ -102,8 +102,8 @@ RANK_SUITE_EXTRA = """\
 
 
 def test_run_in_rank_mode_records_the_mode_and_the_report_says_format_is_not_measured(tiny_suite, tmp_path):
-    from harness.records import read_json, read_jsonl
-    from harness.runner import run_suite
+    from harness.core.files import read_json, read_jsonl
+    from harness.run.recipe import run_suite
 
     tiny_suite.write_text(tiny_suite.read_text().replace("inference:\n", "inference:\n" + RANK_SUITE_EXTRA))
     run = run_suite(tiny_suite, tmp_path / "run", only=["zero-shot", "lora"]).run_dir
@@ -137,7 +137,7 @@ variants:
 
 
 def test_rank_mode_on_an_extraction_task_is_a_spec_error_at_its_line(tmp_path):
-    from harness.spec import load_suite
+    from harness.suite import load_suite
 
     path = tmp_path / "suite.yaml"
     path.write_text(EXTRACTION_SUITE)
@@ -150,7 +150,7 @@ def test_rank_mode_on_an_extraction_task_is_a_spec_error_at_its_line(tmp_path):
 
 
 def test_rank_mode_refuses_merge_check(tmp_path):
-    from harness.spec import load_suite
+    from harness.suite import load_suite
 
     path = tmp_path / "suite.yaml"
     path.write_text(EXTRACTION_SUITE.replace("type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}",

@@ -19,7 +19,7 @@ from unittest.mock import patch
 import pytest
 from sklearn.metrics import f1_score
 
-from harness.records import write_json, write_jsonl
+from harness.core.files import write_json, write_jsonl
 from harness.report import write_comparison, write_report
 from harness.report.build import build_view, rank_groups, read_probes
 from harness.report.failures import categorise, failure_mode
@@ -28,7 +28,7 @@ from harness.gate.metrics import parts
 from harness.report.paired import Delta, PairedComparison, compare, paired_delta
 from harness.report.plots import pareto_front
 from harness.report.recommend import Candidate, recommend
-from harness.scoring import intervals
+from harness.stats import intervals
 from harness.scoring.classification import score_classification
 
 LABELS = ["contract", "tort", "property"]
@@ -190,7 +190,7 @@ def synthetic(synthetic_template, tmp_path) -> Path:
 
 # ----------------------------------------------------------------------------- the report of a real run
 def test_report_of_a_tiny_model_run_has_every_section_and_variant(tiny_suite, tmp_path):
-    from harness.runner import run_suite
+    from harness.run.recipe import run_suite
 
     test_file = tiny_suite.parent / "data" / "test.jsonl"
     rows = [json.loads(line) for line in test_file.read_text().splitlines()]
@@ -330,7 +330,7 @@ def test_compare_two_runs_pairs_on_identical_items(tmp_path):
 
 
 def test_cli_report_and_errors(synthetic, tmp_path):
-    from harness.cli import main
+    from harness.cli.main import main
 
     assert main(["report", str(synthetic)]) == 0
     assert (synthetic / "report.html").exists() and (synthetic / "summary.md").exists()

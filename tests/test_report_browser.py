@@ -78,7 +78,7 @@ def test_report_in_headless_chromium(tiny_suite, tmp_path, browser):
     from selenium.webdriver.common.by import By
 
     from harness.report import write_comparison, write_report
-    from harness.runner import run_suite
+    from harness.run.recipe import run_suite
 
     test_file = tiny_suite.parent / "data" / "test.jsonl"
     rows = [json.loads(line) for line in test_file.read_text().splitlines()]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.records import read_json, read_jsonl
-from harness.runner import run_suite
+from harness.core.files import read_json, read_jsonl
+from harness.run.recipe import run_suite
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def finished_entries(store: Path) -> list[Path]:
 def test_sigkill_then_rerun_reuses_finished_variants(tiny_suite, tmp_path):
     run_dir, store = tmp_path / "run", tmp_path / ".bench-store"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(tiny_suite), "--out", str(run_dir)],
+    process = subprocess.Popen([sys.executable, "-m", "harness.cli.main", "run", str(tiny_suite), "--out", str(run_dir)],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not finished_entries(store) and time.monotonic() < deadline and process.poll() is None:
@@ -45,7 +45,7 @@ def test_sigkill_then_rerun_reuses_finished_variants(tiny_suite, tmp_path):
 
 
 def test_interrupted_training_resumes_from_its_checkpoint(tiny_suite, tmp_path, monkeypatch):
-    import harness.runner as runner
+    import harness.run.recipe as runner
 
     text = tiny_suite.read_text().replace("  eval_every: 3\n", "  eval_every: 3\n  checkpoint_every: 1\n")
     tiny_suite.write_text(text)

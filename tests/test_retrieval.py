@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from harness.data import Item, content_hash
-from harness.errors import BenchError
+from harness.data.splits import Item, content_hash
+from harness.core.errors import BenchError
 from harness.retrieval import index_cache
 from harness.retrieval.bm25 import BM25Index
 from harness.retrieval.corpus import (Corpus, chunk_text, corpus_from_items, document_entry, read_folder, read_jsonl,

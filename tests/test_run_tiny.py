@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from harness.records import read_json, read_jsonl
-from harness.runner import run_suite
+from harness.core.files import read_json, read_jsonl
+from harness.run.recipe import run_suite
 
 VARIANTS = ["zero-shot", "few-shot", "lora"]
 
@@ -66,7 +66,7 @@ def test_rerun_reuses_finished_variants_by_content_key(tiny_suite, tmp_path):
 
 
 def test_cli_run_prints_summary_and_exits_zero(tiny_suite, tmp_path, capsys):
-    from harness.cli import main
+    from harness.cli.main import main
 
     assert main(["run", str(tiny_suite), "--out", str(tmp_path / "cli-run"), "--only", "zero-shot"]) == 0
     out = capsys.readouterr().out

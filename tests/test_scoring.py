@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.scoring.classification import score_classification
-from harness.scoring.intervals import proportion
+from harness.stats.intervals import proportion
 from harness.tasks import ClassificationTaskRules
 
 TASK = ClassificationTaskRules(labels=("sale", "sale_of_goods", "lease"), answer_format="contract_type: {label}")

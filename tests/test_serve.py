@@ -15,10 +15,10 @@ import httpx
 import pytest
 import torch
 
-from harness.cli import main
-from harness.errors import BenchError
-from harness.inference import generate
-from harness.models.loading import load_base
+from harness.cli.main import main
+from harness.core.errors import BenchError
+from harness.model.generate import generate
+from harness.model.loading import load_base
 from harness.serve.adapters import AdapterRegistry
 from harness.serve.completion import complete
 
@@ -208,7 +208,7 @@ def test_print_vllm_refuses_what_vllm_cannot_serve(tiny_model_dir, tmp_path, cap
 def test_bench_serve_command_end_to_end(adapters, tiny_model_dir, tmp_path):
     """The real CLI in its own process: start, answer, stop."""
     port = free_port()
-    command = [sys.executable, "-m", "harness.cli", "serve", "--adapter", f"one={adapters['one']}",
+    command = [sys.executable, "-m", "harness.cli.main", "serve", "--adapter", f"one={adapters['one']}",
                "--adapter", f"two={adapters['two']}", "--base", str(tiny_model_dir), "--base-name", "tiny", "--port", str(port)]
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     log = (tmp_path / "serve.log").open("w")

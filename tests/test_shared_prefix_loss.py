@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.shared_prefix_loss import MIN_SHARED_PREFIX, _shared_prefix_length, shared_prefix_loss
+from harness.training.shared_prefix_loss import MIN_SHARED_PREFIX, _shared_prefix_length, shared_prefix_loss
 
 SYSTEM = ("You sort short notes into three kinds. Answer with one line 'kind: <label>', where the label is "
           "alpha (fruit), beta (building materials) or gamma (weather). Read the whole note first.")
@@ -24,7 +24,7 @@ def lora_model(kind: str = "lora"):
     both paths see the same function) with non-zero B so the adapter changes the prefix's keys."""
     from peft import IA3Config, LoraConfig, get_peft_model
 
-    from harness.models.tiny import random_tiny_llama
+    from tiny_model import random_tiny_llama
 
     base, tokenizer = random_tiny_llama(initializer_range=0.2)
     if kind == "full":
@@ -96,8 +96,8 @@ def test_training_leaves_no_forward_patch_that_a_deep_copy_would_carry(tmp_path)
     the merge check) must run its own weights, not the original object's."""
     import copy
 
-    from harness.spec.schema import TrainingSpec
-    from harness.training import train_sft
+    from harness.suite.schema import TrainingSpec
+    from harness.training.sft import train_sft
 
     model, tokenizer = lora_model()
     base = model.get_base_model()

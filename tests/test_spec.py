@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import BenchError
-from harness.spec import load_suite
+from harness.core.errors import BenchError
+from harness.suite import load_suite
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ def test_duplicate_variant_names_are_refused(tmp_path):
 
 
 def test_json_schema_covers_every_variant_kind():
-    from harness.spec.json_schema import suite_json_schema
+    from harness.suite.json_schema import suite_json_schema
     from harness.variants.base import variant_kinds
 
     schema = suite_json_schema()
@@ -122,6 +122,6 @@ def test_json_schema_covers_every_variant_kind():
 
 @pytest.mark.parametrize("suite_path", sorted((REPO / "suites").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_suite_validates_with_its_data(suite_path):
-    from harness.cli import main
+    from harness.cli.main import main
 
     assert main(["validate", str(suite_path)]) == 0

@@ -18,13 +18,13 @@ from unittest.mock import patch
 
 import pytest
 
-from harness.data import Item, content_hash
+from harness.data.splits import Item, content_hash
 from harness.gate.baseline import save_baseline
 from harness.gate.evaluate import gate_run
-from harness.records import read_jsonl, write_json
+from harness.core.files import read_jsonl, write_json
 from harness.report import write_report
 from harness.report.build import build_view
-from harness.scoring import intervals
+from harness.stats import intervals
 from harness.scoring.generation import Constraints
 from harness.tasks.extraction import ExtractionTaskRules
 from harness.tasks.generation import GenerationTaskRules
@@ -311,7 +311,7 @@ def test_extraction_floor_on_parse_rate_and_a_rule_the_task_lacks(extraction_run
     outcome = gate_run(extraction_gate_run(tmp_path / "run", few, gate={"floors": {"parse_rate": 0.9}}), baseline)
     floor = next(c for c in outcome.checks if c.rule == "floors.parse_rate")
     assert (floor.verdict, floor.run, floor.baseline) == ("fail", 0.5, 0.5) and outcome.exit_code == 1
-    from harness.errors import BenchError
+    from harness.core.errors import BenchError
 
     with pytest.raises(BenchError, match="rouge_l rule, but extraction tasks do not measure rouge_l") as err:
         gate_run(extraction_gate_run(tmp_path / "bad", few, gate={"allowed_drop": {"rouge_l": 0.0}}), baseline)
@@ -325,7 +325,7 @@ def test_gate_refuses_a_baseline_without_the_per_item_fields_it_needs(tmp_path):
     for row in data["items"]:
         del row["field_counts"]  # as a baseline saved before extraction was gated would be
     baseline.write_text(json.dumps(data))
-    from harness.errors import BenchError
+    from harness.core.errors import BenchError
 
     with pytest.raises(BenchError, match="without 'field_counts', which field_f1_micro is computed from") as err:
         gate_run(extraction_gate_run(tmp_path / "run", good), baseline)
@@ -396,7 +396,7 @@ def tiny_rows(task_type: str, prefix: str, count: int, start: int) -> list[dict]
 
 
 def tiny_run(tmp_path_factory, tiny_model_dir, task_type: str, template: str) -> Path:
-    from harness.runner import run_suite
+    from harness.run.recipe import run_suite
 
     root = tmp_path_factory.mktemp(f"tiny-{task_type}")
     for split, count, start in (("train", 12, 0), ("validation", 6, 100), ("test", 12, 200)):
@@ -437,7 +437,7 @@ def check_tiny_run(run_dir: Path, metrics: tuple[str, ...], headers: tuple[str, 
 
 def gate_against_itself_then_a_planted_regression(run_dir: Path, tmp_path: Path, perfect) -> None:
     """`bench baseline save` + `bench gate` pass on the run itself; a baseline made perfect turns it into a regression."""
-    from harness.cli import main
+    from harness.cli.main import main
 
     baseline = tmp_path / "baselines" / "tiny.json"
     assert main(["baseline", "save", str(run_dir), "--variant", "lora", "--out", str(baseline)]) == 0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.data import Item, content_hash
+from harness.data.splits import Item, content_hash
 from harness.scoring.generation import Constraints
 from harness.tasks.extraction import ExtractionTaskRules
 from harness.tasks.generation import GenerationTaskRules

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.errors import BenchError
-from harness.records import read_json, read_jsonl
-from harness.runner import run_suite
-from harness.spec import load_suite
+from harness.core.errors import BenchError
+from harness.core.files import read_json, read_jsonl
+from harness.run.recipe import run_suite
+from harness.suite import load_suite
 
 EVERY_KIND = """\
   - {name: dora, kind: lora, r: 4, alpha: 8, use_dora: true}
@@ -160,7 +160,7 @@ def input_sensitive_tiny_model():
     """
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from harness.models.tiny import FIXTURE_TOKENIZER
+    from tiny_model import FIXTURE_TOKENIZER
 
     tokenizer = AutoTokenizer.from_pretrained(FIXTURE_TOKENIZER)
     tokenizer.padding_side = "left"
@@ -181,7 +181,7 @@ def test_virtual_token_generation_equals_a_cache_free_greedy_loop(method):
     """Batched, left-padded generation must give what peft's own forward gives, one token at a time."""
     from peft import PrefixTuningConfig, PromptTuningConfig, get_peft_model
 
-    from harness.inference import encode_prompts, generate
+    from harness.model.generate import encode_prompts, generate
     from harness.variants.prompt_learning import VirtualTokenGenerator
 
     model, tokenizer = input_sensitive_tiny_model()
@@ -212,7 +212,7 @@ def test_a_text_initialised_prefix_acts_like_the_text_read_before_the_prompt():
     """Prefix = the keys and values of text T, so prefix + prompt P must continue exactly as T followed by P."""
     from peft import PrefixTuningConfig, get_peft_model
 
-    from harness.inference import encode_prompts, generate
+    from harness.model.generate import encode_prompts, generate
     from harness.variants.prompt_learning import VirtualTokenGenerator, prefix_from_text
 
     model, tokenizer = input_sensitive_tiny_model()

@@ -1,6 +1,6 @@
 """`bench data check`: is this data fit to train and test on?
 
-    checks.py      read the files (harness.data's line checks) and run every check -> DataCheckReport
+    checks.py      read the files (harness.data.splits's line checks) and run every check -> DataCheckReport
     near_dupes.py  word n-gram shingles; Jaccard (near-duplicates) and containment (leakage) between texts
     report.py      the report: findings, per-split statistics, JSON and the readable text
     fix.py         write cleaned copies (never the inputs)

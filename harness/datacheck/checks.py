@@ -1,6 +1,6 @@
 """Every data check, run over a set of split files: ``check_data(files, task) -> DataCheckReport``.
 
-Lines are read with harness.data's own line checks, so a file passes here
+Lines are read with harness.data.splits's own line checks, so a file passes here
 exactly when `bench run` would accept its lines. On top of that:
 
 - within a split: repeated ids, the same input with two different answers,
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.data import Item, _parse_line
+from harness.data.splits import Item, _parse_line
 from harness.datacheck.near_dupes import WORD, contained_pairs, near_duplicate_pairs
 from harness.datacheck.report import DataCheckReport, Finding, SplitStats
-from harness.errors import BenchError, Problem
+from harness.core.errors import BenchError, Problem
 
 SPLIT_RANK = {"train": 0, "validation": 1, "test": 2}  # other names rank with validation
 
@@ -119,7 +119,7 @@ def check_data(files: dict[str, str | Path], task=None, options: CheckOptions = 
 
 
 def read_lines(name: str, path: Path, task) -> LoadedSplit:
-    """Every line through harness.data's line checks; bad lines become problems, not an exception."""
+    """Every line through harness.data.splits's line checks; bad lines become problems, not an exception."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.datacheck.report import DataCheckReport
-from harness.errors import BenchError
-from harness.records import atomic_write_text
+from harness.core.errors import BenchError
+from harness.core.files import atomic_write_text
 
 
 def cleaned_path(source: Path, out_dir: Path | None) -> Path:

@@ -4,17 +4,12 @@
     outcome = gate_run("reports/tiny/20260101-120000")   # baselines/<suite>.json by default
     sys.exit(outcome.exit_code)                           # 0 pass, 1 regression
 
-Modules: spec (the suite's gate rules, the defaults per task type), stats
-(paired tests), metrics (every gateable metric from per-item rows), baseline
-(save and load baselines/<suite>.json), runs (read a run folder), rules (one
-check per rule), evaluate (pair items, run the rules, the outcome), junit and
-summary (what CI reads), command (``bench gate``, ``bench baseline save``).
+Modules: metrics (every gateable metric from per-item rows), baseline (save
+and load baselines/<suite>.json), runs (read a run folder), rules (one check
+per rule), evaluate (pair items, run the rules, the outcome), junit and summary
+(what CI reads). The rules a suite writes live in harness.suite.gate_rules, the
+paired tests in harness.stats.paired; the command line is harness.cli.gate.
 """
-
-# The suite schema imports GateSpec from harness.gate.spec, and gate.spec builds
-# on the schema's Strict base; importing the schema first makes either import
-# order work.
-import harness.spec.schema  # noqa: F401
 
 __all__ = ["gate_run", "GateOutcome"]
 

@@ -16,10 +16,10 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.errors import BenchError
+from harness.core.errors import BenchError
 from harness.gate.runs import RunFolder, read_run
-from harness.gate.spec import TASK_METRICS
-from harness.records import read_json, write_json
+from harness.suite.gate_rules import TASK_METRICS
+from harness.core.files import read_json, write_json
 
 BASELINE_SCHEMA_VERSION = 1
 BASELINE_KIND = "bench-baseline"

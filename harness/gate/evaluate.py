@@ -15,13 +15,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.errors import BenchError
-from harness.gate import metrics, rules, stats
+from harness.core.errors import BenchError
+from harness.gate import metrics, rules
+from harness.stats import paired as stats
 from harness.gate.baseline import default_baseline_path, load_baseline
 from harness.gate.pairing import ItemOutcomes, Pairing, pair_items
 from harness.gate.runs import RunFolder, read_run
-from harness.gate.spec import TASK_METRICS, GateSpec
-from harness.records import atomic_write_text, write_json
+from harness.suite.gate_rules import TASK_METRICS, GateSpec
+from harness.core.files import atomic_write_text, write_json
 
 EXIT_PASS, EXIT_REGRESSION = 0, 1
 

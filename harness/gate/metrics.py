@@ -19,8 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.errors import BenchError
-from harness.gate import stats
+from harness.core.errors import BenchError
+from harness.stats import paired as stats
 
 BINARY = {"accuracy": "correct", "format_compliance": "format_ok", "parse_rate": "parse_ok"}
 SCORES = {"rouge_l": "rouge_l", "chrf": "chrf"}  # metric -> per-item score whose mean it is

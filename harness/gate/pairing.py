@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.gate import metrics, stats
+from harness.gate import metrics
+from harness.stats import paired as stats
 
 
 @dataclass(frozen=True)

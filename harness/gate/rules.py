@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from scipy.stats import norm
 
-from harness.gate import stats
+from harness.stats import paired as stats
 from harness.gate.metrics import is_binary  # a share of items: exact paired tests; else resampled
 from harness.gate.pairing import ItemOutcomes, Pairing
 

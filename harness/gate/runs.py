@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from harness.errors import BenchError
-from harness.gate.spec import GateSpec
-from harness.records import read_json, read_jsonl
+from harness.core.errors import BenchError
+from harness.suite.gate_rules import GateSpec
+from harness.core.files import read_json, read_jsonl
 
 ITEM_FIELDS = ("item_id", "item_hash", "gold", "parsed", "correct", "format_ok")
 # The task's own per-item fields that gated metrics are computed from (harness/gate/metrics.py), kept where written.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.errors import BenchError
+from harness.core.errors import BenchError
 
 BOOTSTRAP_RESAMPLES = 10_000
 CONFIDENCE = 0.95

@@ -28,7 +28,7 @@ from typing import Any, TypedDict
 
 import yaml
 
-from harness.errors import BenchError
+from harness.core.errors import BenchError
 from harness.probes.compare import AdapterNotAppliedError, compare_to_base  # noqa: F401  (public API)
 
 PROBE_TASK_DIR = Path(__file__).resolve().parent / "tasks"

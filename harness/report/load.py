@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import BenchError
-from harness.records import read_json, read_jsonl
+from harness.core.errors import BenchError
+from harness.core.files import read_json, read_jsonl
 
 
 @dataclass
@@ -77,6 +77,6 @@ def _test_inputs(manifest: dict) -> tuple[dict[str, str], str | None]:
             users = [m["content"] for m in row["messages"][:-1] if m.get("role") == "user"]
         except (json.JSONDecodeError, KeyError, TypeError):
             continue  # the run validated this file; a bad line here only costs one example's input
-        # Same id rule as harness.data: an explicit id, else "<split>-<line>".
+        # Same id rule as harness.data.splits: an explicit id, else "<split>-<line>".
         inputs[str(row.get("id", f"test-{line_no}"))] = users[-1] if users else ""
     return inputs, None

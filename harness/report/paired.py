@@ -20,7 +20,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from harness.gate.metrics import parts
-from harness.gate.stats import Combine
+from harness.stats.paired import Combine
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000

@@ -17,7 +17,7 @@ import io
 import re
 from contextlib import contextmanager
 
-from harness.errors import require
+from harness.core.errors import require
 from harness.report.build import OKABE_ITO, ReportView, VariantView
 from harness.report.format import sentence
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.records import atomic_write_text
+from harness.core.files import atomic_write_text
 from harness.report import plots
 from harness.report.build import build_view
 from harness.report.html import render_report

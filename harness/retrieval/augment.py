@@ -23,8 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.data import Item
-from harness.errors import BenchError
+from harness.data.splits import Item
+from harness.core.errors import BenchError
 from harness.retrieval import metrics
 from harness.retrieval.config import RetrievalSpec
 from harness.retrieval.corpus import Corpus, CorpusEntry, corpus_from_items, query_text, read_folder, read_jsonl, text_hash
@@ -34,7 +34,7 @@ from harness.retrieval.reference import demonstration_turns, reference_block
 from harness.retrieval.search import search
 
 if TYPE_CHECKING:
-    from harness.runner import RunContext
+    from harness.run.recipe import RunContext
 
 
 def query_key(prompt_messages: list[dict]) -> str:
@@ -161,7 +161,7 @@ class RetrievalAugmenter:
     # -- figures ------------------------------------------------------------------------
 
     def _added_prompt_tokens(self, items) -> list[int]:
-        from harness.inference import encode_prompts
+        from harness.model.generate import encode_prompts
 
         tokenizer = self.ctx.base.tokenizer
         plain = [self.ctx.prompt_template.render(i.prompt_messages()) for i in items]
@@ -187,7 +187,7 @@ class RetrievalAugmenter:
     @staticmethod
     def _write_retrievals(path: Path, items, contexts) -> None:
         """What each test item was shown, for reading alongside samples.jsonl."""
-        from harness.records import write_jsonl
+        from harness.core.files import write_jsonl
 
         write_jsonl(path, [{"item_id": item.id, "gold": item.label, "retrieved": [e.id for e in found],
                             "retrieved_labels": [e.label for e in found]} for item, found in zip(items, contexts)])

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from harness.errors import require
+from harness.core.errors import require
 
 FEATURE = "the 'bm25' retriever"
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.spec.schema import Strict
+from harness.core.config import Strict
 
 RetrieverName = Literal["bm25", "dense", "hybrid"]
 

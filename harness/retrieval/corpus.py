@@ -19,8 +19,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.data import Item, content_hash
-from harness.errors import BenchError, Problem
+from harness.data.splits import Item, content_hash
+from harness.core.errors import BenchError, Problem
 from harness.tasks import Task
 
 DOCUMENT_SUFFIXES = (".txt", ".md")

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from harness.errors import BenchError, require
+from harness.core.errors import BenchError, require
 
 FEATURE = "the 'dense' retriever"
 BATCH_SIZE = 64

@@ -24,7 +24,7 @@ _IN_MEMORY: dict[Path, object] = {}
 
 
 def default_root() -> Path:
-    from harness.models.provision import cache_root
+    from harness.model.provision import cache_root
 
     return cache_root() / "indexes"
 

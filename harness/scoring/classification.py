@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from harness.scoring import intervals
+from harness.stats import intervals
 from harness.tasks.classification import INVALID
 
 

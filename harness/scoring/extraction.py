@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.scoring import intervals
+from harness.stats import intervals
 
 
 def normalise(value: Any, *, case: bool, whitespace: bool) -> str:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
 
-from harness.errors import require
-from harness.scoring import intervals
+from harness.core.errors import require
+from harness.stats import intervals
 
 NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")  # 1,000.50 and 16:45 and 12/02/2024 are one number each
 

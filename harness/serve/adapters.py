@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness.errors import BenchError, Problem
-from harness.records import read_json
+from harness.core.errors import BenchError, Problem
+from harness.core.files import read_json
 
 PACKAGE_METADATA = "bench_package.json"  # written by harness/package.py
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
@@ -89,7 +89,7 @@ def check_adapters(base_name: str, adapters: list[AdapterInfo]) -> None:
 
 @dataclass
 class AdapterRegistry:
-    base: Any  # harness.models.loading.BaseModel, loaded once
+    base: Any  # harness.model.loading.BaseModel, loaded once
     base_name: str
     adapters: dict[str, AdapterInfo] = field(default_factory=dict)
     model: Any = None  # the PeftModel around base.model once an adapter is loaded

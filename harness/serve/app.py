@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.errors import require
+from harness.core.errors import require
 from harness.serve.adapters import AdapterRegistry
 from harness.serve.completion import complete
 

@@ -1,7 +1,7 @@
 """One chat completion on whichever model the registry made active.
 
 Greedy decoding (temperature 0, the default) goes through the same
-``harness.inference.generate`` the evaluation used, so a served adapter answers
+``harness.model.generate.generate`` the evaluation used, so a served adapter answers
 an item exactly as it did in the run. Sampling is there for clients that ask
 for it; it was never part of what bench measured.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from harness.inference import encode_prompts, generate
+from harness.model.generate import encode_prompts, generate
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from harness.errors import BenchError, Problem
+from harness.core.errors import BenchError, Problem
 from harness.serve.adapters import AdapterInfo
 
 # vLLM's accepted values for --max-lora-rank (vllm/config/lora.py); its default is 16.

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 from pydantic import Field
 
 from harness.retrieval.config import RetrievalSpec
-from harness.spec.schema import Strict, TrainingSpec
+from harness.core.config import Strict
+from harness.suite.schema import TrainingSpec
 
 if TYPE_CHECKING:
-    from harness.runner import RunContext
+    from harness.run.recipe import RunContext
 
 
 class VariantConfig(Strict):

@@ -133,7 +133,7 @@ def prefix_from_text(peft_model, tokenizer, text: str) -> None:
 class VirtualTokenGenerator:
     """Greedy or sampled generation for a prompt-learning PeftModel, without peft's generate.
 
-    It answers what ``harness.inference.generate`` asks of a model: ``parameters()``
+    It answers what ``harness.model.generate.generate`` asks of a model: ``parameters()``
     and ``generate(input_ids, attention_mask, ...)`` returning the input ids followed
     by the new tokens. Left padding stays on the far left, before the virtual
     tokens, so every row sees the same layout as in training: virtual tokens at

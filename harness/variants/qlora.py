@@ -108,7 +108,7 @@ class QLora(Lora):
 
     def _load_quantized(self):
         if not bitsandbytes_available():
-            from harness.runner import VariantSkipped
+            from harness.run.recipe import VariantSkipped
 
             raise VariantSkipped("QLoRA needs bitsandbytes, which is not installed: pip install 'bench-harness[qlora]'")
         import torch
@@ -124,7 +124,7 @@ class QLora(Lora):
                 self.ctx.base.source, quantization_config=quantization, use_safetensors=True,
                 trust_remote_code=self.ctx.suite.spec.base_model.trust_remote_code, **placement)
         except (ImportError, NotImplementedError, RuntimeError) as exc:
-            from harness.runner import VariantSkipped
+            from harness.run.recipe import VariantSkipped
 
             raise VariantSkipped(f"this platform cannot load a 4-bit bitsandbytes model: {type(exc).__name__}: {exc}") from exc
 

@@ -1,0 +1,179 @@
+"""The `bench` command: a thin layer over the Python API.
+
+Exit codes, one meaning each:
+    0  success
+    1  the gate found a regression
+    2  bad usage, suite, data or environment (the message says what to fix)
+    3  the run finished but a variant failed (its error is in results.json)
+  130  interrupted (Ctrl-C); finished variants are kept and a rerun reuses them
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness import __version__
+from harness.core.errors import BenchError
+
+from harness.cli.console import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VARIANT_FAILED, console
+
+
+def cmd_run(args) -> int:
+    from harness.run.recipe import run_suite
+
+    result = run_suite(args.suite, args.out, console=console, only=args.only)
+    print_summary(result.results)
+    console.print("wall time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in result.stages.items()))
+    console.print(f"run folder: [bold]{result.run_dir}[/]")
+    if args.gate:
+        from harness.gate import gate_run
+
+        outcome = gate_run(result.run_dir, baseline_path=args.baseline, console=console)
+        if outcome.exit_code != EXIT_OK:
+            return outcome.exit_code
+    if result.failed:
+        console.print(f"[red]variants failed:[/] {', '.join(result.failed)} (see results.json)")
+        return EXIT_VARIANT_FAILED
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from harness.data.splits import load_suite_data
+    from harness.model.provision import check_model_name
+    from harness.suite import load_suite
+    from harness.tasks import task_from_spec
+
+    suite = load_suite(args.suite)
+    spec = suite.spec
+    check_model_name(spec.base_model.name)
+    splits = load_suite_data(suite, task_from_spec(spec.task), warn=console.print)
+    console.print(f"[green]ok[/] {args.suite}: suite '{spec.name}', {len(spec.variants)} variant(s): "
+                  + ", ".join(v.name for v in spec.variants))
+    for name, split in splits.items():
+        console.print(f"  {name}: {len(split.items)} items, sha256 {split.sha256[:12]}")
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    from harness.model import provision
+
+    if args.models_command == "pull":
+        path = provision.pull(args.name, progress=lambda msg: console.print(msg))
+        console.print(f"[green]ready[/] {args.name}: {path}")
+    else:
+        table = Table("alias", "pulled", "path", "description")
+        for row in provision.list_models():
+            table.add_row(row["name"], "yes" if row["pulled"] else "no", row["path"], row["description"])
+        Console().print(table)
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from harness.suite.json_schema import suite_json_schema
+
+    text = json.dumps(suite_json_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def print_summary(results: dict) -> None:
+    from harness.report.measures import measures_for
+
+    task = measures_for(results["task"].get("type"))
+    metrics = task.columns  # the task's own: accuracy and macro-F1, field F1 and parse rate, pass rate and ROUGE-L...
+    table = Table(title=f"{results['suite']['name']}: {results['task']['n_test_items']} test items")
+    headers = ["variant", "kind"] + [m.label for m in metrics] + ["train s", "infer s", "peak MB"]
+    for column in headers:
+        table.add_column(column, justify="left" if column in ("variant", "kind") else "right")
+    for name, record in results["variants"].items():
+        if record["status"] != "ok":
+            table.add_row(name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}",
+                          *[""] * (len(headers) - 3))
+            continue
+        m, c = record["metrics"], record["cost"]
+        table.add_row(name, record["kind"], *[_summary_cell(m.get(measure.key), measure, c) for measure in metrics],
+                      f"{c.get('train_seconds', 0):.1f}", f"{c['infer_seconds']:.1f}", f"{c['peak_rss_mb']:.0f}")
+    Console(width=max(Console().width, 120)).print(table)
+
+
+def _summary_cell(metric: dict | None, measure, cost: dict) -> str:
+    if measure.key == "format_compliance" and cost.get("inference_mode") == "rank":
+        return "n/a (rank)"  # answers are well-formed by construction
+    if not metric or metric.get("value") is None:
+        return "-"
+    if measure.shown_as == "share" or metric.get("ci_low") is None:
+        return f"{metric['value']:.3f}"
+    return f"{metric['value']:.3f} [{metric['ci_low']:.3f}, {metric['ci_high']:.3f}]"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench", description="Evaluate fine-tuned language models against baselines, "
+                                     "on the same items with the same prompt.")
+    parser.add_argument("--version", action="version", version=f"bench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="train and score every variant of a suite", description="Train and score every "
+                         "variant of a suite on its test items; writes manifest.json, results.json and samples.jsonl. "
+                         "Finished variants are reused when you rerun.")
+    run.add_argument("suite", help="suite YAML, e.g. suites/legal_classifier.yaml")
+    run.add_argument("--out", help="run folder (default: reports/<suite>/<timestamp>)")
+    run.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
+    run.add_argument("--gate", action="store_true", help="then gate the run against its baseline (exit 1 on a regression)")
+    run.add_argument("--baseline", help="baseline file for --gate (default: baselines/<suite>.json)")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a suite and its data without running anything")
+    validate.add_argument("suite")
+    validate.set_defaults(func=cmd_validate)
+
+    models = sub.add_parser("models", help="list or fetch base models")
+    models_sub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    pull = models_sub.add_parser("pull", help="download and convert a model alias into the cache")
+    pull.add_argument("name", help="alias, e.g. smollm2-135m-instruct")
+    models_sub.add_parser("list", help="known aliases and whether they are cached")
+    models.set_defaults(func=cmd_models)
+
+    schema = sub.add_parser("schema", help="print the suite JSON Schema (for editors)")
+    schema.add_argument("--out", help="write to this file instead of stdout")
+    schema.set_defaults(func=cmd_schema)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+# One module per command group; each defines ``register(subparsers)`` and handlers that return an exit code.
+COMMAND_MODULES: list[str] = ["harness.cli.report", "harness.cli.package", "harness.cli.serve", "harness.cli.data", "harness.cli.gate"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BenchError as exc:
+        console.print("[bold red]error:[/] " + _escape(str(exc)), highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        console.print("\n[yellow]interrupted.[/] Finished variants are saved; run the same command again to resume.")
+        return EXIT_INTERRUPTED
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""`bench package RUN_DIR --variant NAME --out DIR`: the command line over ``package_variant``."""
+
+from __future__ import annotations
+
+from harness.cli.console import EXIT_OK, console
+from harness.package.build import METADATA_FILE, package_variant
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "package", help="package a trained variant: adapter, model card, metadata",
+        description="Write one trained variant of a run as a package: the adapter in peft's standard layout, a "
+                    "Hub-compatible model card (README.md) with the run's evaluation, cost and known risks, and "
+                    f"{METADATA_FILE}. Load it with PeftModel.from_pretrained(base, OUT).")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder (holds manifest.json, results.json)")
+    parser.add_argument("--variant", required=True, metavar="NAME", help="the trained variant to package")
+    parser.add_argument("--out", required=True, metavar="DIR", help="package folder to write")
+    parser.add_argument("--merged", action="store_true", help="fold the adapter into the base and save the full model instead")
+    parser.add_argument("--force", action="store_true", help="replace DIR if it already exists")
+    parser.set_defaults(func=cmd_package)
+
+
+def cmd_package(args) -> int:
+    out = package_variant(args.run_dir, args.variant, args.out, merged=args.merged, force=args.force)
+    kind = "merged model" if args.merged else "adapter"
+    console.print(f"[green]packaged[/] {args.variant} ({kind}) -> [bold]{out}[/] (README.md, {METADATA_FILE})")
+    return EXIT_OK

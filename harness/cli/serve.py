@@ -1,0 +1,87 @@
+"""`bench serve`: the command line over ``AdapterRegistry`` + ``create_app`` (or ``vllm_command``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.core.errors import BenchError, require
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="serve a base model and packaged adapters over an OpenAI-compatible API",
+        description="Load one base model and several adapters (folders from `bench package`) and answer "
+                    "/v1/chat/completions, /v1/models and /health. The request's \"model\" picks the adapter, "
+                    "or the base by its own name; decoding is greedy unless temperature > 0.",
+        epilog="example: bench serve --adapter legal=pkg/legal --adapter support=pkg/support --port 8000")
+    parser.add_argument("--adapter", action="append", default=[], metavar="NAME=DIR", type=_adapter_arg,
+                        help="an adapter to serve under NAME (repeat for several)")
+    parser.add_argument("--base", metavar="MODEL", help="base model (alias, hub id or folder); "
+                        "default: the base the adapters' packages name")
+    parser.add_argument("--base-name", metavar="NAME",
+                        help="model name of the plain base in requests (default: derived from --base)")
+    parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max-tokens-limit", type=int, default=2048, metavar="N",
+                        help="refuse requests asking for more new tokens")
+    parser.add_argument("--print-vllm", action="store_true", help="print the equivalent `vllm serve` command and exit")
+    parser.set_defaults(func=cmd_serve)
+
+
+def _adapter_arg(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
+    return name, Path(path)
+
+
+def cmd_serve(args) -> int:
+    from harness.cli.console import EXIT_OK, console
+    from harness.package.build import base_reference
+    from harness.serve.adapters import read_adapter
+    from harness.serve.vllm import format_command, vllm_command
+
+    names = [name for name, _ in args.adapter]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise BenchError(f"adapter name(s) given twice: {', '.join(duplicates)}")
+    infos = [read_adapter(name, path) for name, path in args.adapter]
+    base = args.base or infer_base([info.base_model for info in infos])
+    base_name = args.base_name or default_base_name(base)
+    if args.print_vllm:
+        command = vllm_command(base_reference(base), infos, host=args.host, port=args.port, dtype=args.dtype,
+                               served_name=base_name)
+        print(format_command(command))
+        return EXIT_OK
+
+    uvicorn = require("uvicorn", feature="bench serve", package="bench-harness[serve]")
+    from harness.model.loading import load_base
+    from harness.serve.adapters import AdapterRegistry
+    from harness.serve.app import create_app
+
+    console.print(f"loading {base} and {len(infos)} adapter(s)")
+    registry = AdapterRegistry.load(load_base(base, dtype=args.dtype), base_name, dict(args.adapter))
+    for warning in registry.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    console.print(f"serving {', '.join(registry.names())} on http://{args.host}:{args.port}/v1")
+    uvicorn.run(create_app(registry, max_tokens_limit=args.max_tokens_limit), host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+def infer_base(bases: list[str | None]) -> str:
+    """The one base every adapter names; without --base it must be unambiguous."""
+    named = sorted({b for b in bases if b})
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        raise BenchError("cannot tell which base model to load", hint="pass --base MODEL")
+    raise BenchError(f"the adapters name different base models: {', '.join(named)}",
+                     hint="pass --base MODEL (adapters only fit the base they were trained on)")
+
+
+def default_base_name(base: str) -> str:
+    """An alias or hub id is a fine model name; a local folder is named by its last part."""
+    path = Path(base).expanduser()
+    return path.name if path.exists() else base

@@ -1,0 +1,179 @@
+"""Classification by log-likelihood: each prompt read once, every candidate answer scored on its KV cache.
+
+For every conversation the model scores each candidate answer (for a suite: the
+answer format filled with each label) and the most likely one is the
+prediction. Two forward passes per batch of B prompts and C candidates:
+
+1. the prompts, left-padded, with explicit position ids (so padding does not
+   shift positions) and the cache kept; only the last few logits are computed;
+2. every candidate continuation of every prompt at once: the cache repeated C
+   times (row b*C + c is prompt b with candidate c), candidates right-padded,
+   positions carrying on from each prompt's own length.
+
+An lm-eval style scorer runs the whole prompt again for each candidate; here the
+prompt is computed once and the candidate pass is a few tokens per row.
+
+Which tokens are scored, and why:
+- A candidate's tokens are the completion tokens trl trains on for a
+  conversational prompt/completion pair: the chat template over prompt + answer,
+  minus the prompt rendered with the generation prompt; kept up to and including
+  the end-of-turn token (the tokenizer's eos), and nothing after it (SmolLM2's
+  template adds a newline). Keeping end-of-turn scores the *complete* answer, so a
+  label that is a prefix of another ("sale" and "sale_of_goods") does not win for
+  being shorter, and it is where greedy generation stops.
+- Tokens every candidate starts with ("contract_type:") score the same for every
+  candidate. They are appended to the prompt and scored from the prompt pass, so
+  the candidate pass runs only over the tokens where candidates differ.
+- A candidate's first differing token is scored by the prompt pass's last
+  logits; its last token is never fed (nothing is predicted from it).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from harness.core.errors import BenchError
+from harness.model.generate import encode_prompts
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One conversation's pick; the first four fields mean what they mean in ``harness.model.generate.Generation``."""
+
+    text: str  # the chosen candidate
+    prompt_tokens: int
+    output_tokens: int  # tokens of the chosen answer, end-of-turn excluded (as generate counts them)
+    seconds: float  # this item's share of its batch's wall time
+    choice: int  # index of the chosen candidate; ties go to the first
+    loglikelihoods: tuple[float, ...]  # summed log-probability of each candidate's tokens, in candidate order
+
+
+def choice_token_ids(tokenizer, conversation: list[dict], choices: list[str]) -> list[list[int]]:
+    """Each choice's tokens as training sees them when it completes ``conversation`` (see the module notes).
+
+    Computed on one conversation and used for all: a chat template renders the
+    assistant turn the same whatever came before it.
+    """
+    prompt = encode_prompts(tokenizer, [conversation])[0]
+    candidates = []
+    for choice in choices:
+        full = tokenizer.apply_chat_template(conversation + [{"role": "assistant", "content": choice}],
+                                             tokenize=True, return_dict=True)["input_ids"]
+        if full[: len(prompt)] != prompt:
+            raise BenchError(
+                "rank mode needs the chat template to render the prompt the same with and without an answer",
+                hint="this tokenizer's template changes the prompt once an answer follows; use inference.mode: generate")
+        ids = full[len(prompt):]
+        if tokenizer.eos_token_id in ids:
+            ids = ids[: ids.index(tokenizer.eos_token_id) + 1]
+        if not ids:
+            raise BenchError(f"candidate answer {choice!r} has no tokens after the prompt")
+        candidates.append(ids)
+    return candidates
+
+
+@torch.inference_mode()
+def rank_choices(model, tokenizer, conversations: list[list[dict]], choices: list[str], *, batch_size: int,
+                 on_batch: Callable[[int], None] | None = None) -> list[Ranking]:
+    """The most likely of ``choices`` for each conversation, with every choice's log-likelihood."""
+    if not callable(model):
+        raise TypeError(f"rank mode needs a model with a forward pass; got {type(model).__name__}, which only "
+                        "generates (prompt_tuning and prefix_tuning variants predict in generate mode)")
+    if not choices:
+        raise ValueError("rank_choices needs at least one choice")
+    if not conversations:
+        return []
+    encoded = encode_prompts(tokenizer, conversations)
+    candidates = choice_token_ids(tokenizer, conversations[0], choices)
+    shared = _common_prefix(candidates)
+    tails = [c[len(shared):] for c in candidates]
+    eos = tokenizer.eos_token_id
+    answer_tokens = [len(c) - (c[-1] == eos) for c in candidates]
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    device = next(model.parameters()).device
+    order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
+    results: list[Ranking | None] = [None] * len(encoded)
+    for start in range(0, len(order), batch_size):
+        batch = order[start: start + batch_size]
+        started = time.perf_counter()
+        scores = _score_batch(model, [encoded[i] + shared for i in batch], shared, tails, pad_id=pad_id, device=device)
+        seconds = (time.perf_counter() - started) / len(batch)
+        for row, index in enumerate(batch):
+            lls = tuple(scores[row].tolist())
+            best = lls.index(max(lls))  # the first of equal maxima
+            results[index] = Ranking(text=choices[best], prompt_tokens=len(encoded[index]), output_tokens=answer_tokens[best],
+                                     seconds=seconds, choice=best, loglikelihoods=lls)
+        if on_batch:
+            on_batch(len(batch))
+    return results  # type: ignore[return-value]
+
+
+def _common_prefix(candidates: list[list[int]]) -> list[int]:
+    """Tokens every candidate starts with, leaving each candidate at least one token of its own."""
+    limit = min(len(c) for c in candidates) - 1
+    n = 0
+    while n < limit and all(c[n] == candidates[0][n] for c in candidates):
+        n += 1
+    return candidates[0][:n]
+
+
+def _score_batch(model, prompts: list[list[int]], shared: list[int], tails: list[list[int]], *, pad_id: int,
+                 device) -> torch.Tensor:
+    """Summed log-probabilities, [len(prompts), len(tails)]: ``shared`` (already on each prompt), then each tail."""
+    n_prompts, n_tails, n_shared = len(prompts), len(tails), len(shared)
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # each prompt starts at position 0 after its own padding
+    cache = _new_cache(model)
+    # Logits only where something is scored: the shared tokens and the first tail token.
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                   logits_to_keep=n_shared + 1, **{_cache_keyword(): cache}).logits
+    logprobs = _log_softmax(logits)  # [n_prompts, n_shared + 1, vocab]
+    firsts = torch.tensor([t[0] for t in tails], device=device)
+    scores = logprobs[:, -1, firsts]  # [n_prompts, n_tails]
+    if n_shared:
+        shared_ids = torch.tensor(shared, device=device).expand(n_prompts, -1)
+        scores = scores + logprobs[:, :-1].gather(-1, shared_ids[..., None]).squeeze(-1).sum(-1, keepdim=True)
+    rest = max(len(t) for t in tails) - 1  # tokens fed in the candidate pass: each tail but its last
+    if rest == 0:
+        return scores.float().cpu()
+    feed = torch.tensor([t[:-1] + [pad_id] * (rest - len(t) + 1) for t in tails], device=device)
+    targets = torch.tensor([t[1:] + [0] * (rest - len(t) + 1) for t in tails], device=device)
+    feed_mask = torch.tensor([[1] * (len(t) - 1) + [0] * (rest - len(t) + 1) for t in tails], device=device)
+    cache.batch_repeat_interleave(n_tails)  # row b*C + c: prompt b, tail c
+    lengths = mask.sum(-1).repeat_interleave(n_tails)
+    logits = model(input_ids=feed.repeat(n_prompts, 1),
+                   attention_mask=torch.cat([mask.repeat_interleave(n_tails, dim=0), feed_mask.repeat(n_prompts, 1)], dim=1),
+                   position_ids=lengths[:, None] + torch.arange(rest, device=device), use_cache=True,
+                   **{_cache_keyword(): cache}).logits.float()
+    # log-softmax at the targets only: the full [rows, rest, vocab] log-softmax is never materialised
+    token_logprobs = logits.gather(-1, targets.repeat(n_prompts, 1)[..., None]).squeeze(-1) - logits.logsumexp(-1)
+    token_logprobs = token_logprobs.masked_fill(feed_mask.repeat(n_prompts, 1) == 0, 0.0)  # padding scores nothing
+    scores = scores + token_logprobs.sum(-1).view(n_prompts, n_tails)
+    return scores.float().cpu()
+
+
+def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    return torch.log_softmax(logits.float(), dim=-1)  # in float32 whatever the model's dtype
+
+
+def _new_cache(model):
+    from transformers import DynamicCache
+
+    return DynamicCache(config=getattr(model, "config", None))
+
+
+@functools.cache
+def _cache_keyword() -> str:
+    # transformers 5 renamed the forward argument ``past_key_values`` to ``cache`` (the old name is deprecated).
+    from transformers import LlamaForCausalLM
+
+    return "cache" if "cache" in inspect.signature(LlamaForCausalLM.forward).parameters else "past_key_values"
+

@@ -1,0 +1,74 @@
+"""The forgetting stage: lm-eval probes on the base model once, then on each trained variant.
+
+The base's scores are computed once per (base model, probe tasks, limit) and
+kept in the variant store, so reruns and other suites on the same base reuse
+them. A trained variant is probed while its weights are active, and compared
+with the base item by item (``harness.probes.compare``); a variant whose
+log-likelihoods equal the base's fails loudly, since that means lm-eval scored
+the base weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from harness import __version__
+from harness.core.files import read_json, write_json
+
+
+def probe_key(base_model: dict, tasks: list[str], limit: int | None) -> str:
+    payload = {"base_model": base_model, "tasks": tasks, "limit": limit, "code": __version__}
+    return "probes-" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def base_probe_scores(ctx, store_root: Path, run_dir: Path) -> dict | None:
+    """The base model's probe scores, computed once and cached; lm-eval samples copied into the run."""
+    from harness.probes.run import run_probes
+
+    spec = ctx.suite.spec
+    if not spec.probes.tasks:
+        return None
+    folder = store_root / probe_key(spec.base_model.model_dump(mode="json"), spec.probes.tasks, spec.probes.limit)
+    scores_file = folder / "scores.json"
+    if not scores_file.exists():
+        with ctx.progress.task("probes on the base model", total=None):
+            scores = run_probes(ctx.base.model, ctx.base.tokenizer, spec.probes.tasks, limit=spec.probes.limit,
+                                label="base", out_dir=folder / "samples")
+        write_json(scores_file, scores)  # last: marks the entry finished
+    if (folder / "samples").exists():
+        shutil.copytree(folder / "samples", run_dir / "probes", dirs_exist_ok=True)
+    return read_json(scores_file)
+
+
+def probe_variant(ctx, variant_name: str, model, workdir: Path, *, seed: int) -> dict:
+    """Probe the active model and compare it with the base, per task."""
+    from harness.probes.compare import compare_to_base
+    from harness.probes.run import run_probes
+
+    spec = ctx.suite.spec
+    with ctx.progress.task(f"probes on {variant_name}", total=None):
+        scores = run_probes(model, ctx.base.tokenizer, spec.probes.tasks, limit=spec.probes.limit,
+                            label=variant_name, out_dir=workdir / "probes")
+    return compare_to_base(ctx.base_probes, scores, seed=seed)
+
+
+def probes_table(base_scores: dict | None, records: list[dict]) -> dict:
+    """results.json's "probes": per task, the base score and each variant's delta with its interval."""
+    if not base_scores:
+        return {}
+    table = {}
+    for task, base in base_scores.items():
+        entry = {"metric": base.get("metric"), "base": base.get("score"), "status": base["status"],
+                 "reason": base.get("reason"), "variants": {}}
+        for record in records:
+            compared = (record.get("probes") or {}).get(task)
+            if compared and compared.get("status") == "ok":
+                entry["variants"][record["name"]] = {
+                    "score": compared["variant"], "delta": compared["delta"], "ci_low": compared["ci_low"],
+                    "ci_high": compared["ci_high"], "verdict": compared["verdict"], "n": compared["n"],
+                    "adapter_applied": compared["adapter_applied"]}
+        table[task] = entry
+    return table

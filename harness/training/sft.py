@@ -1,0 +1,205 @@
+"""Supervised fine-tuning through trl's SFTTrainer, configured for short answers.
+
+Measured on this CPU (../shared/DESIGN.md §5): trl's defaults (loss on the whole
+sequence, gradient checkpointing on) are ~40% slower and learn worse on
+short-answer tasks. So the data goes in as prompt/completion pairs, which makes
+trl put the loss on the answer tokens only, and checkpointing stays off. Rows
+are batched by length, and the loss skips the prompt every row shares
+(harness/shared_prefix_loss.py); benchmarks/train_throughput.py measures both.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from harness.training.shared_prefix_loss import shared_prefix_loss
+from harness.suite.schema import TrainingSpec
+
+
+@dataclass
+class TrainingRecord:
+    seconds: float  # this attempt's training time (after a resume: since the checkpoint)
+    steps: int
+    trained_tokens: int  # non-padding tokens of the training rows, prompt included
+    computed_tokens: int | None = None  # tokens that ran through the model: fewer, as the shared prefix runs once per batch
+    loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
+    eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"}
+    resumed_from_checkpoint: bool = False
+    best_step: int | None = None  # with select_best: the evaluation whose weights were kept
+
+    def to_json(self) -> dict:
+        return {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
+                "computed_tokens": self.computed_tokens,
+                "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
+                "resumed_from_checkpoint": self.resumed_from_checkpoint, "best_step": self.best_step}
+
+
+def prompt_completion_rows(conversations: list[list[dict]], answers: list[str]) -> list[dict]:
+    return [{"prompt": conv, "completion": [{"role": "assistant", "content": answer}]}
+            for conv, answer in zip(conversations, answers)]
+
+
+def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, seed: int, output_dir: Path,
+              eval_rows: list[dict] | None = None, on_step: Callable[[int, int], None] | None = None) -> TrainingRecord:
+    """Train ``model`` in place (a PeftModel, or the full model) and return its history."""
+    import datasets
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    evaluate = bool(eval_rows) and spec.eval_every is not None
+    if spec.select_best and not evaluate:
+        raise ValueError("select_best needs validation losses: set training.eval_every and task.data.validation")
+    config = SFTConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=spec.epochs,
+        max_steps=spec.max_steps or -1,
+        learning_rate=spec.learning_rate,
+        per_device_train_batch_size=spec.batch_size,
+        per_device_eval_batch_size=spec.batch_size,
+        gradient_accumulation_steps=spec.gradient_accumulation,
+        warmup_steps=spec.warmup_ratio,  # transformers 5: a float below 1 is a ratio of total steps
+        include_num_input_tokens_seen="non_padding",
+        weight_decay=spec.weight_decay,
+        max_length=spec.max_length,
+        bf16=spec.bf16,
+        gradient_checkpointing=False,
+        completion_only_loss=True,
+        packing=False,
+        # Rows of like length share a batch: on legal_classifier random batches are 29% padding.
+        train_sampling_strategy="group_by_length",
+        prediction_loss_only=True,
+        seed=seed,
+        data_seed=seed,
+        logging_steps=1,
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=spec.eval_every if evaluate else None,
+        save_strategy="steps" if spec.checkpoint_every else "no",
+        save_steps=spec.checkpoint_every,
+        save_total_limit=1 if spec.checkpoint_every else None,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        use_cpu=not _cuda_available(),
+    )
+
+    class Progress(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if on_step:
+                on_step(state.global_step, state.max_steps)
+
+    counts = {"computed_tokens": 0, "trl_path_tokens": 0}
+
+    class Trainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            counted = counts if model.training else None  # training work only, not validation passes
+            loss = None if return_outputs else shared_prefix_loss(model, inputs, num_items_in_batch, counted)
+            if loss is None:
+                if counted is not None:
+                    counts["trl_path_tokens"] += int(inputs["attention_mask"].sum())
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return loss
+
+    best = keep_best_weights(model) if spec.select_best else None
+    datasets.disable_progress_bars()
+    trainer = Trainer(
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(eval_rows) if evaluate else None,
+        processing_class=tokenizer,
+        callbacks=[Progress()] + ([best] if best else []),
+    )
+    trainer.remove_callback(PrinterCallback)  # its per-step dicts would drown the progress bars
+    # A checkpoint left by a killed attempt at this same variant (same content
+    # key, so same config and data): continue from it instead of starting over.
+    resume = spec.checkpoint_every is not None and any(output_dir.glob("checkpoint-*"))
+    started = time.perf_counter()
+    try:
+        trainer.train(resume_from_checkpoint=True if resume else None)
+    finally:  # an interrupted training must not leave the shared base patched either
+        _remove_fused_head_patch(model)
+    seconds = time.perf_counter() - started
+    if best:
+        best.restore()
+    history = trainer.state.log_history
+    model.eval()
+    return TrainingRecord(
+        best_step=best.step if best else None,
+        resumed_from_checkpoint=resume,
+        seconds=seconds,
+        steps=trainer.state.global_step,
+        trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),
+        computed_tokens=(counts["computed_tokens"] + counts["trl_path_tokens"]) or None,
+        loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
+        eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"]} for h in history if "eval_loss" in h],
+    )
+
+
+def _remove_fused_head_patch(model) -> None:
+    """Give the model back its own forward after trl replaced it.
+
+    SFTTrainer sets an instance attribute ``forward`` on the model (on the base of
+    a PeftModel): a closure around the *original object's* bound forward. It stays
+    after training, so a deep copy of that model (a full fine-tune's copy of the
+    shared base, the merge check's merged copy) kept running the original's
+    weights: a trained copy predicted exactly what the base predicts. Deleting the
+    attribute restores the class's forward.
+    """
+    target = model.get_base_model() if hasattr(model, "get_base_model") else model
+    target.__dict__.pop("forward", None)
+
+
+def keep_best_weights(model):
+    """A trainer callback that copies the trainable weights at each new lowest validation loss.
+
+    Kept in memory rather than through the trainer's load_best_model_at_end: the
+    trainer looks for the adapter file at the checkpoint's top level, where peft
+    does not put a named adapter, and then only logs a warning. Only trainable
+    tensors are copied, so this is small for adapters (a full fine-tune keeps one
+    extra copy of the model). Steps after the last evaluation were never scored,
+    so they give way to the best scored weights, as with the trainer's own option.
+    """
+    from transformers import TrainerCallback
+
+    class _KeepBest(TrainerCallback):
+        def __init__(self):
+            self.loss = float("inf")
+            self.step: int | None = None
+            self.weights: dict | None = None
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            loss = (metrics or {}).get("eval_loss")
+            if loss is not None and loss < self.loss:
+                self.loss, self.step = loss, state.global_step
+                self.weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+        def restore(self):
+            if self.weights is None:
+                return
+            import torch
+
+            params = dict(model.named_parameters())
+            with torch.no_grad():
+                for name, value in self.weights.items():
+                    params[name].copy_(value)
+
+    return _KeepBest()
+
+
+def _count_tokens(trainer) -> int:
+    """Tokens in the tokenised training set times epochs run (trl keeps input_ids)."""
+    dataset = trainer.train_dataset
+    per_epoch = sum(len(ids) for ids in dataset["input_ids"])
+    epochs = trainer.state.epoch or 1.0
+    return int(per_epoch * epochs)
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,82 @@
+"""The training loss, computed without repeating the prompt every row shares.
+
+Every training row of a suite starts with the same tokens: the chat template's
+opening and the suite's system prompt (101 of the 198 tokens of an average
+legal_classifier row). In a batch of eight, trl runs those tokens eight times.
+Here they run once per batch: the shared prefix goes through the model as a
+batch of one, its key/value cache is repeated for every row (``repeat_interleave``
+is differentiable, so each row's gradient flows back into the one prefix pass),
+and then only each row's own tokens run, attending to that cache.
+
+The answer-only loss then projects through the LM head only the positions that
+predict an answer token (about 8 of 250 per row), where trl's fused head on a
+CPU scores every position and throws most away.
+
+The loss equals trl's to float rounding (tests/test_shared_prefix_loss.py checks
+loss and LoRA gradients). With LoRA dropout the prefix shares one dropout mask
+across the batch instead of one per row; the expected gradient is the same.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from harness.model.generate import MIN_SHARED_PREFIX
+
+
+def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dict | None = None) -> torch.Tensor | None:
+    """The mean answer-token loss of a right-padded batch; None when this model needs trl's own path.
+
+    ``counts["computed_tokens"]``, when given, grows by the tokens that ran through
+    the model (the prefix once, then each row's own non-padding tokens)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    config = getattr(model, "active_peft_config", None)
+    if config is not None and config.is_prompt_learning:
+        return None  # virtual tokens go in front of the prompt inside peft's forward
+    backbone = getattr(base, base.base_model_prefix, None)
+    lm_head = base.get_output_embeddings()
+    if backbone is None or lm_head is None:
+        return None
+
+    input_ids, attention, labels = inputs["input_ids"], inputs["attention_mask"], inputs["labels"]
+    rows, width = input_ids.shape
+    prefix = _shared_prefix_length(input_ids, attention, labels)
+    if prefix < MIN_SHARED_PREFIX or rows < 2:
+        prefix = 0
+
+    cache = None
+    if prefix:
+        # One row through the prefix, with the cache kept (and its autograd graph).
+        cache = backbone(input_ids=input_ids[:1, :prefix], attention_mask=attention[:1, :prefix],
+                         use_cache=True).cache
+        cache.batch_repeat_interleave(rows)
+    positions = torch.arange(prefix, width, device=input_ids.device).expand(rows, -1)
+    hidden = backbone(input_ids=input_ids[:, prefix:], attention_mask=attention, position_ids=positions,
+                      cache=cache, use_cache=cache is not None).last_hidden_state
+
+    if counts is not None:
+        counts["computed_tokens"] = counts.get("computed_tokens", 0) + prefix + int(attention[:, prefix:].sum())
+    # Position t predicts token t + 1. No label falls inside the prefix (checked above),
+    # so the prefix's own predictions carry no loss and are never projected.
+    targets = labels[:, prefix + 1:]
+    scored = targets != -100
+    logits = lm_head(hidden[:, :-1][scored])
+    loss_sum = F.cross_entropy(logits.float(), targets[scored], reduction="sum")
+    count = num_items_in_batch if num_items_in_batch is not None else scored.sum().clamp(min=1)
+    return loss_sum / torch.as_tensor(count, device=loss_sum.device)
+
+
+def _shared_prefix_length(input_ids: torch.Tensor, attention: torch.Tensor, labels: torch.Tensor) -> int:
+    """Leading columns identical in every row, attended everywhere and not scored, minus one.
+
+    One token is kept back so that every row's own part starts with a real token
+    and the last prefix token's prediction (which may be scored) is made in the
+    row pass.
+    """
+    same = (input_ids == input_ids[:1]).all(dim=0) & attention.bool().all(dim=0) & (labels == -100).all(dim=0)
+    if not bool(same[0]):
+        return 0
+    differing = (~same).nonzero()
+    length = int(differing[0]) if len(differing) else input_ids.shape[1]
+    return max(length - 1, 0)
