@@ -21,7 +21,7 @@ Printed per kind: model weights in memory, peak memory over the timed steps
 grows, so on CPU run one kind per process for a clean figure), seconds per step,
 tokens per second, and, for the adapters, how many LoRA B matrices got a
 non-zero gradient on the first step (all of them, or the QLoRA pitfall of
-DESIGN.md §7 is back). Needs torch, transformers and peft only; no harness import,
+docs/design.md §7 is back). Needs torch, transformers and peft only; no harness import,
 so it runs on a GPU box without bench's other dependencies.
 """
 

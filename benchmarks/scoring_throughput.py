@@ -41,9 +41,10 @@ def suite_items(limit: int):
     from harness.data.splits import load_suite_data
     from harness.data.prompts import PromptTemplate
     from harness.suite import load_suite
+    from harness.variants.base import variant_configs
     from harness.tasks import task_from_spec
 
-    suite = load_suite(SUITE)
+    suite = load_suite(SUITE, variant_configs())
     spec = suite.spec
     items = load_suite_data(suite, task_from_spec(spec.task))["test"].items[:limit]
     template = PromptTemplate(spec.task.system_prompt)  # what the zero_shot variant sends (no retrieval)

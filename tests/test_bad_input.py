@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from harness.variants.base import variant_configs
 from harness.cli.main import main
 
 
@@ -160,4 +161,4 @@ def test_suite_yaml_cannot_construct_python_objects(tiny_suite, capsys):
 def test_remote_code_is_off_unless_the_suite_opts_in(tiny_suite):
     from harness.suite import load_suite
 
-    assert load_suite(tiny_suite).spec.base_model.trust_remote_code is False
+    assert load_suite(tiny_suite, variant_configs()).spec.base_model.trust_remote_code is False

@@ -112,7 +112,8 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
 def test_sampling_at_high_temperature_varies_and_greedy_like_sampling_does_not(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.run.variability import distinct_share, sample_generations
+    from harness.model.sample import sample_generations
+    from harness.run.variability import distinct_share
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     tokenizer.padding_side = "left"

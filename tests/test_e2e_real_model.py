@@ -13,6 +13,7 @@ import yaml
 
 from harness.model.provision import is_pulled
 from harness.core.files import read_jsonl
+from harness.report import write_report
 from harness.run.recipe import run_suite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +39,9 @@ def real_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
     path = folder / "legal_slice.yaml"
     path.write_text(yaml.safe_dump(suite))
-    return run_suite(path, folder / "run")
+    result = run_suite(path, folder / "run")
+    write_report(result.run_dir)  # as `bench run` does after the run
+    return result
 
 
 def test_real_model_lora_learns_the_answer_format(real_run):

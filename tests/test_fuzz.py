@@ -8,6 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.variants.base import variant_configs
 from harness.data.splits import read_split
 from harness.core.errors import BenchError
 from harness.suite import load_suite
@@ -30,7 +31,7 @@ def test_any_suite_mapping_loads_or_fails_cleanly(tmp_path, document):
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(document))
     try:
-        suite = load_suite(path)
+        suite = load_suite(path, variant_configs())
     except BenchError as exc:
         assert exc.problems or exc.message
         for problem in exc.problems:
@@ -45,7 +46,7 @@ def test_any_suite_text_loads_or_fails_cleanly(tmp_path, raw):
     path = tmp_path / "suite.yaml"
     path.write_text(raw)
     try:
-        load_suite(path)
+        load_suite(path, variant_configs())
     except BenchError:
         pass
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.variants.base import variant_configs
 from harness.cli.main import main
 from harness.core.errors import BenchError
 from harness.gate.baseline import load_baseline, save_baseline
@@ -360,14 +361,14 @@ def write_suite(tmp_path, gate_yaml: str) -> Path:
 def test_suite_gate_section_is_typed_with_defaults(tmp_path):
     from harness.suite import load_suite
 
-    spec = load_suite(write_suite(tmp_path, "")).spec.gate
+    spec = load_suite(write_suite(tmp_path, ""), variant_configs()).spec.gate
     assert isinstance(spec, GateSpec)
     assert (spec.alpha, spec.inconclusive, spec.drop_limits("classification")) == (0.01, "warn", [("accuracy", 0.0)])
     assert spec.allowed_drop is None  # the task type's defaults, chosen when the gate knows the task
     assert spec.drop_limits("extraction") == [("field_f1_micro", 0.0), ("format_compliance", 0.0)]
     assert spec.drop_limits("generation") == [("accuracy", 0.0), ("format_compliance", 0.0)]
     spec = load_suite(write_suite(tmp_path, "gate:\n  allowed_drop:\n    macro_f1: 0.03\n  floors:\n"
-                                            "    format_compliance: 0.98\n")).spec.gate
+                                            "    format_compliance: 0.98\n"), variant_configs()).spec.gate
     assert spec.drop_limits("classification") == [("macro_f1", 0.03)]  # writing allowed_drop replaces the default
     assert spec.floors.limits() == [("format_compliance", 0.98)]
 
@@ -383,7 +384,7 @@ def test_suite_gate_typos_are_errors_with_a_line(tmp_path, gate_yaml, line, expe
     from harness.suite import load_suite
 
     with pytest.raises(BenchError) as err:
-        load_suite(write_suite(tmp_path, gate_yaml))
+        load_suite(write_suite(tmp_path, gate_yaml), variant_configs())
     assert f"s.yaml:{line}: " in str(err.value) and expected in str(err.value)
 
 

@@ -10,6 +10,7 @@ from scipy.optimize import minimize_scalar
 from sklearn.metrics import f1_score
 from statsmodels.stats.contingency_tables import mcnemar
 
+from harness.stats import additive, resampling
 from harness.stats import paired as stats
 
 
@@ -170,8 +171,8 @@ def random_predictions(n: int, seed: int, accuracy: float) -> tuple[list[str], l
 
 def test_weighted_macro_f1_matches_sklearn_on_repeated_items():
     gold, predicted = random_predictions(60, seed=1, accuracy=0.6)
-    weights = stats.resample_weights(60, 5, seed=2)
-    ours = stats.macro_f1_weighted(gold, predicted, LABELS, weights)
+    weights = resampling.resample_weights(60, seed=2, resamples=5)
+    ours = additive.macro_f1_weighted(gold, predicted, LABELS, weights)
     for row, value in zip(weights.astype(int), ours):
         expanded_gold = [g for g, w in zip(gold, row) for _ in range(w)]
         expanded_pred = [p if p is not None else "<invalid>" for p, w in zip(predicted, row) for _ in range(w)]
@@ -180,19 +181,19 @@ def test_weighted_macro_f1_matches_sklearn_on_repeated_items():
 
 
 def test_resample_weights_each_row_draws_n_items():
-    weights = stats.resample_weights(50, 200, seed=3)
+    weights = resampling.resample_weights(50, seed=3, resamples=200)
     assert weights.shape == (200, 50) and np.all(weights.sum(axis=1) == 50)
-    assert np.array_equal(weights, stats.resample_weights(50, 200, seed=3))
+    assert np.array_equal(weights, resampling.resample_weights(50, seed=3, resamples=200))
 
 
 def f1_parts(gold, predicted):
-    return stats.macro_f1_parts(gold, predicted, LABELS)
+    return additive.macro_f1_parts(gold, predicted, LABELS)
 
 
 def test_identical_predictions_pass_with_p_one():
     gold, predicted = random_predictions(100, seed=4, accuracy=0.7)
     parts = f1_parts(gold, predicted)
-    test = stats.paired_resampled_drop(parts, parts, stats.macro_f1_from_sums, margin=0.0, alpha=0.01, seed=0,
+    test = stats.paired_resampled_drop(parts, parts, additive.macro_f1_from_sums, margin=0.0, alpha=0.01, seed=0,
                                        resamples=500)
     assert test.estimate == 0.0 and test.p_value == 1.0 and (test.ci_low, test.ci_high) == (0.0, 0.0)
     assert test.method == "paired permutation test, 500 swaps"
@@ -202,7 +203,7 @@ def test_permutation_test_matches_a_brute_force_swap_loop():
     gold, good = random_predictions(40, seed=8, accuracy=0.8)
     _, worse = random_predictions(40, seed=9, accuracy=0.6)
     base, run = f1_parts(gold, good), f1_parts(gold, worse)
-    p = stats.paired_permutation_p(base, run, stats.macro_f1_from_sums, seed=5, resamples=300)
+    p = stats.paired_permutation_p(base, run, additive.macro_f1_from_sums, seed=5, resamples=300)
     swaps = np.random.default_rng(5).integers(0, 2, size=(300, 40))
     observed = f1_score(gold, [x or "-" for x in good], labels=LABELS, average="macro", zero_division=0) - f1_score(
         gold, [x or "-" for x in worse], labels=LABELS, average="macro", zero_division=0)
@@ -221,9 +222,9 @@ def test_large_f1_drop_fails_deterministically_at_a_margin():
     rng = np.random.default_rng(6)
     worse = [None if rng.random() < 0.2 else p for p in good]  # a fifth of answers become unreadable
     base, run = f1_parts(gold, good), f1_parts(gold, worse)
-    first = stats.paired_resampled_drop(base, run, stats.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11,
+    first = stats.paired_resampled_drop(base, run, additive.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11,
                                         resamples=2000)
-    again = stats.paired_resampled_drop(base, run, stats.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11,
+    again = stats.paired_resampled_drop(base, run, additive.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11,
                                         resamples=2000)
     assert first == again
     assert first.estimate > 0.1 and first.ci_low > 0.02
@@ -232,13 +233,36 @@ def test_large_f1_drop_fails_deterministically_at_a_margin():
     assert stats.verdict(first.estimate > 0.02, first.p_value, 0.01) == "fail"
 
 
+def test_resampled_drop_draws_exactly_what_the_gate_drew_before_the_merge():
+    """The gate's figures must not move: the same generator, the same draws, the same quantiles, bit for bit."""
+    gold, good = random_predictions(120, seed=13, accuracy=0.8)
+    _, worse = random_predictions(120, seed=14, accuracy=0.7)
+    base, run, combine = f1_parts(gold, good), f1_parts(gold, worse), additive.macro_f1_from_sums
+    test = stats.paired_resampled_drop(base, run, combine, margin=0.02, alpha=0.01, seed=21)
+
+    n, resamples = 120, 4000  # the gate's count before the merge, now the policy's
+    draws = np.random.default_rng(21).integers(0, n, size=(resamples, n), dtype=np.int32)
+    draws += (np.arange(resamples, dtype=np.int32) * n)[:, None]
+    weights = np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
+    drops = combine(weights @ base) - combine(weights @ run)
+    swaps = np.random.default_rng(22).integers(0, 2, size=(resamples, n)).astype(float)
+    moved = swaps @ (run - base)
+    observed = combine(base.sum(0, keepdims=True))[0] - combine(run.sum(0, keepdims=True))[0]
+    swapped = combine(base.sum(0) + moved) - combine(run.sum(0) - moved)
+    p_exact = (1 + int(np.sum(swapped >= observed - 1e-12))) / (resamples + 1)
+    p_boot = (1 + int(np.sum(drops <= 0.02 + 1e-12))) / (resamples + 1)
+    assert (test.ci_low, test.ci_high) == tuple(float(q) for q in np.quantile(drops, [0.01, 0.99]))
+    assert test.p_value == max(p_exact, p_boot) and test.estimate == float(observed)
+    assert test.method.startswith("paired bootstrap, margin 0.02, 4000 resamples")
+
+
 def test_margin_bootstrap_is_capped_by_the_permutation_test():
     # Two items of 30 change, both against the run: the bootstrap alone would be confident,
     # but only a quarter of swap patterns are needed to match the drop at margin 0.
     gold, good = random_predictions(30, seed=12, accuracy=1.0)
     worse = list(good)
     worse[0] = worse[1] = None
-    test = stats.paired_resampled_drop(f1_parts(gold, good), f1_parts(gold, worse), stats.macro_f1_from_sums,
+    test = stats.paired_resampled_drop(f1_parts(gold, good), f1_parts(gold, worse), additive.macro_f1_from_sums,
                                        margin=0.001, alpha=0.01, seed=3, resamples=2000)
     assert test.p_value > 0.2 and test.method.endswith("capped by the permutation test")
 
@@ -246,11 +270,11 @@ def test_margin_bootstrap_is_capped_by_the_permutation_test():
 def test_resampled_floor():
     gold, predicted = random_predictions(200, seed=7, accuracy=0.5)
     parts = f1_parts(gold, predicted)
-    test = stats.resampled_floor(parts, stats.macro_f1_from_sums, floor=0.9, alpha=0.01, seed=0, resamples=1000)
+    test = stats.resampled_floor(parts, additive.macro_f1_from_sums, floor=0.9, alpha=0.01, seed=0, resamples=1000)
     assert test.value == pytest.approx(0.66379, abs=1e-5)
     assert test.ci_high < 0.9 and test.p_value == pytest.approx(1 / 1001)  # no resample reaches the floor
     assert stats.verdict(test.value < 0.9, test.p_value, 0.01) == "fail"
-    close = stats.resampled_floor(parts, stats.macro_f1_from_sums, floor=0.68, alpha=0.01, seed=0, resamples=1000)
+    close = stats.resampled_floor(parts, additive.macro_f1_from_sums, floor=0.68, alpha=0.01, seed=0, resamples=1000)
     assert close.ci_low < 0.68 < close.ci_high and close.p_value > 0.01
     assert stats.verdict(close.value < 0.68, close.p_value, 0.01) == "inconclusive"
 

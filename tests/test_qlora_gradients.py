@@ -1,4 +1,4 @@
-"""QLoRA's LoRA layers get real gradients, also in a run that predicts (DESIGN.md §7's silent pitfall).
+"""QLoRA's LoRA layers get real gradients, also in a run that predicts (docs/design.md §7's silent pitfall).
 
 On a CPU with AVX512-BF16, bitsandbytes 0.50 repacks a 4-bit weight the first
 time its layer runs in eval mode without gradients, and backward through it

@@ -9,10 +9,13 @@ the expected rankings below follow from that by hand.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.model.generate import encode_prompts
 from harness.model.loading import BaseModel
@@ -21,7 +24,8 @@ from harness.core.files import read_json, read_jsonl
 from harness.retrieval.augment import RetrievalAugmenter
 from harness.retrieval.config import CorpusFiles, RetrievalSpec
 from harness.retrieval.reference import CLOSE, INSTRUCTION, OPEN
-from harness.run.recipe import RunContext, run_suite
+from harness.run.recipe import run_suite
+from harness.variants.environment import VariantEnvironment
 from harness.suite import load_suite
 from harness.tasks import task_from_spec
 
@@ -34,24 +38,36 @@ DOCUMENTS = [
 WORD_DOC = {"alpha": "apples", "beta": "bricks", "gamma": "clouds"}
 
 
+@dataclass(frozen=True)
+class SuiteAndEnvironment:
+    suite: Any
+    env: VariantEnvironment
+    data_sha256: dict
+
+
 @pytest.fixture
-def ctx(tiny_suite, tiny_model_dir, tmp_path, monkeypatch) -> RunContext:
-    """A run context on the tiny suite with the tokenizer only: retrieval never runs the model."""
+def ctx(tiny_suite, tiny_model_dir, tmp_path, monkeypatch) -> SuiteAndEnvironment:
+    """The tiny suite and a variant environment with the tokenizer only: retrieval never runs the model."""
     from transformers import AutoTokenizer
 
     from harness.data.splits import load_suite_data
 
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))  # indexes go to this test's folder
-    suite = load_suite(tiny_suite)
-    task = task_from_spec(suite.spec.task)
+    suite = load_suite(tiny_suite, variant_configs())
+    spec = suite.spec
+    task = task_from_spec(spec.task)
     base = BaseModel(model=None, tokenizer=AutoTokenizer.from_pretrained(tiny_model_dir), source="", load_seconds=0.0)
-    return RunContext(suite=suite, task=task, splits=load_suite_data(suite, task), base=base,
-                      prompt_template=PromptTemplate(suite.spec.task.system_prompt), progress=None)
+    splits = load_suite_data(suite, task)
+    env = VariantEnvironment(task=task, splits=splits, test_limit=spec.task.test_limit, base=base,
+                             base_model_spec=spec.base_model, prompt_template=PromptTemplate(spec.task.system_prompt),
+                             training_defaults=spec.training, suite_seed=spec.seed, resolve_path=suite.resolve_path,
+                             progress=None, suite_file=suite.path)
+    return SuiteAndEnvironment(suite=suite, env=env, data_sha256={name: s.sha256 for name, s in splits.items()})
 
 
 def documents_with_planted_test_item(ctx) -> Path:
-    planted = ctx.splits["test"].items[0].prompt[0]["content"]  # a test note, copied word for word
-    rows = DOCUMENTS + [{"id": "planted", "text": planted, "label": ctx.splits["test"].items[0].label}]
+    planted = ctx.env.splits["test"].items[0].prompt[0]["content"]  # a test note, copied word for word
+    rows = DOCUMENTS + [{"id": "planted", "text": planted, "label": ctx.env.splits["test"].items[0].label}]
     path = ctx.suite.folder / "docs.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -61,9 +77,9 @@ def documents_with_planted_test_item(ctx) -> Path:
 def test_documents_rank_as_expected_and_the_planted_test_item_is_never_retrieved(ctx, retriever, tmp_path):
     documents_with_planted_test_item(ctx)
     spec = RetrievalSpec(retriever=retriever, k=1, corpus=CorpusFiles(path="docs.jsonl", format="jsonl"))
-    augmenter = RetrievalAugmenter(spec, ctx)
+    augmenter = RetrievalAugmenter(spec, ctx.env)
     cost = augmenter.prepare(tmp_path / "work")
-    test_items = ctx.test_items()
+    test_items = ctx.env.test_items()
     assert cost["retrieval_leakage_removed"] == 1 and cost["retrieval_corpus_entries"] == 4
     retrieved = [[e.id for e in augmenter.context_for(i.prompt_messages())] for i in test_items]
     assert retrieved == [[WORD_DOC[i.label]] for i in test_items]
@@ -75,9 +91,9 @@ def test_documents_rank_as_expected_and_the_planted_test_item_is_never_retrieved
 def test_bm25_ranking_beyond_the_first_follows_corpus_order(ctx, tmp_path):
     documents_with_planted_test_item(ctx)
     spec = RetrievalSpec(retriever="bm25", k=4, corpus=CorpusFiles(path="docs.jsonl", format="jsonl"))
-    augmenter = RetrievalAugmenter(spec, ctx)
+    augmenter = RetrievalAugmenter(spec, ctx.env)
     augmenter.prepare()
-    first = ctx.test_items()[0]  # "Note 200: ... about clouds ...": only the clouds document shares a word
+    first = ctx.env.test_items()[0]  # "Note 200: ... about clouds ...": only the clouds document shares a word
     assert first.label == "gamma"
     assert [e.id for e in augmenter.context_for(first.prompt_messages())] == ["clouds", "apples", "bricks", "injection"]
 
@@ -85,8 +101,8 @@ def test_bm25_ranking_beyond_the_first_follows_corpus_order(ctx, tmp_path):
 def test_reference_block_goes_into_the_system_prompt_and_the_item_stays_last(ctx):
     documents_with_planted_test_item(ctx)
     spec = RetrievalSpec(retriever="bm25", k=4, corpus=CorpusFiles(path="docs.jsonl", format="jsonl"))
-    augmenter = RetrievalAugmenter(spec, ctx)
-    item = ctx.test_items()[0]
+    augmenter = RetrievalAugmenter(spec, ctx.env)
+    item = ctx.env.test_items()[0]
     system, user = augmenter.render(item.prompt_messages())
     assert user == {"role": "user", "content": item.prompt[0]["content"]}
     assert system["role"] == "system" and system["content"].startswith(ctx.suite.spec.task.system_prompt)
@@ -96,12 +112,12 @@ def test_reference_block_goes_into_the_system_prompt_and_the_item_stays_last(ctx
 
 
 def test_labelled_entries_become_demonstrations_with_the_best_match_last(ctx):
-    item = ctx.test_items()[0]  # "Note 200: a short text about clouds number 9."
-    augmenter = RetrievalAugmenter(RetrievalSpec(retriever="bm25", k=2), ctx)
+    item = ctx.env.test_items()[0]  # "Note 200: a short text about clouds number 9."
+    augmenter = RetrievalAugmenter(RetrievalSpec(retriever="bm25", k=2), ctx.env)
     # The four clouds notes share the rare word; notes 2, 5 and 8 are equally short and tie,
     # so corpus order decides (note 11 is longer: "11" and "12" are tokens, "2", "5", "8" are not).
     assert [e.id for e in augmenter.context_for(item.prompt_messages())] == ["train-2", "train-5"]
-    train = {i.id: i for i in ctx.splits["train"].items}
+    train = {i.id: i for i in ctx.env.splits["train"].items}
     assert augmenter.render(item.prompt_messages()) == [
         {"role": "system", "content": ctx.suite.spec.task.system_prompt},
         {"role": "user", "content": train["train-5"].prompt[0]["content"]},
@@ -110,7 +126,7 @@ def test_labelled_entries_become_demonstrations_with_the_best_match_last(ctx):
         {"role": "assistant", "content": "kind: gamma"},
         {"role": "user", "content": item.prompt[0]["content"]},
     ]
-    in_block = RetrievalAugmenter(RetrievalSpec(retriever="bm25", k=2, labelled_as="reference"), ctx)
+    in_block = RetrievalAugmenter(RetrievalSpec(retriever="bm25", k=2, labelled_as="reference"), ctx.env)
     system, user = in_block.render(item.prompt_messages())
     assert f"{OPEN}\nExample 1: {train['train-2'].prompt[0]['content']}\nAnswer: kind: gamma\n\nExample 2: " in system["content"]
     assert user["content"] == item.prompt[0]["content"]
@@ -118,11 +134,11 @@ def test_labelled_entries_become_demonstrations_with_the_best_match_last(ctx):
 
 def test_cost_records_the_prompt_tokens_retrieval_added(ctx):
     spec = RetrievalSpec(retriever="bm25", k=2)
-    augmenter = RetrievalAugmenter(spec, ctx)
+    augmenter = RetrievalAugmenter(spec, ctx.env)
     cost = augmenter.prepare()
-    items = ctx.test_items()
-    tokenizer = ctx.base.tokenizer
-    plain = encode_prompts(tokenizer, [ctx.prompt_template.render(i.prompt_messages()) for i in items])
+    items = ctx.env.test_items()
+    tokenizer = ctx.env.base.tokenizer
+    plain = encode_prompts(tokenizer, [ctx.env.prompt_template.render(i.prompt_messages()) for i in items])
     augmented = encode_prompts(tokenizer, [augmenter.render(i.prompt_messages()) for i in items])
     expected = sum(len(a) - len(p) for a, p in zip(augmented, plain)) / len(items)
     assert cost["retrieval_added_prompt_tokens_mean"] == pytest.approx(expected)
@@ -132,22 +148,22 @@ def test_cost_records_the_prompt_tokens_retrieval_added(ctx):
 
 def test_training_items_never_retrieve_themselves(ctx):
     spec = RetrievalSpec(retriever="bm25", k=3)
-    augmenter = RetrievalAugmenter(spec, ctx)
+    augmenter = RetrievalAugmenter(spec, ctx.env)
     augmenter.prepare(training_max_length=2048)
-    for item in ctx.splits["train"].items:
+    for item in ctx.env.splits["train"].items:
         found = augmenter.context_for(item.prompt_messages())
         assert len(found) == 3 and item.id not in [e.id for e in found]
         # Three other notes share the deciding word; a shared two-digit number can push one
         # of them out, never all.
         assert item.label in {e.label for e in found}
     # A trained kind that never calls prepare gets the same contexts, searched lazily.
-    lazy = RetrievalAugmenter(spec, ctx)
+    lazy = RetrievalAugmenter(spec, ctx.env)
     assert all(lazy.context_for(i.prompt_messages()) == augmenter.context_for(i.prompt_messages())
-               for i in ctx.splits["train"].items)
+               for i in ctx.env.splits["train"].items)
 
 
 def test_training_prompts_that_no_longer_fit_are_refused_with_the_length_needed(ctx):
-    augmenter = RetrievalAugmenter(RetrievalSpec(retriever="bm25", k=4), ctx)
+    augmenter = RetrievalAugmenter(RetrievalSpec(retriever="bm25", k=4), ctx.env)
     with pytest.raises(BenchError, match=r"training prompts with retrieved context are longer than training.max_length=64") as caught:
         augmenter.prepare(training_max_length=64)
     assert "at least" in caught.value.hint
@@ -157,7 +173,7 @@ def test_unknown_retrieval_key_gets_a_did_you_mean(tiny_suite):
     text = tiny_suite.read_text() + "    retrieval: {retriver: bm25}\n"  # appended to the last variant, lora
     tiny_suite.write_text(text)
     with pytest.raises(BenchError) as caught:
-        load_suite(tiny_suite)
+        load_suite(tiny_suite, variant_configs())
     assert "did you mean 'retriever'" in str(caught.value)
 
 
@@ -200,12 +216,12 @@ def test_run_records_rag_and_tuned_plus_rag_in_one_table(tiny_suite, tmp_path, m
 
 
 def test_editing_the_corpus_file_changes_the_variant_key_so_no_stale_result_is_reused(ctx):
-    from harness.run.recipe import variant_key
+    from harness.run.store import variant_key
     from harness.variants.rag import Rag, RagConfig
 
     path = documents_with_planted_test_item(ctx)
-    variant = Rag(RagConfig(name="rag", retriever="bm25", k=1, corpus=CorpusFiles(path="docs.jsonl", format="jsonl")), ctx)
-    before = variant_key(ctx, variant)
-    assert variant_key(ctx, Rag(variant.config, ctx)) == before  # same contents, same key
+    variant = Rag(RagConfig(name="rag", retriever="bm25", k=1, corpus=CorpusFiles(path="docs.jsonl", format="jsonl")), ctx.env)
+    before = variant_key(ctx.suite.spec, ctx.data_sha256, variant)
+    assert variant_key(ctx.suite.spec, ctx.data_sha256, Rag(variant.config, ctx.env)) == before  # same contents, same key
     path.write_text(path.read_text().replace("baked clay", "fired clay"))
-    assert variant_key(ctx, Rag(variant.config, ctx)) != before
+    assert variant_key(ctx.suite.spec, ctx.data_sha256, Rag(variant.config, ctx.env)) != before

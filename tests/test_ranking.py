@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.model.generate import encode_prompts
 from harness.model.rank import choice_token_ids, rank_choices
@@ -106,7 +107,10 @@ def test_run_in_rank_mode_records_the_mode_and_the_report_says_format_is_not_mea
     from harness.run.recipe import run_suite
 
     tiny_suite.write_text(tiny_suite.read_text().replace("inference:\n", "inference:\n" + RANK_SUITE_EXTRA))
+    from harness.report import write_report
+
     run = run_suite(tiny_suite, tmp_path / "run", only=["zero-shot", "lora"]).run_dir
+    write_report(run)
     results = read_json(run / "results.json")
     answers = {f"kind: {label}" for label in ("alpha", "beta", "gamma")}
     for name in ("zero-shot", "lora"):
@@ -142,7 +146,7 @@ def test_rank_mode_on_an_extraction_task_is_a_spec_error_at_its_line(tmp_path):
     path = tmp_path / "suite.yaml"
     path.write_text(EXTRACTION_SUITE)
     with pytest.raises(BenchError) as info:
-        load_suite(path)
+        load_suite(path, variant_configs())
     problems = [str(p) for p in info.value.problems]
     assert len(problems) == 1
     assert problems[0].startswith("suite.yaml:9: inference.mode: mode 'rank'".replace("suite.yaml", str(path)))
@@ -157,5 +161,5 @@ def test_rank_mode_refuses_merge_check(tmp_path):
                                              "type: classification\n  labels: [a, b]")
                     .replace("  mode: rank\n", "  mode: rank\n  merge_check: true\n"))
     with pytest.raises(BenchError) as info:
-        load_suite(path)
+        load_suite(path, variant_configs())
     assert any("inference" in str(p) and "merge_check" in str(p) for p in info.value.problems)

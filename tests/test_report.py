@@ -21,15 +21,16 @@ from sklearn.metrics import f1_score
 
 from harness.core.files import write_json, write_jsonl
 from harness.report import write_comparison, write_report
-from harness.report.build import build_view, rank_groups, read_probes
+from harness.records import read_probes
+from harness.report.build import build_view, rank_groups
 from harness.report.failures import categorise, failure_mode
 from harness.report.markdown import md_text
-from harness.gate.metrics import parts
+from harness.tasks.metrics import parts
 from harness.report.paired import Delta, PairedComparison, compare, paired_delta
 from harness.report.plots import pareto_front
 from harness.report.recommend import Candidate, recommend
-from harness.stats import intervals
-from harness.scoring.classification import score_classification
+from harness.stats import policy
+from harness.tasks.classification import score_classification
 
 LABELS = ["contract", "tort", "property"]
 SECTIONS = ["summary", "variants", "quality", "rank", "training", "forgetting", "changes", "failures", "confusion", "data", "manifest"]
@@ -78,7 +79,7 @@ def synthetic_run(path: Path, *, n: int = 120, variants=VARIANTS, labels=LABELS,
                          "prompt_hash": "p", "raw_output": raw, "parsed": parsed, "gold": gold[i], "correct": parsed == gold[i],
                          "format_ok": ok_format, "prompt_tokens": 40, "output_tokens": 16 if "many things" in raw else 3,
                          "latency_s": 0.01})
-        with patch.object(intervals, "BOOTSTRAP_RESAMPLES", 200):  # the real scorer, with fewer resamples: fast enough for tests
+        with patch.object(policy, "RESAMPLES", 200):  # the real scorer, with fewer resamples: fast enough for tests
             metrics = score_classification([r["gold"] for r in rows], [r["parsed"] for r in rows], [r["format_ok"] for r in rows],
                                            labels, seed=index)
         trains = kind == "lora"

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from harness.data.splits import Item, content_hash
+from harness.data.chat import Item, content_hash
 from harness.core.errors import BenchError
 from harness.retrieval import index_cache
 from harness.retrieval.bm25 import BM25Index

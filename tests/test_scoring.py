@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scoring.classification import score_classification
 from harness.stats.intervals import proportion
 from harness.tasks import ClassificationTaskRules
+from harness.tasks.classification import score_classification
 
 TASK = ClassificationTaskRules(labels=("sale", "sale_of_goods", "lease"), answer_format="contract_type: {label}")
 
@@ -24,7 +24,7 @@ TASK = ClassificationTaskRules(labels=("sale", "sale_of_goods", "lease"), answer
 ])
 def test_parse(output, label, format_ok):
     parsed = TASK.parse(output)
-    assert (parsed.label, parsed.format_ok) == (label, format_ok)
+    assert (parsed.answer, parsed.format_ok) == (label, format_ok)
 
 
 def test_label_of_is_strict():

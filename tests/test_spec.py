@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.suite import load_suite
 
@@ -30,12 +31,12 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def problems_of(tmp_path: Path, text: str) -> list[str]:
     with pytest.raises(BenchError) as info:
-        load_suite(write(tmp_path, text))
+        load_suite(write(tmp_path, text), variant_configs())
     return [str(p) for p in info.value.problems]
 
 
 def test_minimal_suite_loads_with_defaults(tmp_path):
-    suite = load_suite(write(tmp_path, MINIMAL + "  - {name: z, kind: zero_shot}\n"))
+    suite = load_suite(write(tmp_path, MINIMAL + "  - {name: z, kind: zero_shot}\n"), variant_configs())
     assert suite.spec.training.epochs == 1.0
     assert [v.name for v in suite.spec.variants] == ["z"]
     assert len(suite.sha256) == 64
@@ -69,7 +70,7 @@ def test_gate_rules_are_checked_against_the_task_type(tmp_path):
         # a name no task type measures stays the schema's unknown key
         "suite.yaml:13: gate.allowed_drop.rougel: unknown key 'rougel'; did you mean 'rouge_l'? (allowed: accuracy, chrf, "
         "field_f1_macro, field_f1_micro, format_compliance, macro_f1, parse_rate, rouge_l)"]
-    assert load_suite(write(tmp_path, extraction + "  - {name: z, kind: zero_shot}\ngate: {floors: {parse_rate: 0.9}}\n"))
+    assert load_suite(write(tmp_path, extraction + "  - {name: z, kind: zero_shot}\ngate: {floors: {parse_rate: 0.9}}\n"), variant_configs())
 
 
 def test_wrong_types_name_the_field_and_the_value(tmp_path):
@@ -94,12 +95,12 @@ def test_answer_format_must_hold_the_label_placeholder(tmp_path):
 
 
 def test_grid_expands_to_predictable_names(tmp_path):
-    suite = load_suite(write(tmp_path, MINIMAL + "  - name: lora\n    kind: lora\n    grid: {r: [4, 16, 64]}\n"))
+    suite = load_suite(write(tmp_path, MINIMAL + "  - name: lora\n    kind: lora\n    grid: {r: [4, 16, 64]}\n"), variant_configs())
     assert [(v.name, v.r) for v in suite.spec.variants] == [("lora-r4", 4), ("lora-r16", 16), ("lora-r64", 64)]
 
 
 def test_grid_cross_product_and_dotted_keys(tmp_path):
-    suite = load_suite(write(tmp_path, MINIMAL + "  - name: l\n    kind: lora\n    grid: {r: [4, 8], training.learning_rate: [0.1, 0.2]}\n"))
+    suite = load_suite(write(tmp_path, MINIMAL + "  - name: l\n    kind: lora\n    grid: {r: [4, 8], training.learning_rate: [0.1, 0.2]}\n"), variant_configs())
     names = [v.name for v in suite.spec.variants]
     assert names == ["l-r4-learning_rate0.1", "l-r4-learning_rate0.2", "l-r8-learning_rate0.1", "l-r8-learning_rate0.2"]
     assert suite.spec.variants[1].training.learning_rate == 0.2
@@ -112,9 +113,9 @@ def test_duplicate_variant_names_are_refused(tmp_path):
 
 def test_json_schema_covers_every_variant_kind():
     from harness.suite.json_schema import suite_json_schema
-    from harness.variants.base import variant_kinds
+    from harness.variants.base import variant_configs, variant_kinds
 
-    schema = suite_json_schema()
+    schema = suite_json_schema(variant_configs())
     mapping = schema["properties"]["variants"]["items"]["discriminator"]["mapping"]
     assert set(mapping) == set(variant_kinds())
     assert schema["additionalProperties"] is False

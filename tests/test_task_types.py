@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from harness.data.splits import Item, content_hash
-from harness.scoring.generation import Constraints
+from harness.data.chat import Item, content_hash
 from harness.tasks.extraction import ExtractionTaskRules
-from harness.tasks.generation import GenerationTaskRules
+from harness.tasks.generation import Constraints, GenerationTaskRules
 
 SCHEMA = {
     "type": "object",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.core.files import read_json, read_jsonl
 from harness.run.recipe import run_suite
@@ -125,7 +126,7 @@ def test_grid_expands_to_the_cross_product_with_predictable_names(tiny_suite):
   - {name: lora, kind: lora, grid: {r: [4, 16, 64]}}
   - {name: dora, kind: lora, use_dora: true, grid: {r: [4, 8], training.learning_rate: [0.001, 0.01]}}
 """)
-    variants = load_suite(tiny_suite).spec.variants
+    variants = load_suite(tiny_suite, variant_configs()).spec.variants
     assert [v.name for v in variants] == ["lora-r4", "lora-r16", "lora-r64", "dora-r4-learning_rate0.001",
                                           "dora-r4-learning_rate0.01", "dora-r8-learning_rate0.001",
                                           "dora-r8-learning_rate0.01"]
@@ -141,14 +142,14 @@ def test_grid_expands_to_the_cross_product_with_predictable_names(tiny_suite):
 def test_kind_parameters_are_checked_when_the_suite_loads(tiny_suite, variant, message):
     tiny_suite.write_text(tiny_suite.read_text() + f"  - {variant}\n")
     with pytest.raises(BenchError) as error:
-        load_suite(tiny_suite)
+        load_suite(tiny_suite, variant_configs())
     assert message in str(error.value)
 
 
 def test_select_best_without_evaluations_is_refused(tiny_suite):
     tiny_suite.write_text(tiny_suite.read_text().replace("  eval_every: 3\n", "  select_best: true\n"))
     with pytest.raises(BenchError) as error:
-        load_suite(tiny_suite)
+        load_suite(tiny_suite, variant_configs())
     assert "select_best needs eval_every" in str(error.value)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.datacheck.checks import CheckOptions, check_data
 from harness.core.errors import BenchError
+from harness.variants.base import variant_configs
 
 SPLIT_WORDS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
                "val": "validation", "dev": "validation", "test": "test", "eval": "test"}
@@ -62,7 +63,7 @@ def parse_files(args) -> tuple[dict[str, Path], object]:
         from harness.suite import load_suite
         from harness.tasks import task_from_spec
 
-        suite = load_suite(args.suite)
+        suite = load_suite(args.suite, variant_configs())
         task = task_from_spec(suite.spec.task)
         files.update(suite.data_files())
     for text in args.files:

@@ -20,11 +20,11 @@ def cmd_gate(args) -> int:
 def cmd_baseline_save(args) -> int:
     from harness.gate.baseline import save_baseline
 
-    from harness.suite.gate_rules import DEFAULT_ALLOWED_DROP
+    from harness.suite.gate_rules import GateSpec
 
     path, baseline = save_baseline(args.run_dir, args.variant, args.out)
     task_type = (baseline.get("task") or {}).get("type") or "classification"
-    gated = DEFAULT_ALLOWED_DROP.get(task_type, {"accuracy": 0.0})  # the metrics its default rules check
+    gated = dict(GateSpec().drop_limits(task_type))  # the metrics its default rules check
     values = {name: (baseline["metrics"].get(name) or {}).get("value") for name in gated}
     shown = "".join(f", {name} {value:.3f}" for name, value in values.items() if value is not None)
     console.print(f"[green]saved[/] baseline for suite '{baseline['suite']['name']}', variant "

@@ -29,6 +29,7 @@ def cmd_run(args) -> int:
     from harness.run.recipe import run_suite
 
     result = run_suite(args.suite, args.out, console=console, only=args.only)
+    write_run_report(result)
     print_summary(result.results)
     console.print("wall time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in result.stages.items()))
     console.print(f"run folder: [bold]{result.run_dir}[/]")
@@ -44,13 +45,29 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def write_run_report(result) -> None:
+    """The report, after the run: it reads only what the run wrote. Its seconds join the manifest's stages."""
+    import time
+
+    from harness.records.write import record_stages
+    from harness.report import write_report
+
+    started = time.perf_counter()
+    report = write_report(result.run_dir)
+    result.stages["report"] = time.perf_counter() - started
+    result.stages["total"] += result.stages["report"]
+    record_stages(result.run_dir, result.stages)
+    console.print(f"report: {report}")
+
+
 def cmd_validate(args) -> int:
     from harness.data.splits import load_suite_data
     from harness.model.provision import check_model_name
     from harness.suite import load_suite
+    from harness.variants.base import variant_configs
     from harness.tasks import task_from_spec
 
-    suite = load_suite(args.suite)
+    suite = load_suite(args.suite, variant_configs())
     spec = suite.spec
     check_model_name(spec.base_model.name)
     splits = load_suite_data(suite, task_from_spec(spec.task), warn=console.print)
@@ -77,8 +94,9 @@ def cmd_models(args) -> int:
 
 def cmd_schema(args) -> int:
     from harness.suite.json_schema import suite_json_schema
+    from harness.variants.base import variant_configs
 
-    text = json.dumps(suite_json_schema(), indent=2) + "\n"
+    text = json.dumps(suite_json_schema(variant_configs()), indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text)
     else:
@@ -87,7 +105,8 @@ def cmd_schema(args) -> int:
 
 
 def print_summary(results: dict) -> None:
-    from harness.report.measures import measures_for
+    from harness.records import Cost
+    from harness.tasks import measures_for
 
     task = measures_for(results["task"].get("type"))
     metrics = task.columns  # the task's own: accuracy and macro-F1, field F1 and parse rate, pass rate and ROUGE-L...
@@ -100,14 +119,14 @@ def print_summary(results: dict) -> None:
             table.add_row(name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}",
                           *[""] * (len(headers) - 3))
             continue
-        m, c = record["metrics"], record["cost"]
+        m, c = record["metrics"], Cost.from_json(record["cost"])
         table.add_row(name, record["kind"], *[_summary_cell(m.get(measure.key), measure, c) for measure in metrics],
-                      f"{c.get('train_seconds', 0):.1f}", f"{c['infer_seconds']:.1f}", f"{c['peak_rss_mb']:.0f}")
+                      f"{c.train_seconds or 0:.1f}", f"{c.infer_seconds:.1f}", f"{c.peak_rss_mb:.0f}")
     Console(width=max(Console().width, 120)).print(table)
 
 
-def _summary_cell(metric: dict | None, measure, cost: dict) -> str:
-    if measure.key == "format_compliance" and cost.get("inference_mode") == "rank":
+def _summary_cell(metric: dict | None, measure, cost) -> str:
+    if measure.key == "format_compliance" and not cost.format_measured:
         return "n/a (rank)"  # answers are well-formed by construction
     if not metric or metric.get("value") is None:
         return "-"

@@ -39,7 +39,7 @@ def _adapter_arg(text: str) -> tuple[str, Path]:
 
 def cmd_serve(args) -> int:
     from harness.cli.console import EXIT_OK, console
-    from harness.package.build import base_reference
+    from harness.model.provision import base_reference
     from harness.serve.adapters import read_adapter
     from harness.serve.vllm import format_command, vllm_command
 

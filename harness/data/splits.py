@@ -1,9 +1,7 @@
-"""Chat JSONL data: read, check line by line, fingerprint.
+"""A suite's data splits: read every file, check it line by line, fingerprint it, find cross-split leakage.
 
-One line is one item: ``{"id": "...", "messages": [{"role": ..., "content": ...}, ...]}``.
-Roles run: an optional ``system``, then ``user`` / ``assistant`` turns alternating,
-ending with the ``assistant`` answer, which is the gold reference. Every problem
-in a file is collected (file:line, field, what was expected) before raising.
+Every problem in a file is collected (file:line, field, what was expected)
+before raising. What one line must hold is ``harness.data.chat``'s rule.
 """
 
 from __future__ import annotations
@@ -14,22 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import BenchError, Problem
+from harness.data.chat import Item, parse_chat_line
 from harness.tasks import Task
 
 SPLITS = ("train", "validation", "test")
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    prompt: tuple[dict, ...]  # every message before the final answer
-    answer: str  # the gold assistant message
-    label: str | None  # for classification: the label the answer names
-    source: str  # "file:line", for messages that point at the data
-    content_hash: str  # of prompt + answer; finds the same item under another id
-
-    def prompt_messages(self) -> list[dict]:
-        return [dict(m) for m in self.prompt]
 
 
 @dataclass(frozen=True)
@@ -44,11 +30,6 @@ class Split:
         for item in self.items:
             labels[item.label or ""] = labels.get(item.label or "", 0) + 1
         return {"path": str(self.path), "sha256": self.sha256, "items": len(self.items), "labels": dict(sorted(labels.items()))}
-
-
-def content_hash(prompt: list[dict], answer: str) -> str:
-    canonical = json.dumps([[m["role"], " ".join(m["content"].split())] for m in prompt] + [["assistant", " ".join(answer.split())]])
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def read_split(name: str, path: Path, task: Task) -> Split:
@@ -69,7 +50,7 @@ def read_split(name: str, path: Path, task: Task) -> Split:
     for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        item = _parse_line(line, line_no, name, path, task, problems)
+        item = parse_chat_line(line, line_no, name, path, task, problems)
         if item is None:
             continue
         if item.id in seen_ids:
@@ -84,73 +65,6 @@ def read_split(name: str, path: Path, task: Task) -> Split:
         more = f" (showing the first {len(shown)})" if len(problems) > len(shown) else ""
         raise BenchError(f"{path}: {len(problems)} problem(s) in the {name} data{more}", problems=shown)
     return Split(name=name, path=path, items=tuple(items), sha256=hashlib.sha256(raw).hexdigest())
-
-
-def _parse_line(line: str, line_no: int, split: str, path: Path, task: Task, problems: list[Problem]) -> Item | None:
-    where = (str(path), line_no)
-
-    def fail(field: str | None, message: str) -> None:
-        problems.append(Problem(*where, field, message))
-
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        fail(None, f"not valid JSON ({exc.msg} at column {exc.colno})")
-        return None
-    if not isinstance(row, dict):
-        fail(None, "expected a JSON object with a 'messages' list")
-        return None
-    unknown = set(row) - {"id", "messages", "metadata"}
-    if unknown:
-        fail(sorted(unknown)[0], "unknown field; a line holds 'messages' and optionally 'id' and 'metadata'")
-    messages = row.get("messages")
-    if not isinstance(messages, list) or not messages:
-        fail("messages", "expected a non-empty list of {role, content} objects")
-        return None
-    if not _check_roles(messages, fail):
-        return None
-    prompt, answer = messages[:-1], messages[-1]["content"]
-    problem = task.check_gold(answer)
-    if problem:
-        fail(f"messages[{len(messages) - 1}].content", problem)
-        return None
-    label = task.label_of(answer) if task.needs_label else None
-    item_id = row.get("id", f"{split}-{line_no}")
-    if not isinstance(item_id, (str, int)):
-        fail("id", "expected a string or integer")
-        return None
-    return Item(
-        id=str(item_id),
-        prompt=tuple({"role": m["role"], "content": m["content"]} for m in prompt),
-        answer=answer,
-        label=label,
-        source=f"{path}:{line_no}",
-        content_hash=content_hash(prompt, answer),
-    )
-
-
-def _check_roles(messages: list, fail) -> bool:
-    ok = True
-    expected = "user"
-    for index, message in enumerate(messages):
-        field = f"messages[{index}]"
-        if not isinstance(message, dict) or set(message) - {"role", "content"} or "role" not in message or "content" not in message:
-            fail(field, "expected an object with exactly 'role' and 'content'")
-            return False
-        role, content = message["role"], message["content"]
-        if not isinstance(content, str) or not content.strip():
-            fail(f"{field}.content", "expected non-empty text")
-            ok = False
-        if index == 0 and role == "system":
-            continue
-        if role != expected:
-            fail(f"{field}.role", f"expected '{expected}' here, got {role!r} (roles: optional system, then user/assistant alternating, ending with assistant)")
-            return False
-        expected = "assistant" if role == "user" else "user"
-    if messages[-1].get("role") != "assistant":
-        fail(f"messages[{len(messages) - 1}].role", "the last message must be the assistant's answer")
-        return False
-    return ok
 
 
 def load_splits(files: dict[str, Path], task: Task) -> dict[str, Split]:

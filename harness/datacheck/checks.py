@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.data.splits import Item, _parse_line
+from harness.data.chat import Item, parse_chat_line
 from harness.datacheck.near_dupes import WORD, contained_pairs, near_duplicate_pairs
 from harness.datacheck.report import DataCheckReport, Finding, SplitStats
 from harness.core.errors import BenchError, Problem
@@ -131,7 +131,7 @@ def read_lines(name: str, path: Path, task) -> LoadedSplit:
         if not line.strip():
             continue
         split.lines[line_no] = line
-        item = _parse_line(line, line_no, name, path, task, split.problems)
+        item = parse_chat_line(line, line_no, name, path, task, split.problems)
         if item is not None:
             split.items.append(item)
     if not split.lines:

@@ -17,14 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.core.errors import BenchError
-from harness.gate.runs import RunFolder, read_run
-from harness.suite.gate_rules import TASK_METRICS
+from harness.gate.runs import GatedRun, read_run
+from harness.tasks import metric_keys
 from harness.core.files import read_json, write_json
 
 BASELINE_SCHEMA_VERSION = 1
 BASELINE_KIND = "bench-baseline"
 BASELINES_DIR = Path("baselines")
-GATED_METRICS = {metric for names in TASK_METRICS.values() for metric in names}
 
 
 def default_baseline_path(suite_name: str) -> Path:
@@ -32,17 +31,17 @@ def default_baseline_path(suite_name: str) -> Path:
     return BASELINES_DIR / f"{suite_name}.json"
 
 
-def choose_variant(run: RunFolder, variant: str | None) -> str:
+def choose_variant(run: GatedRun, variant: str | None) -> str:
     if variant:
         return variant
-    finished = run.ok_variants()
+    finished = run.ok_variants
     if len(finished) == 1:
         return finished[0]
     raise BenchError(f"run {run.path} has {len(finished)} finished variants; say which one is the baseline",
                      hint=f"add --variant NAME (one of: {', '.join(finished) or 'none'})")
 
 
-def build_baseline(run: RunFolder, variant: str) -> dict:
+def build_baseline(run: GatedRun, variant: str) -> dict:
     record = run.variant(variant)
     items = run.items(variant)
     if not run.test_data.get("sha256"):
@@ -51,19 +50,19 @@ def build_baseline(run: RunFolder, variant: str) -> dict:
     return {
         "schema_version": BASELINE_SCHEMA_VERSION,
         "kind": BASELINE_KIND,
-        "suite": run.manifest["suite"],
+        "suite": run.manifest.suite,
         "variant": variant,
-        "variant_kind": record.get("kind"),
-        "variant_key": record.get("key"),
+        "variant_kind": record.kind,
+        "variant_key": record.key,
         "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source_run": str(run.path),
         "test_data": run.test_data,
-        "task": run.results.get("task"),
-        "metrics": {name: value for name, value in (record.get("metrics") or {}).items()
-                    if name in GATED_METRICS or name == "invalid_rate"},
-        "cost": record.get("cost") or {},
+        "task": run.results.task,
+        "metrics": {name: value for name, value in (record.metrics or {}).items()
+                    if name in metric_keys(run.task_type) or name == "invalid_rate"},
+        "cost": record.costs.to_json(),
         "probes": run.probes(variant),
-        "manifest": run.manifest,
+        "manifest": run.manifest.to_json(),
         "items": items,
     }
 

@@ -9,65 +9,23 @@ set) raise BenchError, which the CLI turns into exit code 2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 
 from rich.console import Console
 
 from harness.core.errors import BenchError
-from harness.gate import metrics, rules
+from harness.gate import rules
+from harness.gate.outcome import GateOutcome, decide
 from harness.stats import paired as stats
 from harness.gate.baseline import default_baseline_path, load_baseline
 from harness.gate.pairing import ItemOutcomes, Pairing, pair_items
-from harness.gate.runs import RunFolder, read_run
-from harness.suite.gate_rules import TASK_METRICS, GateSpec
+from harness.gate.runs import GatedRun, read_run
+from harness.suite.gate_rules import GateSpec
+from harness.tasks import metric_keys, metrics
 from harness.core.files import atomic_write_text, write_json
 
-EXIT_PASS, EXIT_REGRESSION = 0, 1
-
-
-@dataclass
-class GateOutcome:
-    verdict: str  # pass | fail | inconclusive (inconclusive only when the suite lets it pass)
-    exit_code: int  # 0 or 1; usage errors never get this far (BenchError, exit 2)
-    checks: list[rules.Check]
-    suite: str
-    variant: str
-    baseline_variant: str
-    baseline_path: str
-    run_dir: str
-    alpha: float
-    inconclusive_policy: str
-    comparison: dict  # item counts, fingerprints, discordance, minimum detectable drop
-    notes: list[str] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)
-
-    def counts_as_failure(self, check: rules.Check) -> bool:
-        return check.verdict == "fail" or (check.verdict == "inconclusive" and self.inconclusive_policy == "fail")
-
-    @property
-    def failures(self) -> list[rules.Check]:
-        return [c for c in self.checks if self.counts_as_failure(c)]
-
-    def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "exit_code": self.exit_code, "suite": self.suite, "variant": self.variant,
-                "baseline_variant": self.baseline_variant, "baseline_path": self.baseline_path,
-                "run_dir": self.run_dir, "alpha": self.alpha, "inconclusive_policy": self.inconclusive_policy,
-                "comparison": self.comparison, "notes": self.notes, "checks": [c.to_dict() for c in self.checks]}
-
-
-def decide(checks: list[rules.Check], inconclusive_policy: str) -> tuple[str, int]:
-    """The overall verdict and exit code from the checks and the suite's policy for inconclusive ones."""
-    verdicts = {c.verdict for c in checks}
-    if "fail" in verdicts or ("inconclusive" in verdicts and inconclusive_policy == "fail"):
-        return "fail", EXIT_REGRESSION
-    if "inconclusive" in verdicts and inconclusive_policy == "warn":
-        return "inconclusive", EXIT_PASS
-    return "pass", EXIT_PASS
-
-
-def evaluate_gate(run: RunFolder, baseline: dict, *, spec: GateSpec, variant: str | None = None,
+def evaluate_gate(run: GatedRun, baseline: dict, *, spec: GateSpec, variant: str | None = None,
                   allow_changed_data: bool = False, baseline_path: str = "") -> GateOutcome:
     variant = variant or baseline["variant"]
     record = run.variant(variant)
@@ -112,14 +70,14 @@ def evaluate_gate(run: RunFolder, baseline: dict, *, spec: GateSpec, variant: st
 
 def _check_metrics(task_type: str, named: list[str]) -> None:
     """Every rule names a metric this task type measures (macro_f1 needs labels; field F1 needs fields)."""
-    known = TASK_METRICS.get(task_type, TASK_METRICS["classification"])
+    known = metric_keys(task_type)
     for metric in named:
         if metric not in known:
             raise BenchError(f"the gate has a {metric} rule, but {task_type} tasks do not measure {metric}",
                              hint=f"metrics of {task_type} tasks: {', '.join(known)} (see docs/gate.md)")
 
 
-def _check_data(run: RunFolder, baseline: dict, pairing: Pairing, allow_changed_data: bool) -> list[str]:
+def _check_data(run: GatedRun, baseline: dict, pairing: Pairing, allow_changed_data: bool) -> list[str]:
     """A changed test set is reported: an error unless allowed, then a note saying what was compared."""
     before = (baseline.get("test_data") or {}).get("sha256")
     now = run.test_data.get("sha256")
@@ -140,7 +98,7 @@ def _check_data(run: RunFolder, baseline: dict, pairing: Pairing, allow_changed_
     return notes
 
 
-def _forgetting_checks(run: RunFolder, baseline: dict, variant: str, spec: GateSpec) -> list[rules.Check]:
+def _forgetting_checks(run: GatedRun, baseline: dict, variant: str, spec: GateSpec) -> list[rules.Check]:
     if not spec.forgetting:
         return []
     recorded = set(run.results.get("probes") or {})
@@ -165,7 +123,7 @@ def _forgetting_checks(run: RunFolder, baseline: dict, variant: str, spec: GateS
     return checks
 
 
-def _comparison(run: RunFolder, baseline: dict, pairing: Pairing, spec: GateSpec) -> dict:
+def _comparison(run: GatedRun, baseline: dict, pairing: Pairing, spec: GateSpec) -> dict:
     n10, n01 = stats.discordant_counts(pairing.baseline.correct, pairing.run.correct)
     margin = dict(spec.drop_limits(run.task_type)).get("accuracy") or 0.0
     mdd = stats.minimum_detectable_drop(pairing.shared, (n10 + n01) / pairing.shared, margin=margin, alpha=spec.alpha)

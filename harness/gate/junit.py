@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.gate.evaluate import GateOutcome
+from harness.gate.outcome import GateOutcome
 from harness.gate.rules import Check
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.gate import metrics
-from harness.stats import paired as stats
+from harness.tasks import metrics
+from harness.stats import additive
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,10 @@ class ItemOutcomes:
             return self.format_ok
         return metrics.outcome(metric, self.rows)
 
-    def parts(self, metric: str, labels: list[str]) -> tuple[np.ndarray, stats.Combine]:
-        """Per-item parts of a resampled metric and how to combine their sums (harness.gate.metrics)."""
+    def parts(self, metric: str, labels: list[str]) -> tuple[np.ndarray, additive.Combine]:
+        """Per-item parts of a resampled metric and how to combine their sums (harness.tasks.metrics)."""
         if metric == "macro_f1":
-            return stats.macro_f1_parts(self.gold, self.parsed, labels), stats.macro_f1_from_sums
+            return additive.macro_f1_parts(self.gold, self.parsed, labels), additive.macro_f1_from_sums
         return metrics.parts(metric, self.rows, labels)
 
 

@@ -13,13 +13,9 @@ import math
 import zlib
 from dataclasses import asdict, dataclass
 
-from scipy.stats import norm
-
 from harness.stats import paired as stats
-from harness.gate.metrics import is_binary  # a share of items: exact paired tests; else resampled
+from harness.tasks.metrics import is_binary  # a share of items: exact paired tests; else resampled
 from harness.gate.pairing import ItemOutcomes, Pairing
-
-PROBE_CI_LEVEL = 0.95  # probe deltas are recorded with 95% intervals (harness/probes/compare.py)
 
 
 @dataclass(frozen=True)
@@ -133,11 +129,9 @@ def check_forgetting(probe: str, allowed: float, entry: dict | None, *, alpha: f
     drop = -delta
     low, high, p_value, method = entry.get("ci_low"), entry.get("ci_high"), None, "no interval recorded"
     confidence = None
-    if low is not None and high is not None and high > low:
-        se = (float(high) - float(low)) / (2 * norm.isf((1 - PROBE_CI_LEVEL) / 2))
-        p_value = float(norm.sf((drop - allowed) / se))
-        half = norm.isf(alpha) * se
-        low, high, confidence = delta - half, delta + half, 1 - 2 * alpha
+    if low is not None and high is not None and high > low:  # probes record 95% intervals (harness.stats.policy)
+        test = stats.interval_drop(delta, float(low), float(high), margin=allowed, alpha=alpha)
+        low, high, p_value, confidence = -test.ci_high, -test.ci_low, test.p_value, test.confidence
         method = "normal approximation from the probe's paired-bootstrap 95% interval"
     elif low is not None and high is not None:  # zero width: the variant scored exactly like the base on every item
         p_value = 0.0 if drop > allowed else 1.0

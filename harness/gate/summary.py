@@ -6,8 +6,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.gate.evaluate import GateOutcome
+from harness.gate.outcome import GateOutcome
 from harness.gate.rules import Check
+from harness.tasks.base import metric
 
 HEADERS = ("rule", "verdict", "baseline", "run", "change", "limit", "interval", "p", "test")
 RICH_STYLE = {"pass": "green", "fail": "bold red", "inconclusive": "yellow", "skipped": "dim"}
@@ -62,14 +63,17 @@ def headline(outcome: GateOutcome) -> str:
     return f"bench gate: {word[outcome.verdict]} - suite {outcome.suite}, variant {outcome.variant}"
 
 
-ACCURACY_MEANS = {"extraction": "accuracy (whole-record exact match)", "generation": "accuracy (pass rate)"}
+def accuracy_words(task_type: str | None) -> str:
+    """"accuracy", with what it means for the task type where that is not plain: "accuracy (pass rate)"."""
+    means = metric("accuracy", task_type or "classification").means
+    return f"accuracy ({means})" if means else "accuracy"
 
 
 def sensitivity_line(outcome: GateOutcome) -> str:
     c = outcome.comparison
     discordant = c["accuracy_discordant"]["baseline_only_right"] + c["accuracy_discordant"]["run_only_right"]
     share = discordant / c["shared_items"]
-    accuracy = ACCURACY_MEANS.get(c.get("task_type"), "accuracy")
+    accuracy = accuracy_words(c.get("task_type"))
     if c["accuracy_mdd"] is None:
         return (f"At {c['shared_items']} shared items no {accuracy} drop can be detected with 80% power "
                 f"at alpha {outcome.alpha:g}: the test set is too small.")

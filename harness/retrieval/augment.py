@@ -21,9 +21,8 @@ from __future__ import annotations
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from harness.data.splits import Item
+from harness.data.chat import Item
 from harness.core.errors import BenchError
 from harness.retrieval import metrics
 from harness.retrieval.config import RetrievalSpec
@@ -33,8 +32,6 @@ from harness.retrieval.index_cache import open_index
 from harness.retrieval.reference import demonstration_turns, reference_block
 from harness.retrieval.search import search
 
-if TYPE_CHECKING:
-    from harness.run.recipe import RunContext
 
 
 def query_key(prompt_messages: list[dict]) -> str:
@@ -42,9 +39,12 @@ def query_key(prompt_messages: list[dict]) -> str:
 
 
 class RetrievalAugmenter:
-    def __init__(self, spec: RetrievalSpec, ctx: "RunContext", *, cache_root: Path | None = None):
+    """``env`` is the variant's ``harness.variants.environment.VariantEnvironment`` (splits, task, prompt
+    template, tokenizer, path resolution); it is passed in, not imported, because variants sit above retrieval."""
+
+    def __init__(self, spec: RetrievalSpec, env, *, cache_root: Path | None = None):
         self.spec = spec
-        self.ctx = ctx
+        self.env = env
         self.cache_root = cache_root
         self._contexts: dict[str, list[CorpusEntry]] = {}
         self._index_cost: dict = {}
@@ -56,16 +56,16 @@ class RetrievalAugmenter:
         """The corpus as configured, read once (the variant key and the index both need it)."""
         corpus = self.spec.corpus
         if corpus == "train":
-            return corpus_from_items(self.ctx.split("train").items)
-        path = self.ctx.suite.resolve_path(corpus.path, field="corpus.path")
+            return corpus_from_items(self.env.split("train").items)
+        path = self.env.resolve_path(corpus.path, field="corpus.path")
         if corpus.format == "folder":
             return read_folder(path, chunk_words=corpus.chunk_words)
-        return read_jsonl(path, self.ctx.task)
+        return read_jsonl(path, self.env.task)
 
     @cached_property
     def guarded(self) -> GuardReport:
         corpus = self.source_corpus
-        report = LeakageGuard(self.ctx.split("test").items).filter(corpus)
+        report = LeakageGuard(self.env.split("test").items).filter(corpus)
         if not report.kept.entries:
             raise BenchError(f"the retrieval corpus ({corpus.source}) is empty once test items are removed")
         return report
@@ -109,7 +109,7 @@ class RetrievalAugmenter:
         ``training_max_length`` is given by trained variants: their training items are
         searched too, and the longer prompts are checked to still fit.
         """
-        test_items = self.ctx.test_items()
+        test_items = self.env.test_items()
         self.index  # built or loaded before the clock starts: the latency is per query, not per index build
         started = time.perf_counter()
         test_contexts = self.retrieve(test_items)
@@ -133,8 +133,8 @@ class RetrievalAugmenter:
 
     def _retrieve_for_training(self) -> None:
         for split in ("train", "validation"):
-            if split in self.ctx.splits:
-                self.retrieve(self.ctx.splits[split].items)
+            if split in self.env.splits:
+                self.retrieve(self.env.splits[split].items)
 
     # -- prompts ------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ class RetrievalAugmenter:
         key = query_key(prompt_messages)
         if key not in self._contexts and not self._contexts:
             # A trained kind that did not call prepare: still search every split in one batch.
-            self.retrieve(self.ctx.test_items())
+            self.retrieve(self.env.test_items())
             self._retrieve_for_training()
         if key not in self._contexts:
             # A prompt from no split: search it alone, with the same self-exclusion.
@@ -154,7 +154,7 @@ class RetrievalAugmenter:
         entries = self.context_for(prompt_messages)
         as_turns = [e for e in entries if e.answer is not None] if self.spec.labelled_as == "demonstrations" else []
         in_block = [e for e in entries if e not in as_turns]
-        return self.ctx.prompt_template.render(
+        return self.env.prompt_template.render(
             prompt_messages, demonstrations=demonstration_turns(as_turns, max_words=self.spec.max_entry_words),
             system_suffix=reference_block(in_block, max_words=self.spec.max_entry_words))
 
@@ -163,16 +163,16 @@ class RetrievalAugmenter:
     def _added_prompt_tokens(self, items) -> list[int]:
         from harness.model.generate import encode_prompts
 
-        tokenizer = self.ctx.base.tokenizer
-        plain = [self.ctx.prompt_template.render(i.prompt_messages()) for i in items]
+        tokenizer = self.env.base.tokenizer
+        plain = [self.env.prompt_template.render(i.prompt_messages()) for i in items]
         augmented = [self.render(i.prompt_messages()) for i in items]
         return metrics.added_tokens([len(ids) for ids in encode_prompts(tokenizer, augmented)],
                                     [len(ids) for ids in encode_prompts(tokenizer, plain)])
 
     def _check_training_fits(self, max_length: int) -> None:
         """Retrieved context must not push a training answer past ``max_length``, where it would be cut off."""
-        tokenizer = self.ctx.base.tokenizer
-        items = self.ctx.split("train").items
+        tokenizer = self.env.base.tokenizer
+        items = self.env.split("train").items
         conversations = [self.render(i.prompt_messages()) + [{"role": "assistant", "content": i.answer}] for i in items]
         lengths = [len(tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"])
                    for c in conversations]

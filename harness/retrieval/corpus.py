@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.data.splits import Item, content_hash
+from harness.data.chat import Item, chat_item, content_hash, read_json_object
 from harness.core.errors import BenchError, Problem
 from harness.tasks import Task
 
@@ -140,54 +140,31 @@ def read_jsonl(path: Path, task: Task) -> Corpus:
 
 
 def _parse_line(line: str, line_no: int, path: Path, task: Task, problems: list[Problem]) -> CorpusEntry | None:
-    def fail(field: str | None, message: str) -> None:
-        problems.append(Problem(str(path), line_no, field, message))
-
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        fail(None, f"not valid JSON ({exc.msg} at column {exc.colno})")
+    row = read_json_object(line, line_no, path, problems,
+                           expected='expected a JSON object: {"text": ...} or {"messages": [...]}')
+    if row is None:
         return None
-    if not isinstance(row, dict):
-        fail(None, 'expected a JSON object: {"text": ...} or {"messages": [...]}')
-        return None
-    entry_id = str(row.get("id", f"line-{line_no}"))
-    if "messages" in row:
-        return _labelled_item(row, entry_id, task, fail)
+    if "messages" in row:  # a labelled item in the task's own format: the data's rule, word for word
+        item = chat_item(row, line_no, path, task, problems, default_id=f"line-{line_no}")
+        if item is None:
+            return None
+        body = query_text(item.prompt_messages())
+        return CorpusEntry(id=item.id, text=body, answer=item.answer, label=item.label,
+                           content_hash=item.content_hash, text_hash=text_hash(body))
     unknown = set(row) - {"id", "text", "label"}
     if unknown:
-        fail(sorted(unknown)[0], "unknown field; a document line holds 'text' and optionally 'id' and 'label'")
+        problems.append(Problem(str(path), line_no, sorted(unknown)[0],
+                                "unknown field; a document line holds 'text' and optionally 'id' and 'label'"))
         return None
     body = row.get("text")
     if not isinstance(body, str) or not body.strip():
-        fail("text", "expected non-empty text")
+        problems.append(Problem(str(path), line_no, "text", "expected non-empty text"))
         return None
     label = row.get("label")
     if label is not None and label not in getattr(task, "labels", (label,)):
-        fail("label", f"label {label!r} is not one of the task's labels")
+        problems.append(Problem(str(path), line_no, "label", f"label {label!r} is not one of the task's labels"))
         return None
-    return document_entry(entry_id, body, label=label)
-
-
-def _labelled_item(row: dict, entry_id: str, task: Task, fail) -> CorpusEntry | None:
-    unknown = set(row) - {"id", "messages", "metadata"}
-    messages = row["messages"]
-    if unknown:
-        fail(sorted(unknown)[0], "unknown field; a chat line holds 'messages' and optionally 'id' and 'metadata'")
-        return None
-    well_formed = isinstance(messages, list) and len(messages) >= 2 and all(
-        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in messages)
-    if not well_formed or messages[-1]["role"] != "assistant":
-        fail("messages", "expected {role, content} objects ending with the assistant's answer")
-        return None
-    prompt, answer = messages[:-1], messages[-1]["content"]
-    label = task.label_of(answer) if task.needs_label else None
-    if task.needs_label and label is None:
-        fail(f"messages[{len(messages) - 1}].content", f"answer {answer!r} is not in the expected form {task.describe_answer()}")
-        return None
-    body = query_text(prompt)
-    return CorpusEntry(id=entry_id, text=body, answer=answer, label=label,
-                       content_hash=content_hash(prompt, answer), text_hash=text_hash(body))
+    return document_entry(str(row.get("id", f"line-{line_no}")), body, label=label)
 
 
 def document_entry(entry_id: str, body: str, *, label: str | None = None) -> CorpusEntry:

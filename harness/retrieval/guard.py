@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.data.splits import Item
+from harness.data.chat import Item
 from harness.retrieval.corpus import Corpus, CorpusEntry, normalise, query_text, text_hash
 
 # Shorter test texts ("Lease.") occur inside unrelated documents by chance.

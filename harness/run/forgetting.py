@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.core.files import read_json, write_json
+from harness.suite.schema import ProbeSpec, Suite
 
 
 def probe_key(base_model: dict, tasks: list[str], limit: int | None) -> str:
@@ -24,18 +25,17 @@ def probe_key(base_model: dict, tasks: list[str], limit: int | None) -> str:
     return "probes-" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def base_probe_scores(ctx, store_root: Path, run_dir: Path) -> dict | None:
+def base_probe_scores(base, spec: Suite, progress, store_root: Path, run_dir: Path) -> dict | None:
     """The base model's probe scores, computed once and cached; lm-eval samples copied into the run."""
     from harness.probes.run import run_probes
 
-    spec = ctx.suite.spec
     if not spec.probes.tasks:
         return None
     folder = store_root / probe_key(spec.base_model.model_dump(mode="json"), spec.probes.tasks, spec.probes.limit)
     scores_file = folder / "scores.json"
     if not scores_file.exists():
-        with ctx.progress.task("probes on the base model", total=None):
-            scores = run_probes(ctx.base.model, ctx.base.tokenizer, spec.probes.tasks, limit=spec.probes.limit,
+        with progress.task("probes on the base model", total=None):
+            scores = run_probes(base.model, base.tokenizer, spec.probes.tasks, limit=spec.probes.limit,
                                 label="base", out_dir=folder / "samples")
         write_json(scores_file, scores)  # last: marks the entry finished
     if (folder / "samples").exists():
@@ -43,16 +43,16 @@ def base_probe_scores(ctx, store_root: Path, run_dir: Path) -> dict | None:
     return read_json(scores_file)
 
 
-def probe_variant(ctx, variant_name: str, model, workdir: Path, *, seed: int) -> dict:
+def probe_variant(env, probes: ProbeSpec, base_scores: dict, variant_name: str, model, workdir: Path, *,
+                  seed: int) -> dict:
     """Probe the active model and compare it with the base, per task."""
     from harness.probes.compare import compare_to_base
     from harness.probes.run import run_probes
 
-    spec = ctx.suite.spec
-    with ctx.progress.task(f"probes on {variant_name}", total=None):
-        scores = run_probes(model, ctx.base.tokenizer, spec.probes.tasks, limit=spec.probes.limit,
+    with env.progress.task(f"probes on {variant_name}", total=None):
+        scores = run_probes(model, env.base.tokenizer, probes.tasks, limit=probes.limit,
                             label=variant_name, out_dir=workdir / "probes")
-    return compare_to_base(ctx.base_probes, scores, seed=seed)
+    return compare_to_base(base_scores, scores, seed=seed)
 
 
 def probes_table(base_scores: dict | None, records: list[dict]) -> dict:

@@ -15,10 +15,9 @@ import copy
 import gc
 import time
 
-from harness.model.generate import generate
 
 
-def check_merge(variant, ctx, conversations: list[list[dict]], adapter_texts: list[str],
+def check_merge(variant, settings, conversations: list[list[dict]], adapter_texts: list[str],
                 item_ids: list[str]) -> dict | None:
     """``{"identical", "mismatches", "n", "mismatched_items", "seconds"}``; None for kinds that do not merge."""
     if not getattr(variant, "mergeable", False):
@@ -27,13 +26,10 @@ def check_merge(variant, ctx, conversations: list[list[dict]], adapter_texts: li
     with variant.activated() as peft_model:
         merged = copy.deepcopy(peft_model).merge_and_unload()
     merged.eval()
-    inference = ctx.suite.spec.inference
     try:
-        with ctx.progress.task(f"merge check {variant.name}", total=len(conversations)) as advance:
-            merged_texts = [g.text for g in generate(merged, ctx.base.tokenizer, conversations,
-                                                     batch_size=inference.batch_size,
-                                                     max_new_tokens=inference.max_new_tokens,
-                                                     on_batch=lambda n: advance(advance=n))]
+        with settings.env.progress.task(f"merge check {variant.name}", total=len(conversations)) as advance:
+            merged_texts = [g.text for g in settings.predictor(merged).generate(
+                conversations, on_batch=lambda n: advance(advance=n))]
     finally:
         del merged  # a second full model: free it before the next variant
         gc.collect()

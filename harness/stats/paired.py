@@ -20,24 +20,29 @@ Binary per-item outcomes (correct, format ok) use the discordant pairs:
 Non-decomposable metrics (macro-F1, field F1) and means of per-item scores
 (ROUGE-L, chrF) use the paired permutation test at margin 0 and a paired
 bootstrap over items above it (and for the interval); harness/gate/metrics.py
-writes each as per-item parts.
+writes each as per-item parts (stats/additive.py), and the draws come from
+stats/resampling.py at the policy's count (stats/policy.py: 4,000).
+Probe deltas keep only their 95% interval and are re-tested from it.
+The report's fixed-versus-broken count uses the two-sided exact McNemar test.
 Why these and not others, and what they buy at n = 300: docs/gate.md.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import binom, binomtest, norm
 from statsmodels.stats.proportion import proportion_confint
 
+from harness.stats import policy, resampling
+from harness.stats.additive import Combine
+
 EXACT_BELOW = 25  # discordant pairs; below this McNemar is the exact binomial test
 POWER = 0.80  # for the minimum detectable drop
-BOOTSTRAP_RESAMPLES = 4000  # 40 resamples in the 1% tail: enough for a stable test at alpha 0.01
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class DropTest:
     confidence: float  # two-sided level of the interval: 1 - 2 * alpha
     p_value: float  # one-sided, H0: drop <= margin
     method: str
-    n: int
+    n: int | None
     discordant: int | None = None  # binary metrics: items where exactly one side is right
     mdd: float | None = None  # minimum detectable drop at alpha and 80% power, for this n and noise
 
@@ -92,6 +97,12 @@ def mcnemar_one_sided(n10: int, n01: int) -> tuple[float, str]:
     excess = n10 - n01
     corrected = math.copysign(max(abs(excess) - 1, 0), excess)  # continuity correction towards 0
     return float(norm.sf(corrected / math.sqrt(m))), f"McNemar chi-square, continuity corrected ({m} discordant)"
+
+
+def mcnemar_two_sided(n10: int, n01: int) -> float:
+    """Two-sided exact McNemar p-value: do the discordant items lean either way? 1.0 when there are none."""
+    m = n10 + n01
+    return float(binomtest(n10, m, 0.5).pvalue) if m else 1.0
 
 
 def tango_z(n10: int, n01: int, n: int, margin: float) -> float:
@@ -195,57 +206,12 @@ def binary_floor(successes: int, n: int, *, floor: float, alpha: float) -> Floor
                      p_value=p_value, method="exact binomial (Clopper-Pearson interval)", n=n)
 
 
-# ----------------------------------------------------------------------------- resampling (macro-F1)
-# A non-decomposable metric is written as per-item additive parts (an items x m
-# matrix) and a ``combine`` that turns summed parts into the metric. Resampling
-# then never loops over items: a bootstrap resample is a weight row, a
-# permutation is a swap mask, and both reach the sums by one matrix product.
-Combine = Callable[[np.ndarray], np.ndarray]
-
-
-def macro_f1_parts(gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str]) -> np.ndarray:
-    """Per item and label: [true positive, gold + predicted] indicators, shape (n, 2k).
-
-    Summed over items these are tp and 2tp + fp + fn per label, all macro-F1 needs.
-    A prediction outside ``labels`` (unreadable) is a miss for its gold label and
-    a false positive for none, as in sklearn with ``labels=labels``.
-    """
-    index = {label: k for k, label in enumerate(labels)}
-    gold_hot = np.zeros((len(gold), len(labels)))
-    pred_hot = np.zeros((len(gold), len(labels)))
-    for i, (g, p) in enumerate(zip(gold, predicted)):
-        if g in index:
-            gold_hot[i, index[g]] = 1
-        if p in index:
-            pred_hot[i, index[p]] = 1
-    return np.hstack([gold_hot * pred_hot, gold_hot + pred_hot])
-
-
-def macro_f1_from_sums(sums: np.ndarray) -> np.ndarray:
-    """Macro-F1 per row of summed ``macro_f1_parts``; a label with no gold and no prediction scores 0."""
-    k = sums.shape[1] // 2
-    true_pos, denominator = sums[:, :k], sums[:, k:]
-    f1 = np.divide(2 * true_pos, denominator, out=np.zeros_like(true_pos), where=denominator > 0)
-    return f1.mean(axis=1)
-
-
-def macro_f1_weighted(gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str],
-                      weights: np.ndarray) -> np.ndarray:
-    """Macro-F1 for each row of item weights (sklearn's ``average="macro", zero_division=0``)."""
-    return macro_f1_from_sums(weights @ macro_f1_parts(gold, predicted, labels))
-
-
-def resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, n) counts: how often each item is drawn in each bootstrap resample."""
-    rng = np.random.default_rng(seed)
-    dtype = np.int32 if resamples * n < 2**31 else np.int64
-    draws = rng.integers(0, n, size=(resamples, n), dtype=dtype)
-    draws += (np.arange(resamples, dtype=dtype) * n)[:, None]  # row r counts into its own block of n
-    return np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
-
-
+# ----------------------------------------------------------------------------- resampled metrics (macro-F1, means)
+# A non-decomposable metric comes as per-item additive parts (an items x m
+# matrix) and a ``combine`` (stats/additive.py); stats/resampling.py draws the
+# bootstrap weights and the permutation swap masks.
 def paired_permutation_p(base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, seed: int,
-                         resamples: int = BOOTSTRAP_RESAMPLES) -> float:
+                         resamples: int | None = None) -> float:
     """One-sided p-value for "the run is worse" at margin 0: the paired randomization test.
 
     If baseline and run are interchangeable (the A/A case), swapping the two
@@ -254,15 +220,15 @@ def paired_permutation_p(base_parts: np.ndarray, run_parts: np.ndarray, combine:
     observed one. Its level is exact, which the percentile bootstrap's is not
     at small n (it runs slightly above alpha).
     """
-    observed = float(combine(base_parts.sum(0, keepdims=True))[0] - combine(run_parts.sum(0, keepdims=True))[0])
-    swaps = np.random.default_rng(seed).integers(0, 2, size=(resamples, len(base_parts))).astype(float)
+    observed = resampling.on_all_items(base_parts, combine) - resampling.on_all_items(run_parts, combine)
+    swaps = resampling.swap_masks(len(base_parts), seed=seed, resamples=resamples)
     moved = swaps @ (run_parts - base_parts)  # what each swap pattern moves from the run's side to the baseline's
     drops = combine(base_parts.sum(0) + moved) - combine(run_parts.sum(0) - moved)
-    return (1 + int(np.sum(drops >= observed - 1e-12))) / (resamples + 1)
+    return (1 + int(np.sum(drops >= observed - 1e-12))) / (len(swaps) + 1)
 
 
 def paired_resampled_drop(base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, margin: float,
-                          alpha: float, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> DropTest:
+                          alpha: float, seed: int, resamples: int | None = None) -> DropTest:
     """Drop of a non-decomposable metric (macro-F1), paired on items.
 
     Interval: paired percentile bootstrap (resample items, the same ones for
@@ -274,10 +240,10 @@ def paired_resampled_drop(base_parts: np.ndarray, run_parts: np.ndarray, combine
     n = len(base_parts)
     if n == 0:
         raise ValueError("no paired items to compare")
-    estimate = float(combine(base_parts.sum(0, keepdims=True))[0] - combine(run_parts.sum(0, keepdims=True))[0])
-    weights = resample_weights(n, resamples, seed)
-    drops = combine(weights @ base_parts) - combine(weights @ run_parts)
-    low, high = np.quantile(drops, [alpha, 1 - alpha])
+    resamples = policy.resample_count(resamples)
+    estimate = resampling.on_all_items(base_parts, combine) - resampling.on_all_items(run_parts, combine)
+    drops = resampling.paired_draws(run_parts, base_parts, combine, seed=seed, resamples=resamples)  # base - run
+    low, high = resampling.percentile_interval(drops, alpha)
     p_exact = paired_permutation_p(base_parts, run_parts, combine, seed=seed + 1, resamples=resamples)
     method = f"paired permutation test, {resamples} swaps"
     p_value = p_exact
@@ -288,22 +254,41 @@ def paired_resampled_drop(base_parts: np.ndarray, run_parts: np.ndarray, combine
             "; capped by the permutation test" if p_exact > p_boot else "")
     spread = float(np.std(drops))
     mdd = min(1.0, margin + (norm.isf(alpha) + norm.ppf(POWER)) * spread) if spread > 0 else None
-    return DropTest(estimate=estimate, ci_low=float(low), ci_high=float(high), confidence=1 - 2 * alpha,
+    return DropTest(estimate=estimate, ci_low=low, ci_high=high, confidence=1 - 2 * alpha,
                     p_value=p_value, method=method, n=n, mdd=mdd)
 
 
 def resampled_floor(parts: np.ndarray, combine: Combine, *, floor: float, alpha: float, seed: int,
-                    resamples: int = BOOTSTRAP_RESAMPLES) -> FloorTest:
+                    resamples: int | None = None) -> FloorTest:
     """Is a non-decomposable metric (macro-F1) below ``floor`` beyond noise? Percentile bootstrap."""
     n = len(parts)
     if n == 0:
         raise ValueError("no items to test against the floor")
-    value = float(combine(parts.sum(0, keepdims=True))[0])
-    draws = combine(resample_weights(n, resamples, seed) @ parts)
-    p_value = (1 + int(np.sum(draws >= floor - 1e-12))) / (resamples + 1)
-    low, high = np.quantile(draws, [alpha, 1 - alpha])
-    return FloorTest(value=value, ci_low=float(low), ci_high=float(high), confidence=1 - 2 * alpha,
-                     p_value=p_value, method=f"bootstrap, {resamples} resamples", n=n)
+    value = resampling.on_all_items(parts, combine)
+    draws = resampling.draws(parts, combine, seed=seed, resamples=resamples)
+    p_value = (1 + int(np.sum(draws >= floor - 1e-12))) / (len(draws) + 1)
+    low, high = resampling.percentile_interval(draws, alpha)
+    return FloorTest(value=value, ci_low=low, ci_high=high, confidence=1 - 2 * alpha,
+                     p_value=p_value, method=f"bootstrap, {len(draws)} resamples", n=n)
+
+
+# ----------------------------------------------------------------------------- a recorded interval (probes)
+def interval_drop(delta: float, low: float, high: float, *, margin: float, alpha: float,
+                  level: float = policy.CONFIDENCE, n: int | None = None) -> DropTest:
+    """Re-test a recorded change (run - reference) that kept its two-sided ``level`` interval but no items.
+
+    Probe deltas are stored with a paired-bootstrap interval at the policy's
+    confidence. A normal standard error is read off its width,
+    se = (high - low) / (2 z), z = 1.96 at 95%, and H0 "drop <= margin" is
+    tested at ``alpha``; the interval returned is 1 - 2*alpha, like every gate
+    interval. ``high`` must be above ``low``: a zero-width interval has no noise to read.
+    """
+    se = (high - low) / (2 * norm.isf((1 - level) / 2))
+    drop = -delta
+    half = norm.isf(alpha) * se
+    p_value = float(norm.sf((drop - margin) / se))
+    return DropTest(estimate=drop, ci_low=drop - half, ci_high=drop + half, confidence=1 - 2 * alpha,
+                    p_value=p_value, method=f"normal approximation from a {level:.0%} interval", n=n)
 
 
 # ----------------------------------------------------------------------------- verdicts

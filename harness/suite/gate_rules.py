@@ -14,7 +14,7 @@
         peak_rss_mb: 16000
 
 Every share is a fraction (0.02 is 2 points). Without ``allowed_drop`` the
-gate checks the task type's defaults (``DEFAULT_ALLOWED_DROP``): any significant
+gate checks the task type's defaults (its metrics declared ``gate_default``): any significant
 drop of accuracy for classification; of field F1 (micro) and of schema
 compliance for extraction; of the pass rate and of constraint compliance for
 generation. Why, with the simulation behind them: docs/gate.md.
@@ -22,45 +22,71 @@ generation. Why, with the simulation behind them: docs/gate.md.
 
 from __future__ import annotations
 
-from typing import Literal
+from difflib import get_close_matches
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, RootModel, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from harness.core.config import Strict
+from harness.tasks.base import Metric, all_metrics, task_type, task_types
 
-# The metrics each task type writes per item and in results.json, that a rule may name.
-TASK_METRICS = {
-    "classification": ("accuracy", "macro_f1", "format_compliance"),
-    "extraction": ("accuracy", "field_f1_micro", "field_f1_macro", "parse_rate", "format_compliance"),
-    "generation": ("accuracy", "rouge_l", "chrf", "format_compliance"),
-}
-# Without an allowed_drop: section: any significant drop of the headline metric, and, where a
-# malformed answer is the costly failure (a JSON record a program reads, a text under rules),
-# of format compliance too. Classification keeps the one rule the simulation in docs/gate.md sizes.
-DEFAULT_ALLOWED_DROP = {
-    "classification": {"accuracy": 0.0},
-    "extraction": {"field_f1_micro": 0.0, "format_compliance": 0.0},
-    "generation": {"accuracy": 0.0, "format_compliance": 0.0},
-}
+Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class MetricLimits(Strict):
+class MetricLimits(RootModel[dict[str, Optional[Share]]]):
     """One limit per scored metric, as a share: 0.98 is 98%, 0.02 is 2 points."""
 
-    accuracy: float | None = Field(default=None, ge=0, le=1, description=(
-        "share of items right: exact label (classification), whole record (extraction), pass (generation)"))
-    macro_f1: float | None = Field(default=None, ge=0, le=1, description="classification only")
-    format_compliance: float | None = Field(default=None, ge=0, le=1, description=(
-        "share of well-formed answers: exact answer format, JSON fitting the schema, every constraint met"))
-    field_f1_micro: float | None = Field(default=None, ge=0, le=1, description="extraction only")
-    field_f1_macro: float | None = Field(default=None, ge=0, le=1, description="extraction only")
-    parse_rate: float | None = Field(default=None, ge=0, le=1, description="extraction only: output is one JSON value")
-    rouge_l: float | None = Field(default=None, ge=0, le=1, description="generation only: mean ROUGE-L F-measure")
-    chrf: float | None = Field(default=None, ge=0, le=1, description="generation only: mean chrF, as a share")
+    # The names are the metrics task types declare (harness/tasks), read when the suite is validated, so a
+    # task type registered outside bench is gated like the built-in ones. Whether the suite's own task type
+    # measures a named metric is checked by the loader (suite/load.py), where the task type is known.
+
+    root: dict[str, Optional[Share]] = Field(default_factory=dict)
+    model_config = ConfigDict(frozen=True, json_schema_extra=lambda schema, _cls: _metric_properties(schema))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def names_a_declared_metric(cls, value, handler):
+        """Unknown names and bad values are reported together, each at its own key."""
+        if not isinstance(value, dict):
+            return handler(value)
+        known = all_metrics()
+        allowed = sorted(known)
+        errors = []
+        for name in (name for name in value if name not in known):
+            close = get_close_matches(str(name), allowed, n=1)
+            message = (f"unknown key '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
+                       + f" (allowed: {', '.join(allowed)})")
+            errors.append({"type": PydanticCustomError("unknown_metric", message), "loc": (name,)})
+        try:
+            result = handler({name: limit for name, limit in value.items() if name in known})
+        except ValidationError as exc:
+            errors += [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                       for e in exc.errors()]
+        if errors:
+            raise ValidationError.from_exception_data("MetricLimits", errors)
+        return result
 
     def limits(self) -> list[tuple[str, float]]:
-        """The metrics that have a limit, in a stable order."""
-        return [(name, value) for name, value in self.model_dump().items() if value is not None]
+        """The metrics that have a limit, in a stable order (the order task types declare them)."""
+        order = {name: index for index, name in enumerate(all_metrics())}
+        return sorted(((name, value) for name, value in self.root.items() if value is not None),
+                      key=lambda pair: order.get(pair[0], len(order)))
+
+
+def _metric_properties(schema: dict) -> None:
+    """The JSON Schema lists every declared metric, so an editor completes them."""
+    schema.pop("additionalProperties", None)
+    schema["properties"] = {
+        name: {"type": "number", "minimum": 0, "maximum": 1,
+               "description": "; ".join(f"{m.label} ({t})" + (f": {m.means}" if m.means and m.means != m.label else "")
+                                        for t, m in _declarers(name))}
+        for name in all_metrics()}
+    schema["additionalProperties"] = False
+
+
+def _declarers(name: str) -> list[tuple[str, Metric]]:
+    return [(t, m) for t, cls in task_types().items() for m in cls.metrics if m.key == name]
 
 
 class CostLimits(Strict):
@@ -104,11 +130,11 @@ class GateSpec(Strict):
             raise ValueError(f"forgetting limits are shares between 0 and 1 (0.05 = 5 points); check {bad}")
         return limits
 
-    def drop_limits(self, task_type: str) -> list[tuple[str, float]]:
+    def drop_limits(self, name: str | None) -> list[tuple[str, float]]:
         """The allowed drops to check: the suite's own, else the task type's defaults."""
         if self.allowed_drop is not None:
             return self.allowed_drop.limits()
-        return list(DEFAULT_ALLOWED_DROP.get(task_type, DEFAULT_ALLOWED_DROP["classification"]).items())
+        return [(metric.key, 0.0) for metric in task_type(name).metrics if metric.gate_default]
 
     def forgetting_limit(self, probe: str) -> float | None:
         return self.forgetting.get(probe, self.forgetting.get("*"))

@@ -6,17 +6,16 @@ editor completes each kind's own parameters.
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import Annotated, Mapping, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from harness.suite.schema import Suite
 
 
-def suite_json_schema() -> dict:
-    from harness.variants.base import variant_kinds
-
-    configs = tuple(cls.Config for cls in variant_kinds().values())
+def suite_json_schema(variant_configs: Mapping[str, type[BaseModel]]) -> dict:
+    """``variant_configs``: each variant kind's config class (``harness.variants.variant_configs()``)."""
+    configs = tuple(variant_configs.values())
     variant = Annotated[Union[configs], Field(discriminator="kind")]  # type: ignore[valid-type]
     schema = Suite.model_json_schema()
     variant_schema = TypeAdapter(variant).json_schema(ref_template="#/$defs/{model}")

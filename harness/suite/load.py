@@ -12,13 +12,14 @@ import itertools
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Mapping, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.core.errors import BenchError, Problem
 from harness.suite.schema import Suite
+from harness.tasks.base import TaskCommon, all_metrics, metric_keys, task_spec_classes, task_types
 
 Loc = tuple[Any, ...]
 
@@ -58,7 +59,9 @@ class LoadedSuite:
         return {name: self.resolve_path(rel, field=f"task.data.{name}") for name, rel in data.items() if rel}
 
 
-def load_suite(path: str | Path) -> LoadedSuite:
+def load_suite(path: str | Path, variant_configs: Mapping[str, type[BaseModel]]) -> LoadedSuite:
+    """Read and validate a suite. ``variant_configs`` maps each variant kind to its config class
+    (``harness.variants.variant_configs()``): the suite validates variants without importing them."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -67,7 +70,7 @@ def load_suite(path: str | Path) -> LoadedSuite:
     except (OSError, UnicodeDecodeError) as exc:
         raise BenchError(f"cannot read suite file {path}: {exc}") from None
     raw, lines = _parse_yaml(text, str(path))
-    suite = validate_suite(raw, lines, str(path))
+    suite = validate_suite(raw, lines, str(path), variant_configs)
     return LoadedSuite(spec=suite, path=path.resolve(), sha256=hashlib.sha256(text.encode()).hexdigest(), lines=lines)
 
 
@@ -105,12 +108,11 @@ def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
     return lines.get(loc)
 
 
-def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
+def validate_suite(raw: dict, lines: dict[Loc, int], filename: str,
+                   variant_configs: Mapping[str, type[BaseModel]]) -> Suite:
     """Validate the whole suite; collect problems from every part before raising."""
-    from harness.variants.base import variant_kinds
-
     problems: list[Problem] = []
-    kinds = variant_kinds()
+    kinds = variant_configs
     typed_variants: list[Any] = []
 
     raw_variants = raw.get("variants")
@@ -140,7 +142,7 @@ def validate_suite(raw: dict, lines: dict[Loc, int], filename: str) -> Suite:
 def _cross_field_problems(raw: dict, lines: dict[Loc, int], filename: str) -> list[Problem]:
     """Checks that span sections; read from the raw YAML so they report alongside every other problem."""
     task = raw.get("task")
-    task_type = task.get("type", "classification") if isinstance(task, dict) else None
+    task_type = task.get("type") if isinstance(task, dict) else None
     return _rank_mode_problems(raw, task_type, lines, filename) + _gate_metric_problems(raw, task_type, lines, filename)
 
 
@@ -159,13 +161,11 @@ def _gate_metric_problems(raw: dict, task_type: str | None, lines: dict[Loc, int
 
     Names no task type measures are unknown keys, which the schema reports with its own "did you mean".
     """
-    from harness.suite.gate_rules import TASK_METRICS
-
     gate = raw.get("gate")
-    if task_type not in TASK_METRICS or not isinstance(gate, dict):
+    if task_type not in task_types() or not isinstance(gate, dict):
         return []  # an unknown task type is reported by the schema
-    known = TASK_METRICS[task_type]
-    measured_somewhere = {metric for names in TASK_METRICS.values() for metric in names}
+    known = metric_keys(task_type)
+    measured_somewhere = all_metrics()
     problems = []
     for section in ("floors", "allowed_drop"):
         rules = gate.get(section)
@@ -190,7 +190,7 @@ def _validate_variant(entry: Any, loc: Loc, kinds: dict, lines: dict, filename: 
         problems.append(Problem(filename, _line_of(loc + ("kind",), lines), _dotted(loc + ("kind",)),
                                 f"unknown variant kind '{kind}'{hint} (known: {', '.join(sorted(kinds))})"))
         return []
-    config_cls = kinds[kind].Config
+    config_cls = kinds[kind]
     typed = []
     for expanded in expand_grid(entry, loc, lines, filename, problems):
         try:
@@ -259,7 +259,7 @@ def _problems_from(exc: ValidationError, prefix: Loc, model: type[BaseModel], li
                 f" (allowed: {', '.join(allowed)})" if allowed else "")
         elif error["type"] == "missing":
             message = "required key is missing"
-        elif "input" in error and error["type"] not in ("value_error",):
+        elif "input" in error and error["type"] not in ("value_error", "task_type", "unknown_metric"):  # these say it
             message = f"{message} (got {error['input']!r})"
         problems.append(Problem(filename, _line_of(full, lines), _dotted(full), message))
     return problems
@@ -290,6 +290,8 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models inside an annotation: X, X | None, Annotated[Union[X, Y], ...]."""
+    if annotation is TaskCommon:  # the task section: one of the registered task types' specs
+        return list(task_spec_classes())
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     found: list[type[BaseModel]] = []

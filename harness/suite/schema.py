@@ -8,114 +8,37 @@ common to every suite. ``bench schema`` writes the JSON Schema for editors.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SerializeAsAny, WrapValidator, model_validator
 
 from harness.core.config import Strict
 from harness.suite.gate_rules import GateSpec
+from harness.tasks.base import DataFiles, TaskCommon, task_spec_json_schema, validate_task_spec
+from harness.tasks.classification import ClassificationTask
+from harness.tasks.extraction import ExtractionTask, Normalisation
+from harness.tasks.generation import GenerationConstraints, GenerationTask
+
+# The built-in task types' specs live with their task types; named here for code that imports them from the schema.
+__all__ = ["Suite", "TaskSpec", "TaskCommon", "DataFiles", "ClassificationTask", "ExtractionTask", "Normalisation",
+           "GenerationTask", "GenerationConstraints", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
 
+class _RegisteredTaskSpecs:
+    """The ``task:`` section: validated by the spec of the task type its ``type`` names (harness/tasks).
+
+    Task types register at import, a test's own type included, so the union is read at validation time
+    rather than fixed here; the JSON Schema for editors is the same union, discriminated by ``type``.
+    """
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        return task_spec_json_schema(handler)
 
 
-class DataFiles(Strict):
-    """Chat JSONL files, paths relative to the suite file."""
-
-    train: str | None = None
-    validation: str | None = None
-    test: str = Field(description="held-out items every variant is scored on")
-
-
-class TaskCommon(Strict):
-    """What every task type has: its data, its instructions, and how to slice and guard it."""
-
-    system_prompt: str = ""
-    data: DataFiles
-    test_limit: int | None = Field(default=None, ge=1, description="score only the first N test items")
-    leakage: Literal["error", "warn"] = Field(
-        default="error", description="what an item found in two splits (same content) does to a run")
-
-
-class ClassificationTask(TaskCommon):
-    type: Literal["classification"] = "classification"
-    labels: list[str] = Field(min_length=2, description="the label set; answers outside it are invalid")
-    answer_format: str = Field(
-        default="{label}",
-        description="the exact form of a well-formed answer; '{label}' stands for the label",
-    )
-
-    @field_validator("labels")
-    @classmethod
-    def labels_unique(cls, labels: list[str]) -> list[str]:
-        dupes = sorted({label for label in labels if labels.count(label) > 1})
-        if dupes:
-            raise ValueError(f"labels repeat: {dupes}")
-        return labels
-
-    @field_validator("answer_format")
-    @classmethod
-    def format_has_label(cls, fmt: str) -> str:
-        if fmt.count("{label}") != 1:
-            raise ValueError("answer_format must contain '{label}' exactly once")
-        return fmt
-
-
-class Normalisation(Strict):
-    case_insensitive: bool = True
-    collapse_whitespace: bool = True
-
-
-class ExtractionTask(TaskCommon):
-    type: Literal["extraction"]
-    json_schema: dict[str, Any] = Field(description="JSON Schema every answer must fit (type: object, properties: ...)")
-    normalise: Normalisation = Normalisation()
-
-    @field_validator("json_schema")
-    @classmethod
-    def schema_is_an_object_schema(cls, schema: dict) -> dict:
-        if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict) or not schema["properties"]:
-            raise ValueError("json_schema must describe an object: type: object with properties")
-        try:
-            import jsonschema
-
-            jsonschema.validators.validator_for(schema).check_schema(schema)
-        except ImportError:
-            pass  # checked again, with an install hint, when the task is built
-        except Exception as exc:  # jsonschema.SchemaError
-            raise ValueError(f"not a valid JSON Schema: {getattr(exc, 'message', exc)}") from None
-        return schema
-
-
-class GenerationConstraints(Strict):
-    max_words: int | None = Field(default=None, ge=1)
-    min_words: int | None = Field(default=None, ge=0)
-    regex: str | None = Field(default=None, description="the output must contain a match")
-    required_phrases: list[str] = Field(default_factory=list)
-    forbidden_phrases: list[str] = Field(default_factory=list, description="matched as whole words, ignoring case")
-    keep_numbers: bool = Field(default=False, description="every number in the input must appear in the output")
-
-    @field_validator("regex")
-    @classmethod
-    def regex_compiles(cls, pattern: str | None) -> str | None:
-        import re
-
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return pattern
-
-
-class GenerationTask(TaskCommon):
-    type: Literal["generation"]
-    constraints: GenerationConstraints = GenerationConstraints()
-    min_rouge_l: float = Field(default=0.3, ge=0, le=1, description="per-item pass mark: well-formed and ROUGE-L at least this")
-
-
-TaskSpec = Annotated[Union[ClassificationTask, ExtractionTask, GenerationTask], Field(discriminator="type")]
+TaskSpec = Annotated[SerializeAsAny[TaskCommon], WrapValidator(lambda value, _handler: validate_task_spec(value)),
+                     _RegisteredTaskSpecs()]
 
 
 class BaseModelSpec(Strict):

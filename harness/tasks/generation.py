@@ -4,20 +4,145 @@ format_ok: every constraint is met. correct: well-formed AND ROUGE-L against
 the reference at least ``min_rouge_l``, a deliberately simple per-item pass
 mark so the gate's paired tests apply; the continuous scores (ROUGE-L, chrF)
 are reported beside it.
+
+Reference overlap comes from maintained libraries: ROUGE-L (Google's
+rouge-score, F-measure with stemming) and chrF (sacrebleu). Constraints
+(length, regex, required and forbidden phrases, numbers kept) are checked per
+item so that paired comparisons and the gate work as for any other task.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import ClassVar, Literal, Sequence
 
-from harness.scoring.generation import Constraints, chrf, rouge_l, score_generation
+from pydantic import Field, field_validator
+
+from harness.core.config import Strict
+from harness.core.errors import require
+from harness.stats import intervals
+from harness.tasks.base import (EMPTY, OVERLONG, FailureMode, Metric, Parsed, ReportWords, TaskCommon, TaskType,
+                                register_task_type)
+
+NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")  # 1,000.50 and 16:45 and 12/02/2024 are one number each
+
+
+class GenerationConstraints(Strict):
+    max_words: int | None = Field(default=None, ge=1)
+    min_words: int | None = Field(default=None, ge=0)
+    regex: str | None = Field(default=None, description="the output must contain a match")
+    required_phrases: list[str] = Field(default_factory=list)
+    forbidden_phrases: list[str] = Field(default_factory=list, description="matched as whole words, ignoring case")
+    keep_numbers: bool = Field(default=False, description="every number in the input must appear in the output")
+
+    @field_validator("regex")
+    @classmethod
+    def regex_compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return pattern
+
+
+class GenerationTask(TaskCommon):
+    type: Literal["generation"]
+    constraints: GenerationConstraints = GenerationConstraints()
+    min_rouge_l: float = Field(default=0.3, ge=0, le=1, description="per-item pass mark: well-formed and ROUGE-L at least this")
+
+
+# ----------------------------------------------------------------------------- scores and constraints of one text
+@lru_cache(maxsize=1)
+def _rouge():
+    rouge_scorer = require("rouge_score.rouge_scorer", package="rouge-score", feature="generation tasks")
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l(output: str, reference: str) -> float:
+    return float(_rouge().score(reference, output)["rougeL"].fmeasure)
+
+
+def chrf(output: str, reference: str) -> float:
+    sacrebleu = require("sacrebleu", feature="generation tasks")
+    return float(sacrebleu.sentence_chrf(output, [reference]).score) / 100
 
 
 @dataclass(frozen=True)
-class GenerationTaskRules:
+class Constraints:
+    max_words: int | None = None
+    min_words: int | None = None
+    regex: str | None = None
+    required_phrases: tuple[str, ...] = ()
+    forbidden_phrases: tuple[str, ...] = ()
+    keep_numbers: bool = False
+    _compiled: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def check(self, output: str, source: str) -> dict[str, bool]:
+        """Each constraint the suite set -> whether ``output`` meets it."""
+        words = len(output.split())
+        lowered = output.casefold()
+        results: dict[str, bool] = {}
+        if self.max_words is not None:
+            results["max_words"] = words <= self.max_words
+        if self.min_words is not None:
+            results["min_words"] = words >= self.min_words
+        if self.regex is not None:
+            results["regex"] = re.search(self.regex, output) is not None
+        if self.required_phrases:
+            results["required_phrases"] = all(p.casefold() in lowered for p in self.required_phrases)
+        if self.forbidden_phrases:
+            # Whole words, with an optional plural: "PO" must not match inside "POSSIBLE", "NSAID" matches "NSAIDs".
+            results["forbidden_phrases"] = not any(
+                re.search(rf"(?<!\w){re.escape(p.casefold())}s?(?!\w)", lowered) for p in self.forbidden_phrases)
+        if self.keep_numbers:
+            results["keep_numbers"] = set(NUMBER.findall(source)) <= set(NUMBER.findall(output))
+        results["non_empty"] = bool(output.strip())
+        return results
+
+
+# ----------------------------------------------------------------------------- the task type
+@register_task_type
+@dataclass(frozen=True)
+class GenerationTaskRules(TaskType):
     constraints: Constraints
     min_rouge_l: float = 0.3
-    needs_label: bool = False
+
+    name: ClassVar[str] = "generation"
+    Spec: ClassVar[type] = GenerationTask
+    metrics: ClassVar[tuple[Metric, ...]] = (
+        Metric("accuracy", "pass rate", "correct", gate_default=True, means="pass rate"),
+        Metric("rouge_l", "ROUGE-L", "rouge_l", combine="mean", means="mean ROUGE-L F-measure",
+               hub_type="rouge", hub_args={"rouge_types": ["rougeL"]}),
+        Metric("chrf", "chrF", "chrf", combine="mean", means="mean chrF, as a share"),
+        Metric("format_compliance", "constraint compliance", "format_ok", gate_default=True, shown_as="share",
+               means="every constraint met"),
+    )
+    words: ClassVar[ReportWords] = ReportWords(
+        headline="accuracy", second="rouge_l", columns=("accuracy", "rouge_l", "chrf", "format_compliance"),
+        paired=("accuracy", "rouge_l", "chrf"), compliant="constraint-compliant",
+        compliance_means="within every constraint of the suite",
+        intervals="Wilson for the pass rate and constraint compliance, bootstrap for ROUGE-L and chrF")
+    failure_modes: ClassVar[dict[str, FailureMode]] = {
+        "empty": EMPTY, "overlong": OVERLONG,
+        "invalid": FailureMode("constraint broken", "the text breaks at least one of the suite's constraints"),
+        "wrong_label": FailureMode("below pass mark", "every constraint met, but ROUGE-L against the reference is below "
+                                                      "{min_rouge_l}"),
+    }  # a pass is well-formed by definition: no format_only mode
+    failure_values: ClassVar[dict[str, str]] = {"min_rouge_l": "the suite's mark"}
+    problems_title: ClassVar[str] = "constraints most often broken"
+    breakdowns: ClassVar[tuple[str, ...]] = ("per_constraint", "words_mean")
+    hub_task: ClassVar[tuple[str, str]] = ("text2text-generation", "Constrained rewriting")
+
+    @classmethod
+    def from_spec(cls, spec: GenerationTask) -> "GenerationTaskRules":
+        c = spec.constraints
+        constraints = Constraints(max_words=c.max_words, min_words=c.min_words, regex=c.regex,
+                                  required_phrases=tuple(c.required_phrases),
+                                  forbidden_phrases=tuple(c.forbidden_phrases), keep_numbers=c.keep_numbers)
+        return cls(constraints=constraints, min_rouge_l=spec.min_rouge_l)
 
     def label_of(self, answer: str) -> None:
         return None
@@ -27,6 +152,11 @@ class GenerationTaskRules:
 
     def check_gold(self, answer: str) -> str | None:
         return None
+
+    def parse(self, output: str) -> Parsed:
+        """The text itself; well-formed as far as the text alone tells (keep_numbers needs the input: see score)."""
+        text = output.strip()
+        return Parsed(answer=text, format_ok=all(self.constraints.check(text, "").values()))
 
     def score(self, output: str, item) -> dict:
         text = output.strip()
@@ -40,3 +170,58 @@ class GenerationTaskRules:
 
     def aggregate(self, rows: list[dict], *, seed: int) -> dict:
         return score_generation(rows, seed=seed)
+
+    # ------------------------------------------------------------------------- report and model card
+    @staticmethod
+    def unreadable(row: dict) -> bool:
+        # A generation's text is always "read"; what makes it unusable is a broken constraint.
+        return not row.get("format_ok")
+
+    @staticmethod
+    def problems(row: dict) -> list[str]:
+        return [name for name, ok in (row.get("constraints") or {}).items() if not ok]
+
+    @staticmethod
+    def reading(row: dict) -> str:
+        broken = [name for name, ok in (row.get("constraints") or {}).items() if not ok]
+        scores = " · ".join(f"{name} {row[key]:.2f}" for name, key in (("ROUGE-L", "rouge_l"), ("chrF", "chrf"))
+                            if isinstance(row.get(key), (int, float)))
+        verdict = f"broken: {', '.join(broken)}" if broken else "every constraint met"
+        return f"{scores} · {verdict}" if scores else verdict
+
+    @staticmethod
+    def risks(metrics: dict, n: int) -> list[str]:
+        risks = []
+        compliant = round(metrics["format_compliance"]["value"] * n)
+        if compliant < n:
+            risks.append(f"{n - compliant} of {n} outputs broke at least one of the suite's constraints; check outputs before use.")
+        broken = sorted(((n - round(c["value"] * n), name) for name, c in (metrics.get("per_constraint") or {}).items()
+                         if c["value"] is not None), key=lambda pair: (-pair[0], pair[1]))
+        for count, name in broken[:3]:
+            if count:
+                risks.append(f"The constraint '{name}' was broken by {count} of {n} outputs.")
+        passed = round(metrics["accuracy"]["value"] * n)  # a pass is a compliant output with ROUGE-L at the pass mark
+        if passed < compliant:
+            risks.append(f"{compliant - passed} of {n} outputs met every constraint but stayed below the suite's ROUGE-L "
+                         "pass mark against the reference.")
+        return risks
+
+    @staticmethod
+    def scope_note(task: dict, record: dict) -> str:
+        checked = ", ".join(record["metrics"].get("per_constraint") or {}) or "none"
+        return (f"Outputs were checked only against the suite's constraints ({checked}) and scored by ROUGE-L and chrF "
+                "against one reference each; meaning, factual accuracy and fluency were not judged by a person.")
+
+
+def score_generation(rows: Sequence[dict], *, seed: int) -> dict:
+    n = len(rows)
+    constraint_names = sorted({name for r in rows for name in r["constraints"]})
+    return {
+        "accuracy": intervals.proportion(sum(r["correct"] for r in rows), n),
+        "format_compliance": intervals.proportion(sum(r["format_ok"] for r in rows), n),  # every constraint met
+        "rouge_l": intervals.mean([r["rouge_l"] for r in rows], seed=seed),
+        "chrf": intervals.mean([r["chrf"] for r in rows], seed=seed),
+        "words_mean": sum(r["words"] for r in rows) / max(n, 1),
+        "per_constraint": {name: intervals.proportion(sum(r["constraints"].get(name, True) for r in rows), n)
+                           for name in constraint_names},
+    }

@@ -1,6 +1,6 @@
 """Supervised fine-tuning through trl's SFTTrainer, configured for short answers.
 
-Measured on this CPU (../shared/DESIGN.md §5): trl's defaults (loss on the whole
+Measured on this CPU (docs/design.md §5): trl's defaults (loss on the whole
 sequence, gradient checkpointing on) are ~40% slower and learn worse on
 short-answer tasks. So the data goes in as prompt/completion pairs, which makes
 trl put the loss on the answer tokens only, and checkpointing stays off. Rows

@@ -13,14 +13,14 @@ import re
 from pathlib import Path
 from typing import ClassVar, Iterator
 
-from harness.variants.base import Prepared, TrainedVariantConfig, Variant
+from harness.variants.base import Prepared, TrainedVariantConfig, Variant, trained_cost
 
 
 class PeftVariant(Variant):
     trains = True
     Config = TrainedVariantConfig
     # Whether the adapter can be folded into the base weights (LoRA, DoRA, IA3);
-    # the merge check (harness/merge_check.py) runs only for these.
+    # the merge check (harness/run/merge_check.py) runs only for these.
     mergeable: ClassVar[bool] = False
 
     def peft_config(self):
@@ -42,32 +42,46 @@ class PeftVariant(Variant):
         from peft import get_peft_model
         from transformers import set_seed
 
-        retrieval_cost = {}
-        if self.retrieval is not None:  # tuned + RAG: search for training items too, before training on them
-            max_length = self.config.resolved_training(self.ctx.suite.spec.training).max_length
-            retrieval_cost = self.retrieval.prepare(workdir, training_max_length=max_length)
-        seed = self.ctx.seed_for(self.name)
+        retrieval_cost = self.prepare_retrieval(workdir)
+        model = self.model_to_adapt()
+        seed = self.env.seed_for(self.name)
         set_seed(seed)  # adapter initialisation draws random numbers
-        peft_model = get_peft_model(self.ctx.base.model, self.peft_config(), adapter_name=self.adapter_name)
+        peft_model = get_peft_model(model, self.peft_config(), adapter_name=self.adapter_name)
         self.initialise(peft_model)
         trainable, total = peft_model.get_nb_trainable_parameters()
         try:
-            record = self.ctx.train(self, peft_model, workdir, seed=seed)
+            training = self.train_adapter(peft_model, workdir, seed=seed)
             peft_model.save_pretrained(self.adapter_dir(workdir), selected_adapters=[self.adapter_name])
         finally:
-            detach_adapter(peft_model)  # back to the untouched base for the next variant
+            self.after_training(peft_model)
         self._workdir = workdir
-        adapter_bytes = sum(p.stat().st_size for p in self.adapter_dir(workdir).rglob("*") if p.is_file())
-        cost = {"trainable_params": trainable, "total_params": total, "trainable_share": trainable / total,
-                "adapter_bytes": adapter_bytes, **retrieval_cost}
-        return Prepared(cost=cost, training=record.to_json())
+        cost = {**trained_cost(self.adapter_dir(workdir), trainable=trainable, total=total),
+                **self.model_cost(peft_model), **retrieval_cost}
+        return Prepared(cost=cost, training=training)
+
+    # -- hooks: what differs between kinds that train an adapter --------------------------------
+
+    def model_to_adapt(self):
+        """The model the adapter is injected into: the shared base (QLoRA loads its own 4-bit copy)."""
+        return self.env.base.model
+
+    def train_adapter(self, peft_model, workdir: Path, *, seed: int) -> dict:
+        """Train and return the training history (QLoRA checks gradients around this)."""
+        return self.train(peft_model, workdir, seed=seed).to_json()
+
+    def after_training(self, peft_model) -> None:
+        detach_adapter(peft_model)  # back to the untouched base for the next variant
+
+    def model_cost(self, peft_model) -> dict:
+        """Cost fields only this kind knows (QLoRA: its own weights and compute dtype)."""
+        return {}
 
     @contextlib.contextmanager
     def activated(self, workdir: Path | None = None) -> Iterator:
         from peft import PeftModel
 
         saved = self.saved_adapter(workdir or self._workdir)
-        model = PeftModel.from_pretrained(self.ctx.base.model, saved, adapter_name=self.adapter_name)
+        model = PeftModel.from_pretrained(self.env.base.model, saved, adapter_name=self.adapter_name)
         model.eval()
         try:
             yield model

@@ -6,7 +6,8 @@ A variant answers two questions:
 - ``activated()``: a context in which ``self.model`` is the model to predict
   with (the shared base, with this variant's adapter attached if it has one).
 It also decides the prompt (``build_messages``), so few-shot and RAG are just
-variants that put more into the prompt.
+variants that put more into the prompt. It reads the run through a frozen
+``VariantEnvironment`` and trains by calling ``harness.training`` itself.
 
 Adding a kind is one new module in this package that subclasses ``Variant``
 and decorates it with ``@register``; nothing else changes.
@@ -22,12 +23,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from pydantic import Field
 
-from harness.retrieval.config import RetrievalSpec
 from harness.core.config import Strict
+from harness.retrieval.config import RetrievalSpec
 from harness.suite.schema import TrainingSpec
+from harness.variants.environment import VariantEnvironment
 
 if TYPE_CHECKING:
-    from harness.run.recipe import RunContext
+    from harness.training.sft import TrainingRecord
+
+
+class VariantSkipped(Exception):
+    """Raised by a variant that cannot run on this platform; the run goes on."""
 
 
 class VariantConfig(Strict):
@@ -71,9 +77,9 @@ class Variant:
     Config: ClassVar[type[VariantConfig]] = VariantConfig
     trains: ClassVar[bool] = False
 
-    def __init__(self, config: VariantConfig, ctx: "RunContext"):
+    def __init__(self, config: VariantConfig, env: VariantEnvironment):
         self.config = config
-        self.ctx = ctx
+        self.env = env
 
     @property
     def name(self) -> str:
@@ -91,13 +97,13 @@ class Variant:
             return None
         from harness.retrieval.augment import RetrievalAugmenter
 
-        return RetrievalAugmenter(spec, self.ctx)
+        return RetrievalAugmenter(spec, self.env)
 
     def build_messages(self, prompt_messages: list[dict]) -> list[dict]:
         """The chat sent to the model for one item: the suite's system prompt, then the item."""
         if self.retrieval is not None:
             return self.retrieval.render(prompt_messages)
-        return self.ctx.prompt_template.render(prompt_messages)
+        return self.env.prompt_template.render(prompt_messages)
 
     def prepare(self, workdir: Path) -> Prepared:
         return Prepared()
@@ -105,7 +111,43 @@ class Variant:
     @contextlib.contextmanager
     def activated(self) -> Iterator[Any]:
         """Yield the model to predict with; the default is the untouched base model."""
-        yield self.ctx.base.model
+        yield self.env.base.model
+
+    # -- for kinds that train ---------------------------------------------------------------
+
+    def training_spec(self) -> TrainingSpec:
+        """The suite's training defaults with this variant's overrides on top."""
+        return self.config.resolved_training(self.env.training_defaults)
+
+    def prepare_retrieval(self, workdir: Path) -> dict:
+        """Tuned + RAG: search for the training items too, before training on them; the figures for the cost."""
+        if self.retrieval is None:
+            return {}
+        return self.retrieval.prepare(workdir, training_max_length=self.training_spec().max_length)
+
+    def train(self, model, workdir: Path, *, seed: int) -> "TrainingRecord":
+        """Fine-tune ``model`` on the training split, prompted exactly as this variant predicts."""
+        from harness.training.sft import prompt_completion_rows, train_sft
+
+        spec = self.training_spec()
+        train_items = self.env.split("train").items
+        rows = prompt_completion_rows([self.build_messages(i.prompt_messages()) for i in train_items],
+                                      [i.answer for i in train_items])
+        eval_rows = None
+        if "validation" in self.env.splits and spec.eval_every:
+            val = self.env.splits["validation"].items
+            eval_rows = prompt_completion_rows([self.build_messages(i.prompt_messages()) for i in val],
+                                               [i.answer for i in val])
+        with self.env.progress.task(f"train {self.name}", total=None) as advance:
+            return train_sft(model, self.env.base.tokenizer, rows, spec=spec, seed=seed, output_dir=workdir / "trainer",
+                             eval_rows=eval_rows, on_step=lambda step, total: advance(completed=step, total=total))
+
+
+def trained_cost(workdir_artifact: Path, *, trainable: int, total: int) -> dict[str, Any]:
+    """The cost fields every trained kind reports: what it trained and what it saved."""
+    saved_bytes = sum(p.stat().st_size for p in workdir_artifact.rglob("*") if p.is_file())
+    return {"trainable_params": trainable, "total_params": total, "trainable_share": trainable / total,
+            "adapter_bytes": saved_bytes}
 
 
 REGISTRY: dict[str, type[Variant]] = {}
@@ -123,3 +165,8 @@ def variant_kinds() -> dict[str, type[Variant]]:
     import harness.variants  # noqa: F401  (registers kinds on import)
 
     return REGISTRY
+
+
+def variant_configs() -> dict[str, type[VariantConfig]]:
+    """Each kind's config class, by kind: what the suite loader validates variants against."""
+    return {kind: cls.Config for kind, cls in variant_kinds().items()}

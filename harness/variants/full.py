@@ -3,7 +3,7 @@
 Training the shared base in place would change it for every variant after
 this one, so the base is deep-copied first and the copy trained, saved and
 freed after predicting. Weights are kept in fp32 ("master weights") whatever
-the base's dtype: pure bf16 weights stalled the loss on this CPU (DESIGN.md §5),
+the base's dtype: pure bf16 weights stalled the loss on this CPU (docs/design.md §5),
 because most small updates round away in bf16. bf16 compute is still available
 as autocast through ``training.bf16``. Use a learning rate about ten times
 smaller than LoRA's (2e-5 to 5e-5 for a 135M model).
@@ -17,7 +17,7 @@ import gc
 from pathlib import Path
 from typing import Iterator, Literal
 
-from harness.variants.base import Prepared, TrainedVariantConfig, Variant, register
+from harness.variants.base import Prepared, TrainedVariantConfig, Variant, register, trained_cost
 
 
 class FullVariantConfig(TrainedVariantConfig):
@@ -36,24 +36,20 @@ class FullFineTune(Variant):
     def prepare(self, workdir: Path) -> Prepared:
         from transformers import set_seed
 
-        retrieval_cost = {}
-        if self.retrieval is not None:  # tuned + RAG, as in PeftVariant.prepare
-            max_length = self.config.resolved_training(self.ctx.suite.spec.training).max_length
-            retrieval_cost = self.retrieval.prepare(workdir, training_max_length=max_length)
-        seed = self.ctx.seed_for(self.name)
+        retrieval_cost = self.prepare_retrieval(workdir)
+        seed = self.env.seed_for(self.name)
         set_seed(seed)
-        model = copy.deepcopy(self.ctx.base.model).float()
+        model = copy.deepcopy(self.env.base.model).float()
         # peft freezes the shared base's parameters when an adapter is attached;
         # the copy inherits those flags, so unfreeze everything explicitly.
         model.requires_grad_(True)
         n_params = sum(p.numel() for p in model.parameters())  # tied embeddings counted once
-        record = self.ctx.train(self, model, workdir, seed=seed)
+        record = self.train(model, workdir, seed=seed)
         model.eval()
         model.save_pretrained(self.model_dir(workdir), safe_serialization=True)
         self._model, self._workdir = model, workdir
-        saved_bytes = sum(p.stat().st_size for p in self.model_dir(workdir).rglob("*") if p.is_file())
-        cost = {"trainable_params": n_params, "total_params": n_params, "trainable_share": 1.0,
-                "adapter_bytes": saved_bytes, "weights_mb": model.get_memory_footprint() / 2**20, **retrieval_cost}
+        cost = {**trained_cost(self.model_dir(workdir), trainable=n_params, total=n_params),
+                "weights_mb": model.get_memory_footprint() / 2**20, **retrieval_cost}
         return Prepared(cost=cost, training=record.to_json())
 
     @contextlib.contextmanager
@@ -63,7 +59,7 @@ class FullFineTune(Variant):
             from transformers import AutoModelForCausalLM
 
             model = AutoModelForCausalLM.from_pretrained(self.model_dir(workdir or self._workdir), use_safetensors=True)
-            model.to(self.ctx.base.device).eval()
+            model.to(self.env.base.device).eval()
         self._model = None
         try:
             yield model

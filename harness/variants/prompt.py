@@ -38,13 +38,13 @@ class FewShot(Variant):
     kind = "few_shot"
     Config = FewShotConfig
 
-    def __init__(self, config, ctx):
-        super().__init__(config, ctx)
+    def __init__(self, config, env):
+        super().__init__(config, env)
         self._demonstrations = self._choose_demonstrations()
 
     def _choose_demonstrations(self) -> list[dict]:
-        train = self.ctx.split("train")
-        rng = random.Random(self.ctx.seed_for(self.name))
+        train = self.env.split("train")
+        rng = random.Random(self.env.seed_for(self.name))
         by_label: dict[str | None, list] = {}
         for item in train.items:
             by_label.setdefault(item.label, []).append(item)
@@ -62,4 +62,4 @@ class FewShot(Variant):
         return demos
 
     def build_messages(self, prompt_messages: list[dict]) -> list[dict]:
-        return self.ctx.prompt_template.render(prompt_messages, demonstrations=self._demonstrations)
+        return self.env.prompt_template.render(prompt_messages, demonstrations=self._demonstrations)

@@ -55,7 +55,7 @@ class PromptLearningVariant(PeftVariant):
     def init_text(self) -> str:
         # Starting from real words trains faster and more stably than random
         # vectors (Lester et al., §3.2; Li & Liang, §7.2); the task's instructions are the natural words.
-        return self.config.init_text or self.ctx.suite.spec.task.system_prompt or "Answer with the label."
+        return self.config.init_text or self.env.prompt_template.system_prompt or "Answer with the label."
 
     def prepare(self, workdir) -> Prepared:
         prepared = super().prepare(workdir)
@@ -84,7 +84,7 @@ class PromptTuning(PromptLearningVariant):
                                       prompt_tuning_init=PromptTuningInit.RANDOM)
         return PromptTuningConfig(
             num_virtual_tokens=c.num_virtual_tokens, task_type="CAUSAL_LM", prompt_tuning_init=PromptTuningInit.TEXT,
-            prompt_tuning_init_text=self.init_text(), tokenizer_name_or_path=self.ctx.base.source)
+            prompt_tuning_init_text=self.init_text(), tokenizer_name_or_path=self.env.base.source)
 
 
 @register
@@ -104,7 +104,7 @@ class PrefixTuning(PromptLearningVariant):
         # peft starts a prefix at N(0, 1), far from any real key or value: the
         # model's first outputs are noise, and short training does not recover.
         if self.config.init == "text" and not self.config.projection:
-            prefix_from_text(peft_model, self.ctx.base.tokenizer, self.init_text())
+            prefix_from_text(peft_model, self.env.base.tokenizer, self.init_text())
 
 
 @torch.no_grad()

@@ -3,7 +3,7 @@
 The shared base is fp32, so QLoRA loads its own quantised copy (NF4 weights,
 double-quantised scales, bf16 compute) and frees it after predicting.
 
-The silent zero-gradient pitfall (DESIGN.md §7). On a CPU with AVX512-BF16,
+The silent zero-gradient pitfall (docs/design.md §7). On a CPU with AVX512-BF16,
 bitsandbytes 0.50 repacks a 4-bit weight into a faster layout the first time its
 layer runs in eval mode on an input without gradient: the validation loss the
 trainer computes every ``eval_every`` steps, or any prediction. From then on
@@ -33,7 +33,7 @@ from typing import Iterator, Literal
 
 from pydantic import Field
 
-from harness.variants.base import Prepared, register
+from harness.variants.base import VariantSkipped, register
 from harness.variants.lora import Lora, LoraVariantConfig
 
 
@@ -57,38 +57,31 @@ class QLora(Lora):
     # by design; the merge check is for adapters on full-precision bases.
     mergeable = False
 
-    def prepare(self, workdir) -> Prepared:
-        from peft import get_peft_model, prepare_model_for_kbit_training
-        from transformers import set_seed
+    def model_to_adapt(self):
+        from peft import prepare_model_for_kbit_training
 
-        retrieval_cost = {}
-        if self.retrieval is not None:  # tuned + RAG, as in PeftVariant.prepare
-            max_length = self.config.resolved_training(self.ctx.suite.spec.training).max_length
-            retrieval_cost = self.retrieval.prepare(workdir, training_max_length=max_length)
         model = self._load_quantized()  # fresh: nothing has predicted with it yet
-        # No gradient checkpointing (DESIGN.md §5: slower, and not needed at this size).
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
-        seed = self.ctx.seed_for(self.name)
-        set_seed(seed)
-        peft_model = get_peft_model(model, self.peft_config(), adapter_name=self.adapter_name)
-        trainable, total = peft_model.get_nb_trainable_parameters()
+        # No gradient checkpointing (docs/design.md §5: slower, and not needed at this size).
+        return prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+
+    def train_adapter(self, peft_model, workdir, *, seed: int) -> dict:
         probe = self._probe_batch()
         with _cpu_repacking(peft_model, enabled=False):
             before = check_gradients_flow(peft_model, probe, when="before training")
             check_quantized_backward(peft_model, when="before training")
-            record = self.ctx.train(self, peft_model, workdir, seed=seed)
+            training = self.train(peft_model, workdir, seed=seed).to_json()
             layers = check_quantized_backward(peft_model, when="after training")
-        peft_model.save_pretrained(self.adapter_dir(workdir), selected_adapters=[self.adapter_name])
-        peft_model.eval()
-        self._model, self._workdir = peft_model, workdir
-        training = record.to_json()
         training["gradient_check"] = {"lora_b_tensors": before["tensors"], "lora_b_with_gradient": before["with_gradient"],
                                       "quantized_layers_passing_gradient_after_training": layers}
-        adapter_bytes = sum(p.stat().st_size for p in self.adapter_dir(workdir).rglob("*") if p.is_file())
-        cost = {"trainable_params": trainable, "total_params": total, "trainable_share": trainable / total,
-                "adapter_bytes": adapter_bytes, "compute_dtype": self.config.compute_dtype,
-                "weights_mb": peft_model.get_memory_footprint() / 2**20, **retrieval_cost}
-        return Prepared(cost=cost, training=training)
+        return training
+
+    def after_training(self, peft_model) -> None:
+        # The 4-bit copy is this variant's own: keep the adapter on it and predict with it next.
+        peft_model.eval()
+        self._model = peft_model
+
+    def model_cost(self, peft_model) -> dict:
+        return {"compute_dtype": self.config.compute_dtype, "weights_mb": peft_model.get_memory_footprint() / 2**20}
 
     @contextlib.contextmanager
     def activated(self, workdir=None) -> Iterator:
@@ -108,8 +101,6 @@ class QLora(Lora):
 
     def _load_quantized(self):
         if not bitsandbytes_available():
-            from harness.run.recipe import VariantSkipped
-
             raise VariantSkipped("QLoRA needs bitsandbytes, which is not installed: pip install 'bench-harness[qlora]'")
         import torch
         from transformers import AutoModelForCausalLM, BitsAndBytesConfig
@@ -121,19 +112,17 @@ class QLora(Lora):
         placement = {"device_map": {"": torch.cuda.current_device()}} if torch.cuda.is_available() else {}
         try:
             return AutoModelForCausalLM.from_pretrained(
-                self.ctx.base.source, quantization_config=quantization, use_safetensors=True,
-                trust_remote_code=self.ctx.suite.spec.base_model.trust_remote_code, **placement)
+                self.env.base.source, quantization_config=quantization, use_safetensors=True,
+                trust_remote_code=self.env.base_model_spec.trust_remote_code, **placement)
         except (ImportError, NotImplementedError, RuntimeError) as exc:
-            from harness.run.recipe import VariantSkipped
-
             raise VariantSkipped(f"this platform cannot load a 4-bit bitsandbytes model: {type(exc).__name__}: {exc}") from exc
 
     def _probe_batch(self) -> dict:
         """A few training items, tokenised whole (prompt and answer), for the gradient probes."""
         import torch
 
-        tokenizer = self.ctx.base.tokenizer
-        items = self.ctx.split("train").items[:4]
+        tokenizer = self.env.base.tokenizer
+        items = self.env.split("train").items[:4]
         ids = [tokenizer.apply_chat_template(self.build_messages(i.prompt_messages()) + [{"role": "assistant", "content": i.answer}],
                                              tokenize=True, return_dict=True)["input_ids"] for i in items]
         width = max(len(row) for row in ids)
@@ -169,7 +158,7 @@ def check_gradients_flow(peft_model, batch: dict, *, when: str) -> dict:
         raise SilentZeroGradientError(
             f"{len(dead)} of {len(tensors)} LoRA B matrices got no gradient {when} (first: {dead[0]}). "
             "bitsandbytes repacks 4-bit weights on CPUs with AVX512-BF16 when the model runs in eval mode, "
-            "after which backward through them gives nothing (DESIGN.md §7); train on a freshly loaded model.")
+            "after which backward through them gives nothing (docs/design.md §7); train on a freshly loaded model.")
     return {"tensors": len(tensors), "with_gradient": len(tensors) - len(dead)}
 
 
@@ -198,7 +187,7 @@ def check_quantized_backward(model, *, when: str) -> int:
     if dead:
         raise SilentZeroGradientError(
             f"{len(dead)} of {len(layers)} 4-bit layers pass no gradient {when} (first: {dead[0]}): their weights "
-            "were repacked for CPU inference (DESIGN.md §7), so the LoRA layers below them learned from a gradient "
+            "were repacked for CPU inference (docs/design.md §7), so the LoRA layers below them learned from a gradient "
             "that skipped them. Train on a freshly loaded model and keep eval-mode calls out of training.")
     return len(layers)
 

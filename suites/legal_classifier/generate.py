@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """Generate the legal_classifier suite: legal text -> contract type.
 
-Every item is a chat pair: the user turn holds a document, clause excerpt,
-recital block, email or one-line description; the assistant turn is exactly
+Every item is a chat pair: the user turn holds a document or part of one (a
+whole agreement, clauses cut from the middle, a first page with recitals, an
+email or file note, a line or two); the assistant turn is exactly
 "contract_type: <code>". Text is assembled from templates with inline
 alternatives ("[a|b]") and slots ("{p1}"), so items differ in wording, parties,
-places, amounts and dates. Hand-written hard cases from hard_cases.jsonl are
-mixed into the splits.
+places, amounts and dates. Like real documents, most mix clause types: a
+services agreement with a confidentiality clause and a licence of its
+deliverables, a lease that lends money for the fit-out, a settlement that keeps
+an earlier NDA alive. The type's own clauses always outnumber the borrowed ones,
+and the label is the type of the whole document, decided by its main purpose.
+Some items say what the document is not ("this is not a lease"), some are
+paraphrased without the type's signature words, some look scanned (OCR
+confusions, broken line wraps, page headers). Hand-written hard cases from
+hard_cases.jsonl are mixed into the splits.
 
 Standard library only; the same --seed always gives byte-identical files.
 
@@ -41,19 +49,28 @@ EXTRA_OFFSET = {"train": 0, "validation": 4, "test": 0}
 HARD_CYCLE = ["test", "validation", "test", "train",
               "test", "validation", "train", "test"]
 
-MAX_WORDS = 160          # a 135M model on 2 CPU cores: keep inputs short
+MAX_WORDS = 240          # a 135M model on 2 CPU cores: the whole chat must fit max_length 512
+# The same bound in tokens, estimated without a tokenizer (token_estimate below).
+# SmolLM2's tokenizer spends about 1.7 tokens per word on this text (digits are
+# single tokens; names and OCR errors split further); the system prompt, chat
+# template and answer take 119. The estimate has undercounted by at most 22, so
+# 360 keeps every item under 512 with a margin (measured on the files written).
+MAX_TOKENS_EST = 360
 MIN_WORDS = 6
 SIM_THRESHOLD = 0.5      # 5-gram shingle Jaccard at or above this is a near-duplicate
 CONTAINMENT_THRESHOLD = 0.7  # share of a text's 3-grams inside an item of another split: leakage
 SHINGLE = 5
 MAX_ATTEMPTS = 3000      # per item; running out means the templates lack variety
 
-# Share of each input form. Chosen so the mean length lands near 60 words:
-# many short excerpts and messages, fewer full documents.
+# Share of each input form. Most items are whole agreements or several clauses
+# cut from one, as in a real document store; emails, first pages and short
+# extracts keep some variety. Chosen so the mean length lands near 130 words.
 FORM_WEIGHTS = [
-    ("oneliner", 13), ("clause", 24), ("shared", 13), ("preamble", 12),
-    ("recitals", 8), ("summary", 16), ("document", 9), ("long", 5),
+    ("document", 36), ("excerpt", 24), ("opening", 12), ("email", 16), ("short", 7),
+    ("boiler", 5),
 ]
+PLAIN_SHARE = 0.3        # items paraphrased: neutral title and party names, own wording
+OCR_SHARE = 0.25         # items that look scanned: confusions, wraps, page headers
 
 # ---------------------------------------------------------------------------
 # Shared pools: parties, places, dates, money
@@ -1380,6 +1397,632 @@ SPECS["settlement"] = {
     ],
 }
 
+# ---------------------------------------------------------------------------
+# Mixed documents. Real agreements carry clauses of other types: a services
+# agreement has a confidentiality clause and licenses its deliverables, a lease
+# lends money for the fit-out, a sale lets the buyer pay by instalments. The
+# clauses below are written for a host type (the dict key) and borrow another
+# type's subject (the first field), always as a subordinate term of the host
+# document: the host's own clauses set its main purpose, and so its label.
+# Roles are the host's: {A} and {B} as in that label's SPECS entry.
+# Entries with a fourth field apply only when the context allows it
+# ("employment_dispute": a settlement of an employment claim; "equipment": the
+# goods are machines or devices, or a loan finances their purchase).
+# ---------------------------------------------------------------------------
+ANCILLARY: dict[str, list[tuple]] = {
+    "nda": [
+        ("software_license", "No Licence",
+         "[Nothing in {doc} grants {B} any licence or other right under any patent, copyright, "
+         "trade mark or software of {A}|{Doc} grants {B} no license to any software, patent or "
+         "other intellectual property of {A}], [other than the limited right to review the {info} "
+         "for the {deal}|except the right to evaluate the {info}]. [Any licence will be the "
+         "subject of a separate written agreement.|]"),
+        ("software_license", "Evaluation Copies",
+         "If {A} makes a [demonstration|test] copy of its software available so that {B} can "
+         "assess the {deal}, {B} may use it only [for that assessment|internally for that "
+         "purpose] and shall [delete|uninstall] it [when discussions end|at {A}'s request]; the "
+         "software and its documentation form part of the {info}."),
+        ("sale_of_goods", "Samples",
+         "Any [samples|prototypes|product samples] that {A} provides for [testing|the "
+         "evaluation] remain {A}'s property, [are provided free of charge|carry no warranty] and "
+         "shall be returned [with the other materials|on request]. [{Doc} is not an agreement to "
+         "sell or buy any products.|No sale of goods is intended.]"),
+        ("employment", "No Agency or Employment",
+         "[Nothing in {doc} creates|{Doc} does not create] [any partnership, agency, joint "
+         "venture or employment relationship|an employment, agency or partnership relationship] "
+         "between {A} and {B}[, and neither may bind the other|]."),
+        ("services", "No Services",
+         "{Doc} does not [engage|appoint] either party to [perform any services|provide "
+         "services or advice] for the other, and no fee is payable under it. [Any engagement will "
+         "be documented separately.|]"),
+        ("loan", "No Commitment to Finance",
+         "[Where the {deal} involves financing, nothing|Nothing] in {doc} commits either party to "
+         "[lend, borrow or invest any money|provide or accept any loan or investment][; any such "
+         "commitment requires a signed facility agreement|]."),
+        ("lease", "Site Visits",
+         "If {B}'s representatives visit {A}'s [premises|facilities] [during the evaluation|in "
+         "connection with the {deal}], they shall follow {A}'s site and safety rules and shall "
+         "not [photograph|record] anything. [Such visits give {B} no right to occupy or use the "
+         "premises.|No right to occupy any part of the premises is granted.]"),
+        ("settlement", "No Waiver of Claims",
+         "[Nothing in {doc} settles, releases or waives|{Doc} does not settle, release or waive] "
+         "any existing claim either party may have against the other[, and information "
+         "exchanged under {doc} is without prejudice to those claims|]."),
+    ],
+    "employment": [
+        ("nda", "Confidential Information",
+         "[During and after the employment|Both during the employment and after it ends], {B} "
+         "shall not [disclose|use or disclose] any [confidential information|trade secrets or "
+         "confidential information] of {A}, including {examples}, except [in the proper "
+         "performance of {B}'s duties|as required for the role] or as required by law."),
+        ("software_license", "Equipment and Software",
+         "{A} will provide {B} with a laptop and [licences|licenses] for the software needed for "
+         "the role. Those [licences|licenses] are held by {A}, may be used only for {A}'s "
+         "business and end when the employment ends[; {B} shall not install {A}'s software on "
+         "personal devices|]."),
+        ("loan", "Salary Advance",
+         "On request, {A} may advance up to [one month's|two weeks'] salary[ in an "
+         "emergency|]. Any advance is [interest-free and is|] recovered by equal deductions from "
+         "{B}'s pay over {n} [pay periods|months], and any balance outstanding when the "
+         "employment ends is deducted from final pay."),
+        ("loan", "Relocation Support",
+         "{A} will reimburse relocation costs of up to {advance}. If {B} resigns within twelve "
+         "months of the start date, {B} shall repay [that amount|a pro rata share of it][, "
+         "without interest|]."),
+        ("lease", "Accommodation",
+         "[For the first three months|During the first {n} weeks] of the employment {A} will "
+         "provide {B} with a furnished [flat|apartment] near the {city} office[ at no charge|; a "
+         "contribution of {advance} per month will be deducted from pay]. The arrangement is a "
+         "benefit of the employment, creates no tenancy and ends if the employment ends."),
+        ("settlement", "Severance and Release",
+         "If {A} ends the employment without cause after the probationary period, {B} will "
+         "receive [three months'|six months'|twelve weeks'] salary as severance, [provided "
+         "that|on condition that] {B} first signs a [general release of claims|settlement "
+         "agreement and release] in {A}'s standard form."),
+        ("services", "Prior Consultancy",
+         "The [consultancy|independent contractor] agreement between {A} and {B} dated {refdate} "
+         "ends on the day before the start date. From the start date {B} works as an employee[, "
+         "not as an independent contractor|, on {A}'s payroll], and no further consultancy fees "
+         "are payable."),
+        ("sale_of_goods", "Staff Purchases",
+         "{B} may buy {A}'s products for personal use at [a 20%|a 15%|the staff] discount, "
+         "[but not for resale|provided they are not resold]; [the benefit ends with the "
+         "employment|the benefit may be withdrawn at any time]."),
+    ],
+    "lease": [
+        ("nda", "Confidentiality",
+         "{B} shall keep the terms of {doc}, [including the rent and any incentives|in "
+         "particular the rent and the rent-free period], confidential and shall not disclose "
+         "them [to other occupiers of the building|to any third party] except to its "
+         "professional advisers."),
+        ("loan", "Fit-Out Contribution",
+         "{A} shall contribute {advance} towards {B}'s fit-out works [on completion of those "
+         "works|against invoices]. If {doc} ends [before the fifth anniversary of the "
+         "commencement date|within the first {n} months] [because of {B}'s default|for any "
+         "reason other than {A}'s breach], {B} shall repay the unamortised part of that "
+         "contribution with interest at {rate} per annum."),
+        ("loan", "Deposit Not a Loan",
+         "The deposit is held as security only. [It is not a loan to {A}|{A} does not borrow "
+         "it] and [earns no interest for {B}|is held in a protected scheme]; it is returned "
+         "within {n} days after the end of the term, less any sums properly deducted."),
+        ("sale_of_goods", "Inventory of Contents",
+         "The [furniture, appliances and fittings|white goods and furniture] listed in the "
+         "inventory [belong to|remain the property of] {A} and are let with the {prem}; [they "
+         "are not sold to {B}|no title to them passes to {B}]. [At the end of the term {B} may "
+         "buy them at the inventory valuation.|]"),
+        ("services", "Building Services",
+         "{A} shall provide [cleaning of the common parts, security and reception|lift "
+         "maintenance, heating and cleaning of the common areas] [to the standard of a "
+         "first-class building|during normal business hours]. The cost is recovered through the "
+         "service charge and [is not a separate services contract|forms no part of the rent]."),
+        ("software_license", "Access System",
+         "{B}'s [staff|occupiers] may use the building's access-control [app|cards and app] to "
+         "enter the building. [That use is subject to the app's terms of use|Access credentials "
+         "are personal and may not be shared], and access ends when {doc} ends."),
+        ("employment", "Occupier's Staff",
+         "{B} is [solely|wholly] responsible for its [employees, contractors and visitors|staff "
+         "and visitors] at the {prem}; nothing in {doc} [creates any employment relationship "
+         "with {A}|makes any of them employees of {A}]."),
+        ("settlement", "Previous Dispute",
+         "The disagreement between the parties about [dilapidations|the service charge] under "
+         "the previous lease was settled by agreement dated {refdate}. That settlement has no "
+         "effect on {doc}[, and neither party may rely on it to withhold rent|]."),
+    ],
+    "loan": [
+        ("nda", "Confidentiality",
+         "{A} shall keep confidential the financial statements and other non-public "
+         "information delivered by {B} under {doc} and [use it only to administer the "
+         "Loan|disclose it only to its auditors, regulators and professional advisers]."),
+        ("lease", "Assignment of Rents",
+         "As further security, {B} assigns to {A} [all rents payable|the rental income] under "
+         "the [leases|tenancies] of the property at {address}; [until an Event of Default {B} "
+         "may collect those rents|{B} may collect them until {A} gives notice of default]."),
+        ("sale_of_goods", "Purchase of Equipment",
+         "The [advance|proceeds] shall be paid directly to the [vendor|seller] of the {goods} "
+         "[against its invoice|on delivery]. {A} [is not a party to that purchase and gives no "
+         "warranty about the goods|has no responsibility for the condition or delivery of the "
+         "goods].", "equipment"),
+        ("services", "Servicing",
+         "{A} may appoint a servicing agent to collect [instalments|payments] and handle "
+         "{B}'s enquiries. [The servicer's fees are paid by {A}|{B} pays no fee for servicing], "
+         "and payment to the servicer is payment to {A}."),
+        ("software_license", "Online Banking",
+         "{B} may [view balances and make repayments|request drawdowns] through {A}'s online "
+         "portal; use of the portal is subject to its [terms of use|licence terms], which do not "
+         "vary {doc}."),
+        ("employment", "Key Person",
+         "[While any amount is outstanding|So long as the Loan remains outstanding], {B} shall "
+         "ensure that {first} {last} [remains employed|continues] as its [chief "
+         "executive|managing director], and a change in that role without {A}'s consent is an "
+         "Event of Default."),
+        ("settlement", "Refinanced Amount",
+         "Part of the advance, {advance}, discharges the sum {B} owes under the settlement "
+         "agreement with its former supplier dated {refdate}; {A} takes no part in that "
+         "settlement and acquires no rights under it."),
+    ],
+    "services": [
+        ("nda", "Confidentiality",
+         "{B} shall keep confidential all non-public information it receives from {A} in "
+         "connection with the Services, including {examples}, use it only to perform the "
+         "Services, and return or destroy it when {doc} ends. [This clause survives for "
+         "{years}.|]"),
+        ("software_license", "Licence of Deliverables",
+         "[On payment of the relevant fees|Once paid for], {B} grants {A} a [non-exclusive, "
+         "perpetual, royalty-free|perpetual, irrevocable] [licence|license] to use, copy and "
+         "modify the [software, templates and reports|code and documentation] delivered [as part "
+         "of the Services|under {doc}][ for {A}'s internal business purposes|]. {B} keeps "
+         "[ownership of its pre-existing tools|all rights in its background materials]."),
+        ("software_license", "Client Systems",
+         "{A} grants {B} a [limited|revocable], non-transferable right to access {A}'s [systems "
+         "and software|IT systems] solely to perform the Services[, subject to {A}'s security "
+         "policies|]; the right ends with {doc}."),
+        ("employment", "Non-Solicitation",
+         "During the term and for [six|twelve] months after it, neither party shall [solicit or "
+         "hire|employ or engage] any member of the other's staff who worked on the Services[ "
+         "without the other's written consent|]."),
+        ("lease", "Use of Client Premises",
+         "Where the Services are performed at {A}'s premises, {A} shall provide {B}'s personnel "
+         "with [desk space|reasonable working space] and internet access free of charge; [this "
+         "is not a lease and creates no tenancy|{B} acquires no right to occupy the premises]."),
+        ("sale_of_goods", "Equipment and Materials",
+         "[Hardware|Equipment] and materials that {B} supplies for the project are charged at "
+         "cost plus [10%|15%], and ownership of them passes to {A} on payment; [all other "
+         "equipment {B} brings to site remains its property|{B}'s own tools remain its "
+         "property]."),
+        ("loan", "Mobilisation Advance",
+         "{A} shall pay {B} a [mobilisation|start-up] advance of {advance} on signature, which "
+         "is set off against {B}'s first invoices. If {doc} ends before the advance is fully "
+         "set off, {B} shall repay the balance within {n} days."),
+        ("settlement", "Earlier Invoices",
+         "The disagreement over invoices for work done before the Effective Date was resolved by "
+         "a [settlement agreement|letter agreement] dated {refdate}; {doc} governs only work "
+         "performed from the Effective Date."),
+    ],
+    "sale_of_goods": [
+        ("software_license", "Software on Equipment",
+         "Any software installed on equipment supplied under {doc} is licensed, not sold, to "
+         "{B} [for use only with that equipment|solely to operate it], under the "
+         "[manufacturer's|{A}'s] licence terms; everything else passes to {B} as set out "
+         "below.", "equipment"),
+        ("services", "Installation and Training",
+         "[If the order so provides|Where ordered], {A} shall install the Products and train up "
+         "to {n} members of {B}'s staff to operate them. [These services are included in the "
+         "price|The installation charge is stated in the order] and are ancillary to the "
+         "sale.", "equipment"),
+        ("loan", "Deferred Payment",
+         "{B} may pay the price in {inst} [monthly|equal monthly] instalments. Overdue "
+         "instalments bear interest at {rate} per annum, and {A} [retains title to|keeps "
+         "ownership of] the Products until the last instalment is paid."),
+        ("nda", "Confidential Specifications",
+         "{B}'s drawings and specifications are confidential; {A} shall use them only to "
+         "manufacture the Products for {B} and [shall not disclose them to anyone|shall return "
+         "them on request]."),
+        ("lease", "Storage",
+         "If {B} fails to collect the Products on the agreed date, {A} shall store them [at its "
+         "warehouse|on its premises] for up to {n} days free of charge and afterwards at {B}'s "
+         "cost and risk; storage does not delay the passing of title."),
+        ("employment", "Personnel on Site",
+         "{A}'s personnel who deliver or unload the Products at {B}'s site remain {A}'s "
+         "employees[ and shall follow {B}'s site rules|]; {A} is responsible for their "
+         "[wages and insurance|pay and safety equipment]."),
+        ("settlement", "Earlier Shipment",
+         "{B}'s claim about the rejected shipment of {refdate} was settled by a credit note; "
+         "{doc} does not reopen or affect that settlement."),
+    ],
+    "software_license": [
+        ("services", "Implementation Services",
+         "[Any configuration, data migration or training services|Implementation and training, "
+         "if ordered,] are [provided under a separate statement of work|charged separately at "
+         "{hourly} per hour] and [do not change the licence terms|are not part of the licence "
+         "fee]."),
+        ("nda", "Confidentiality of the Software",
+         "{product}, including its source code, structure and [documentation|algorithms], is "
+         "[confidential information and a trade secret|the confidential information] of {A}; "
+         "{B} shall not disclose it [to third parties|to anyone other than its authorised "
+         "users]."),
+        ("sale_of_goods", "Hardware",
+         "Any servers or [terminals|scanning devices] used with {product} are bought under a "
+         "separate purchase order; {doc} [covers only the right to use the software|governs "
+         "only the software]."),
+        ("loan", "Payment by Instalments",
+         "[At {B}'s option|If {B} so elects], the licence fee may be paid in {inst} [monthly|"
+         "quarterly] instalments; if an instalment is more than {n} days late, {A} may suspend "
+         "[the licence keys|access] until payment is made[, and late sums bear interest at "
+         "{rate}|]."),
+        ("lease", "No Rental to Third Parties",
+         "{B} shall not rent, lease, lend or host {product} for third parties[ or use it to run "
+         "a service bureau|]."),
+        ("employment", "Authorised Users",
+         "{B} may allow its employees and [individual contractors|contractors] to use {product} "
+         "within the licensed number of users and is responsible for their compliance with "
+         "{doc}."),
+        ("settlement", "Past Use",
+         "On payment of a true-up fee of {fee}, {A} waives any claim for use of {product} "
+         "beyond the licensed scope before the Effective Date; any later excess use is charged "
+         "under the audit clause."),
+    ],
+    "settlement": [
+        ("nda", "Existing Confidentiality Obligations",
+         "The confidentiality [obligations|terms] of the [non-disclosure agreement|Mutual "
+         "Non-Disclosure Agreement|confidentiality agreement] between the parties dated {refdate} "
+         "[continue to apply|remain in force] [to all information exchanged in connection with "
+         "{dispute}|and are not released by {doc}]."),
+        ("loan", "Instalments and Default Interest",
+         "If the Settlement Amount is paid in instalments, any overdue instalment bears interest "
+         "at {rate} per annum from its due date, and if an instalment is more than {n} days "
+         "late the whole unpaid balance becomes payable at once."),
+        ("software_license", "No Licence",
+         "Nothing in {doc} grants [either party|{B}] any [licence|license] under the other's "
+         "[copyright, patents or trade marks|intellectual property]; [any future use requires a "
+         "separate written licence|any future licence must be agreed separately]."),
+        ("sale_of_goods", "Future Dealings",
+         "Nothing in {doc} prevents the parties from trading with each other in future; any "
+         "future [supply of goods|orders or services] will be on new terms agreed in writing and "
+         "is not affected by the release."),
+        ("services", "Mediator's Fees",
+         "The fees of the mediator, {first} {last}, whose engagement ended when {doc} was "
+         "signed, are shared equally; each party otherwise bears its own costs."),
+        ("employment", "Reference and Company Property",
+         "{B} shall provide a neutral reference confirming {A}'s job title and dates of "
+         "employment, and {A} shall return [{B}'s laptop, security pass and documents|all "
+         "property of {B}] within {n} days.", "employment_dispute"),
+        ("employment", "Final Pay",
+         "{B} shall pay {A}'s final salary and accrued holiday pay up to the termination date "
+         "in the normal way; those sums are separate from the Settlement Amount.",
+         "employment_dispute"),
+    ],
+}
+
+# Negations and cross-references: sentences that name other document types
+# and say this document is not one of them, or point to a related document.
+# A tuple's second field is a requirement, as in ANCILLARY.
+NOTES: dict[str, list] = {
+    "nda": [
+        "{Doc} is not a [letter of intent|commitment] to [buy, sell, lend or license "
+        "anything|enter into the {deal}]; any transaction will be documented in a separate "
+        "definitive agreement.",
+        "This is not a services or consulting agreement: no work is commissioned and no fees "
+        "are payable under {doc}.",
+        "The term sheet dated {refdate} is not binding except for its confidentiality "
+        "paragraph, which {doc} replaces.",
+        "Information shared before the date of {doc}, including in the [email exchange|"
+        "meeting] of {refdate}, is treated as {info}.",
+        "No employment, lease, loan or licence arises from {doc}; it only governs the use of "
+        "what is disclosed.",
+    ],
+    "employment": [
+        "This [letter|contract] replaces the consultancy agreement dated {refdate}; from the "
+        "start date {B} is an employee, not an independent contractor.",
+        "The confidentiality and invention assignment agreement signed on {refdate} remains "
+        "in force and is attached as Appendix A.",
+        "The share option plan and the staff handbook are separate documents; where they "
+        "conflict with {doc}, {doc} prevails.",
+        "Any company car is provided under the car policy and is not leased or sold to {B}.",
+        "A relocation loan, if {B} takes one, will be documented in a separate letter.",
+    ],
+    "lease": [
+        "This is a lease of real property; it is not a sale, and {B} acquires no ownership of "
+        "the {prem}.",
+        "The deposit is not a loan and earns no interest for {B}.",
+        "The property management agreement between {A} and its managing agent is a separate "
+        "document and gives {B} no rights.",
+        "The licence to occupy dated {refdate} ends on the day before the commencement date "
+        "and is replaced by {doc}.",
+        "Any option to purchase the {kind} is granted by separate deed; until it is exercised "
+        "{doc} governs {B}'s occupation.",
+    ],
+    "loan": [
+        ("This is not a lease: the {goods} belong to {B} from delivery, and the loan schedule "
+         "is attached as Schedule 1.", "equipment"),
+        ("The purchase of the {goods} is governed by the supply agreement dated {refdate}; "
+         "{doc} governs only the financing of the price.", "equipment"),
+        "The repayment schedule is attached, and the security over {collateral} is granted by "
+        "a separate deed.",
+        "Nothing in {doc} is a sale of any asset to {A}; {A}'s rights in {collateral} are "
+        "security only.",
+        "The earlier facility letter dated {refdate} is superseded, and all amounts owing "
+        "under it are rolled into the Loan.",
+    ],
+    "services": [
+        "The Non-Disclosure Agreement between the parties dated {refdate} continues to apply "
+        "to all information exchanged under {doc}.",
+        "{B} is not an employee of {A}; its personnel remain employed by {B}.",
+        "No software is licensed under {doc} except as stated in the clause on deliverables.",
+        "This is not a contract for the sale of goods: any hardware {B} uses remains {B}'s "
+        "property.",
+        "{Doc} is issued under the Master Services Agreement dated {refdate}, whose terms "
+        "apply unless {doc} says otherwise.",
+    ],
+    "sale_of_goods": [
+        "The payment terms are ordinary trade credit; they are not a loan, and no facility is "
+        "made available to {B}.",
+        ("Installation and commissioning are included in the price and do not form a separate "
+         "services agreement.", "equipment"),
+        "{Doc} is issued under the Master Supply Agreement dated {refdate}, whose terms "
+        "prevail over any terms printed on {A}'s acknowledgement.",
+        "{B} buys the goods outright; this is not a hire, lease or consignment arrangement.",
+        ("Firmware in the equipment is licensed under the manufacturer's end-user terms; "
+         "everything else passes to {B} with title to the goods.", "equipment"),
+    ],
+    "software_license": [
+        "{product} is licensed, not sold; no title to the software or to any copy passes to "
+        "{B}.",
+        "Implementation services, if ordered, are provided under a separate statement of work "
+        "dated {refdate}.",
+        "The hardware on which {product} runs is purchased separately and is not covered by "
+        "{doc}.",
+        "{Doc} does not transfer ownership of any equipment or lease any equipment to {B}.",
+        "The order form dated {refdate} and the support policy form part of {doc}.",
+    ],
+    "settlement": [
+        "The confidentiality terms of the NDA dated {refdate} between the parties continue to "
+        "apply.",
+        "{Doc} deals only with the claims described in it; any other contract between the "
+        "parties is unaffected and is not revived.",
+        "Nothing in {doc} is a licence, lease, loan or new supply contract; it only ends the "
+        "dispute.",
+        "The mediation agreement of {refdate} is superseded, and each party bears its own costs "
+        "of the mediation.",
+        "Payment of the Settlement Amount is not a loan and carries no interest unless it is "
+        "paid late.",
+    ],
+}
+NOTE_HEADINGS = ["Related Documents", "Status of this Agreement", "For the Avoidance of Doubt",
+                 "Other Agreements", "Nature of this Agreement", "Interpretation"]
+
+# Paraphrases that say what the document does without the label's signature
+# words (no "lease", "rent", "loan", "interest", "licence", "settlement",
+# "salary", "services", "sell", "confidential" ... in the text itself).
+PLAIN: dict[str, dict] = {
+    "nda": {
+        "purpose": [
+            "{A} [will show|is about to show] {B} material about its {examples} so that {B} can "
+            "[decide whether to pursue|weigh up] a {deal}. {B} will use what it sees for that "
+            "decision alone, will not pass it on outside [the small team working on it|its own "
+            "advisers], and must [hand back or wipe|return or erase] every copy [if asked|when "
+            "talks stop].",
+            "[While|As long as] the parties [explore|talk about] a {deal}, anything either side "
+            "[learns|is told] about the other's {examples} stays [between them|private]: it may "
+            "not be [published, shared or exploited|used for any other purpose or shown to "
+            "outsiders] for {years}, and nothing here obliges anyone to go ahead with the deal.",
+            "{B} [promises|undertakes] not to reveal or exploit the {examples} that {A} hands "
+            "over for the {deal} talks, and to give access only to staff who are working on the "
+            "deal and who are bound by [the same|equivalent] restrictions.",
+        ],
+        "clauses": [
+            ("Permitted Use", "The material [supplied|shown] by {A} may be used [only|solely] to "
+             "[evaluate|assess] the {deal} and must not be used to compete with {A} or to [win "
+             "its customers|approach its suppliers]."),
+            ("Handing Back", "[When asked, or when the talks end|On request and in any event "
+             "when discussions stop], {B} shall return or destroy everything it received from "
+             "{A} and [confirm that in writing|certify that it has done so]."),
+            ("Exceptions", "These restrictions do not cover material that is already public, "
+             "that {B} [already had|knew] without restriction, or that a court or regulator "
+             "[orders|requires] {B} to produce."),
+        ],
+    },
+    "employment": {
+        "purpose": [
+            "{B} [joins|will join] {A} as {job} on {date}, working {hours} hours a week "
+            "[under the direction of|reporting to] the {boss}, for {salary} a year paid through "
+            "payroll [with tax and social security deducted|after tax deductions], plus "
+            "{vacation} days' paid holiday.",
+            "From {date}, {p2} [takes up|will take up] the [post|position] of {job} at {A}'s "
+            "{city} [office|site]. Pay is {salary} a year, paid {payfreq}; the first {probation} "
+            "months are a trial period, and after that either side may end the arrangement on "
+            "{notice} notice.",
+            "{B} will serve as {job} on the staff terms below, earn {salary} annually [plus a "
+            "bonus of up to {pct}|and join the pension scheme], and give full working time to "
+            "{A}'s business.",
+        ],
+        "clauses": [
+            ("Hours and Holiday", "Normal hours are {hours} per week[, Monday to Friday|]. {B} "
+             "receives {vacation} days of paid holiday a year [in addition to public "
+             "holidays|plus bank holidays] and [statutory sick pay|full pay for up to {sickdays} "
+             "days of sickness]."),
+            ("Pay", "{B}'s pay is {salary} a year, paid {payfreq} by bank transfer after "
+             "deduction of income tax and national insurance, and reviewed each year."),
+            ("Ending the Arrangement", "After the trial period either side may end {B}'s "
+             "engagement on {notice} written notice; {A} may pay basic pay in lieu of notice[ "
+             "or dismiss {B} without notice for gross misconduct|]."),
+        ],
+    },
+    "lease": {
+        "purpose": [
+            "{A} [allows|permits] {B} to occupy the {kind} at {address} for {lease_term} from "
+            "{date}, in return for a monthly payment of {rent} due in advance on the {dom} of "
+            "each month, plus a [deposit|sum held as security] of {deposit}.",
+            "The {kind} at {address} passes into the occupation of {p2} for {use} for "
+            "{lease_term}. Every month {p2} pays {p1} {rent} in advance; {p1} keeps the roof and "
+            "structure in repair, and {p2} keeps the inside [clean and tidy|in good order].",
+            "For {lease_term}, {p2} [will have exclusive possession of|may occupy] [approximately "
+            "{sqft} square feet|the {kind}] at {address}, paying {rent} a month [and a share of "
+            "the building's running costs|plus its share of the service charge].",
+        ],
+        "clauses": [
+            ("Payments", "Each monthly payment of {rent} is due in advance on the {dom} of the "
+             "month; [a late fee of {late} applies after {n} days|sums paid late incur {late}], "
+             "and the figure rises by {pct2} on each anniversary."),
+            ("Occupation and Use", "{B} may use the {kind} only for {use}, must not part with "
+             "possession or make structural changes without {A}'s written consent, and must "
+             "give {A} access on reasonable notice."),
+            ("End of Term", "At the end of the term {B} shall vacate the {kind}, return all "
+             "keys and leave it in the condition it was in at the start, fair wear and tear "
+             "excepted; {A} then returns the security sum less any deductions."),
+        ],
+    },
+    "loan": {
+        "purpose": [
+            "{A} advances {principal} to {B} on {date}. {B} pays it back in {inst} monthly "
+            "amounts of {inst_amt}, which include a charge of {rate} a year on the balance still "
+            "owed; if a payment is {n} days late, the whole balance becomes payable at once.",
+            "{p2} acknowledges that it owes {p1} {principal}, advanced on {date} for {purpose}, "
+            "and agrees to repay it [in full by {date2}|over {inst} months], together with a "
+            "charge of {rate} per annum on the unpaid balance.",
+            "An advance of {principal} will be paid to {B} to finance {purpose}. Repayment is "
+            "spread over {inst} months from {date}, and {B}'s obligations are backed by "
+            "{collateral}.",
+        ],
+        "clauses": [
+            ("Repayment Schedule", "{B} shall pay {inst_amt} on the {dom} of each month for "
+             "{inst} months; each payment is applied first to the agreed charge of {rate} and "
+             "then to the amount advanced."),
+            ("Early Repayment", "{B} may pay off [the whole balance|all or part of what it owes] "
+             "early on {n} days' notice, [without penalty|paying a fee of {fee_pct} of the "
+             "amount paid early]."),
+            ("Default", "If {B} fails to pay any amount when due or becomes insolvent, {A} may "
+             "call for the whole outstanding balance at once and enforce its security over "
+             "{collateral}."),
+        ],
+    },
+    "services": {
+        "purpose": [
+            "{B} will carry out {service} work for {A} from {date}, charging {hourly} for each "
+            "hour worked, invoiced monthly; {B} [uses its own staff and equipment|provides its "
+            "own people and tools] and decides how the work is done.",
+            "{p1} appoints {p2} to produce {deliverable} by {date2} for a fixed fee of {fee}[, "
+            "paid on acceptance|]. {p2} works independently, handles its own tax, and fixes "
+            "anything that does not meet the brief at no extra cost.",
+            "Every month {B} takes care of {A}'s {service} work within agreed response times, "
+            "[for a monthly charge of {fee}|at {hourly} per hour], and either side may end the "
+            "arrangement on {notice} notice.",
+        ],
+        "clauses": [
+            ("Work to Be Done", "{B} shall perform the tasks listed in Schedule 1 [with "
+             "reasonable skill and care|to good industry standards], using suitably qualified "
+             "people, and hand over {deliverable} no later than {date2}."),
+            ("Charges", "{A} shall pay {hourly} per hour for time actually spent, invoiced "
+             "monthly in arrears and payable within {n} days, plus pre-approved travel costs."),
+            ("Independence", "{B} works independently and is not on {A}'s payroll; {B} is "
+             "responsible for its own taxes, insurance and people."),
+        ],
+    },
+    "sale_of_goods": {
+        "purpose": [
+            "{A} delivers {qty} units of {goods} to {B} {incoterm} {port} by {date2} at "
+            "{unit_price} each; ownership passes when {B} pays the invoice, risk on delivery, "
+            "and anything defective within {warranty} is replaced free of charge.",
+            "In exchange for {total}, {p1} transfers to {p2} all its title to {goods}[, free of "
+            "any charges or claims|], to be delivered to {p2}'s [warehouse|premises] by "
+            "{date2}.",
+            "{p2} orders {goods} from {p1} by written order, at {unit_price} per unit, "
+            "delivered {incoterm} {port}; an order is binding once {p1} confirms it.",
+        ],
+        "clauses": [
+            ("Delivery and Ownership", "The {goods} are delivered {incoterm} {port}. Ownership "
+             "passes to {B} when {A} receives payment in full, and risk passes on delivery."),
+            ("Defects", "{A} promises that the {goods} [are free from defects|meet the agreed "
+             "specification] for {warranty} after delivery and will repair, replace or refund "
+             "any faulty item at its own cost."),
+            ("Price and Invoicing", "The price is {unit_price} per unit plus tax and freight; "
+             "{A} invoices on shipment and {B} pays within {n} days."),
+        ],
+    },
+    "software_license": {
+        "purpose": [
+            "Up to {seats} named users at {B} may install and run the {product} [application|"
+            "tool] on company devices for {term}, for an annual fee of {license_fee}; copying, "
+            "reverse engineering and passing it on to third parties are forbidden, and all "
+            "rights in {product} stay with {A}.",
+            "{A} gives {B} permission to use {product}, its {platform}, within {B}'s own "
+            "organisation on up to {seats} devices; {B} acquires no ownership of {product} or "
+            "of any copy of it.",
+            "Use of {product} is granted to {B} for an annual fee of {license_fee}[, with "
+            "updates and support included|]. {B} may not [modify, decompile or rent out|copy, "
+            "adapt or resell] the application, and the permission ends if the fee is not paid.",
+        ],
+        "clauses": [
+            ("Permitted Use", "{B} may use {product} only for its own internal business, by up "
+             "to {seats} named users, and may make one backup copy; logins may not be shared."),
+            ("Restrictions", "{B} shall not copy, modify or decompile {product}, make it "
+             "available to third parties, or remove {A}'s notices."),
+            ("Ownership", "{A} keeps all rights in {product}, its documentation and any "
+             "updates; {B} gets only a right of use, not ownership."),
+        ],
+    },
+    "settlement": {
+        "purpose": [
+            "To bring {dispute} to an end, {B} will pay {A} {settle_amt} within {n} days; once "
+            "paid, {A} gives up any further demand concerning those events, and neither side "
+            "admits [fault|any wrongdoing].",
+            "The parties close [the proceedings in {court}|Case No. {caseno}] as follows: {B} "
+            "pays {settle_amt} [in {sinst} instalments|within {n} days], the proceedings are "
+            "withdrawn with each side bearing its own costs, and neither may sue again over "
+            "the same facts.",
+            "Against payment of {settle_amt}, {p1} discharges {p2} from any liability "
+            "connected with {dispute} and promises not to start any new proceedings on those "
+            "facts; the payment does not admit liability.",
+        ],
+        "clauses": [
+            ("Payment", "{B} shall transfer {settle_amt} to the account nominated by {A} within "
+             "{n} days; if it is late, {A} may enter judgment for the full sum."),
+            ("Ending the Proceedings", "Within {n} days of receiving payment, {A} shall "
+             "withdraw the proceedings with prejudice, each side paying its own costs."),
+            ("No Admission", "The payment is not an admission of liability by {B}, which "
+             "maintains its position on the merits."),
+        ],
+    },
+}
+
+# Titles and document names for paraphrased items: they name no type.
+GENERIC_TITLES = [("Agreement", "this Agreement"), ("Letter Agreement", "this letter agreement"),
+                  ("Memorandum of Agreement", "this Memorandum"), ("Deed", "this Deed"),
+                  ("Agreement No. {sow}", "this Agreement"), ("Memorandum of Terms", "this Memorandum"),
+                  ("Agreement", "this document")]
+
+SIGNATURES = [
+    "IN WITNESS WHEREOF the parties have [executed|signed] {doc} [on the date first written "
+    "above|as of {date}].\n[Signed for and on behalf of|For] {p1}: ____________ [Name|By]: "
+    "{first} {last}, [Director|Authorised Signatory|Chief Executive]\n[Signed for and on behalf "
+    "of|For] {p2}: ____________",
+    "Signed by the parties on {date}.\n{p1} ____________\n{p2} ____________[\nWitness: {first} "
+    "{last}|]",
+    "[AGREED|Agreed and accepted] by {p1} and {p2} on {date}. [Each party has received a signed "
+    "copy.|Counterparts and electronic signatures are valid.]",
+]
+# Page furniture: added verbatim (not rendered), so may contain brackets.
+PAGE_HEADERS = ["Page {page} of {pages}", "- {page} -", "{page}", "Execution Version",
+                "DRAFT {stamp}", "Privileged & Confidential", "Subject to contract",
+                "Doc ID {docid}", "CONFIDENTIAL", "Initials: ____ / ____",
+                "[Stamp: RECEIVED {stamp}]", "Ref: {docid} v{ver}", "Page {page}"]
+
+# Goods that are machines or devices: only these get firmware, installation and
+# equipment-finance wording. A loan that finances equipment names it (bare plural).
+EQUIPMENT_GOODS = {"industrial pumps", "laptop computers", "solar panels", "a used forklift truck",
+                   "LED light fixtures", "commercial ovens", "hydraulic spare parts"}
+FINANCED_EQUIPMENT = ["forklift trucks", "delivery vans", "industrial pumps", "commercial ovens",
+                      "CNC milling machines", "solar panels", "laptop computers", "excavators",
+                      "refrigerated trailers", "printing presses"]
+
+
+def allowed(requirement: str | None, ctx: dict) -> bool:
+    if requirement == "employment_dispute":
+        return ctx["dispute"] in EMPLOYMENT_DISPUTES
+    if requirement == "equipment":
+        return ctx["equipment"]
+    return True
+
+
 # Openings shared by every type; the title and role names carry the label.
 PREAMBLES = [
     "This {title} (the \"Agreement\") is [made|entered into] [on|as of] {date} "
@@ -1453,11 +2096,13 @@ def ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-def make_dates(rng: random.Random, style: int) -> tuple[str, str]:
-    """A start date and a later one (deadline, maturity, expiry) in one style."""
+def make_dates(rng: random.Random, style: int) -> tuple[str, str, str]:
+    """A start date, a later one (deadline, maturity, expiry) and an earlier one
+    (a related agreement), all in one style."""
     start = datetime.date(2019, 1, 1) + datetime.timedelta(days=rng.randrange(9 * 365))
     later = start + datetime.timedelta(days=rng.randrange(30, 1500))
-    return format_date(start, style), format_date(later, style)
+    earlier = start - datetime.timedelta(days=rng.randrange(20, 900))
+    return format_date(start, style), format_date(later, style), format_date(earlier, style)
 
 
 def format_date(day: datetime.date, style: int) -> str:
@@ -1493,11 +2138,21 @@ def party(rng: random.Random, person_prob: float) -> tuple[str, str]:
     return make_company(rng), rng.choice(COMPANY_DESCS)
 
 
-def make_context(rng: random.Random, label: str) -> dict:
+def short_name(name: str) -> str:
+    """How a document refers to a party: a company without its suffix, a person by surname."""
+    for suffix in CO_SUFFIX:
+        if name.endswith(" " + suffix):
+            return name[:-len(suffix) - 1]
+    return name.split()[-1]
+
+
+def make_context(rng: random.Random, label: str, plain: bool = False) -> dict:
+    """Every slot a template may ask for. ``plain``: parties are called by their
+    names and the title and document name say nothing about the type."""
     spec = SPECS[label]
     cur = rng.choice(CURRENCIES)
     law, venue = rng.choice(JURISDICTIONS)
-    date, date2 = make_dates(rng, rng.choices([0, 1, 2, 3], weights=[4, 4, 2, 1])[0])
+    date, date2, refdate = make_dates(rng, rng.choices([0, 1, 2, 3], weights=[4, 4, 2, 1])[0])
     A, B = rng.choice(spec["roles"])
     p1_person, p2_person = spec["persons"]
     dispute = rng.choice(DISPUTES)
@@ -1510,7 +2165,14 @@ def make_context(rng: random.Random, label: str) -> dict:
     doc = rng.choice(spec["docs"])
     sow = str(rng.randint(1, 42))
     # A title may name a statement of work number; fill it now so TITLE can be upper-cased.
-    title = rng.choice(spec["titles"]).replace("{sow}", sow)
+    if plain:
+        title, doc = rng.choice(GENERIC_TITLES)
+        A, B = short_name(p1), short_name(p2)
+        if A == B:
+            A, B = p1, p2
+    else:
+        title = rng.choice(spec["titles"])
+    title = title.replace("{sow}", sow)
     product = rng.choice(PRODUCT_A) + rng.choice(PRODUCT_B)
     principal = log_uniform(rng, 3000, 12_000_000, 2)
     rate_pct = rng.choice([3.5, 4.75, 5.0, 6.25, 6.5, 7.9, 8.25, 9.5, 11.0, 12.0])
@@ -1531,7 +2193,8 @@ def make_context(rng: random.Random, label: str) -> dict:
         # places, dates, periods
         "law": law, "venue": venue, "city": rng.choice(CITIES),
         "address": make_address(rng), "address2": make_address(rng),
-        "date": date, "date2": date2,
+        "date": date, "date2": date2, "refdate": refdate,
+        "advance": fmt_money(cur, log_uniform(rng, 2000, 400_000, 2)),
         "n": rng.choice(SMALL_DAYS), "notice": rng.choice(NOTICES),
         "term": rng.choice(TERMS), "years": rng.choice(YEARS),
         "cap": rng.choice([fmt_money(cur, log_uniform(rng, 10000, 5_000_000, 2)),
@@ -1575,6 +2238,7 @@ def make_context(rng: random.Random, label: str) -> dict:
         "inst_amt": fmt_money(cur, principal * (1 + rate_pct / 100 * inst / 24) / inst, True),
         "collateral": rng.choice(COLLATERAL), "purpose": rng.choice(LOAN_PURPOSES),
         "fee_pct": rng.choice(["1%", "2%", "0.5%", "3%"]),
+        "equipment": False,
         "guarantor": make_person(rng),
         # services
         "service": rng.choice(SERVICES_KINDS), "deliverable": rng.choice(DELIVERABLES),
@@ -1597,63 +2261,142 @@ def make_context(rng: random.Random, label: str) -> dict:
         "settle_amt": fmt_money(cur, log_uniform(rng, 2000, 2_500_000, 2)),
         "sinst": rng.choice(["two", "three", "four", "six", "ten", "twelve"]),
     }
+    if label == "sale_of_goods":
+        ctx["equipment"] = ctx["goods"] in EQUIPMENT_GOODS
+    elif label == "loan" and rng.random() < 0.3:  # equipment finance: name what is bought
+        goods = rng.choice(FINANCED_EQUIPMENT)
+        ctx.update(equipment=True, goods=goods, purpose=f"the purchase of {goods}",
+                   collateral=f"the {goods} bought with the advance")
     return ctx
 
 
 # ---------------------------------------------------------------------------
-# Input forms. Each returns the user text for one item.
+# Building blocks. A section is (heading, body); "kind" says where it came
+# from: "label" (the type's own clauses), "anc" (a clause of another type
+# inside this one), "shared" (boilerplate) or "note" (negation/cross-reference).
 # ---------------------------------------------------------------------------
 def format_section(rng: random.Random, heading: str, body: str, num: int, style: str) -> str:
     return style.format(num=num, sub=rng.randint(1, 9), heading=heading,
                         HEADING=heading.upper(), body=body)
 
 
-def label_clause(rng, spec, ctx) -> tuple[str, str]:
-    heading, body = rng.choice(spec["clauses"])
-    return heading, render(rng, body, ctx)
+def label_clause_pool(label: str, plain: bool) -> list[tuple[str, str]]:
+    """The type's own clauses; a paraphrased item draws its own wording first."""
+    if plain:
+        return PLAIN[label]["clauses"] + SPECS[label]["clauses"]
+    return SPECS[label]["clauses"]
 
 
-def shared_clause(rng, spec, ctx) -> tuple[str, str]:
-    heading = rng.choice(spec["shared"])
-    return heading, render(rng, SHARED_CLAUSES[heading], ctx)
+def pick_label_clauses(rng, label, ctx, plain, count) -> list[tuple[str, str, str]]:
+    pool = label_clause_pool(label, plain)
+    if plain:  # every paraphrased clause first, in random order, then the usual ones
+        own = list(PLAIN[label]["clauses"])
+        rng.shuffle(own)
+        rest = rng.sample(SPECS[label]["clauses"], len(SPECS[label]["clauses"]))
+        ordered = own + rest
+    else:
+        ordered = rng.sample(pool, len(pool))
+    return [("label", h, render(rng, b, ctx)) for h, b in ordered[:count]]
 
 
-def form_oneliner(rng, spec, ctx) -> str:
-    return capitalize_first(render(rng, rng.choice(spec["oneliners"]), ctx))
+def ancillary_entries(label: str, ctx: dict) -> list[tuple]:
+    return [e for e in ANCILLARY[label] if allowed(e[3] if len(e) > 3 else None, ctx)]
 
 
-def form_clause(rng, spec, ctx) -> str:
-    """One or two label-specific clauses, as cut from a longer document."""
-    style = rng.choice(HEADING_STYLES)
-    num = rng.randint(2, 24)
-    count = 1 if rng.random() < 0.7 else 2
-    picked = rng.sample(spec["clauses"], count)
-    parts = [format_section(rng, h, render(rng, b, ctx), num + i, style)
-             for i, (h, b) in enumerate(picked)]
-    return "\n".join(parts)
+def pick_ancillary(rng, label, ctx, count) -> list[tuple[str, str, str]]:
+    """Clauses of other types, each from a different one."""
+    entries = ancillary_entries(label, ctx)
+    entries = rng.sample(entries, len(entries))
+    picked, origins = [], set()
+    for origin, heading, body, *_ in entries:
+        if len(picked) == count:
+            break
+        if origin in origins:
+            continue
+        origins.add(origin)
+        picked.append(("anc", heading, render(rng, body, ctx)))
+    return picked
 
 
-def form_shared(rng, spec, ctx) -> str:
-    """A boilerplate clause (governing law, notices, ...), sometimes next to a label clause."""
-    style = rng.choice(HEADING_STYLES)
-    num = rng.randint(2, 24)
-    sections = [shared_clause(rng, spec, ctx)]
-    if rng.random() < 0.4:
-        sections.append(label_clause(rng, spec, ctx))
-        rng.shuffle(sections)
-    return "\n".join(format_section(rng, h, b, num + i, style)
-                     for i, (h, b) in enumerate(sections))
+def pick_shared(rng, label, ctx, count) -> list[tuple[str, str, str]]:
+    headings = rng.sample(SPECS[label]["shared"], count)
+    return [("shared", h, render(rng, SHARED_CLAUSES[h], ctx)) for h in headings]
 
 
-def form_preamble(rng, spec, ctx) -> str:
-    opening = render(rng, rng.choice(PREAMBLES), ctx)
-    return opening + rng.choice([" ", "\n"]) + render(rng, rng.choice(spec["purpose"]), ctx)
+def pick_note(rng, label, ctx) -> str:
+    notes = [(n, None) if isinstance(n, str) else n for n in NOTES[label]]
+    return render(rng, rng.choice([n for n, req in notes if allowed(req, ctx)]), ctx)
 
 
-def form_recitals(rng, spec, ctx) -> str:
+def purpose_text(rng, label, ctx, plain) -> str:
+    pool = PLAIN[label]["purpose"] if plain else SPECS[label]["purpose"]
+    return render(rng, rng.choice(pool), ctx)
+
+
+def assemble(rng, parts: list[str], sections: list[tuple[str, str, str]], target: int,
+             style: str, start: int, min_label: int) -> tuple[str, list[str]]:
+    """Add sections in priority order while the text stays under target words.
+
+    ``sections`` is in priority order: the first ``min_label`` label clauses are
+    always kept, then the rest as long as they fit. An ancillary clause is kept
+    only while it leaves the type's own clauses in the majority. Kept sections
+    are then numbered in document order: label clauses lead, the others are
+    spread among them.
+    """
+    kept: list[tuple[str, str, str]] = []
+    used = word_count("\n".join(parts))
+    headings = set()
+    for kind, heading, body in sections:
+        if heading in headings:
+            continue
+        n_label = sum(k == "label" for k, _, _ in kept)
+        n_anc = sum(k == "anc" for k, _, _ in kept)
+        must = kind == "label" and n_label < min_label
+        if kind == "anc" and n_anc + 1 >= max(n_label, min_label):
+            continue
+        words = word_count(body) + len(heading.split()) + 2
+        if not must and used + words > target:
+            continue
+        kept.append((kind, heading, body))
+        headings.add(heading)
+        used += words
+    # Document order: the first label clause opens; the rest are shuffled.
+    labels = [s for s in kept if s[0] == "label"]
+    others = [s for s in kept if s[0] != "label"]
+    tail = labels[1:] + others
+    rng.shuffle(tail)
+    ordered = labels[:1] + tail
+    body = [format_section(rng, h, b, start + i, style) for i, (_, h, b) in enumerate(ordered)]
+    return "\n".join(parts + body), [k for k, _, _ in ordered]
+
+
+DOC_STYLES = ["{num}. {heading}. {body}", "{num}. {HEADING}. {body}",
+              "Section {num}. {heading}. {body}", "{num}. {body}", "{num}. {heading}\n{body}",
+              "Clause {num} ({heading}): {body}", "ARTICLE {num} - {HEADING}\n{body}"]
+
+
+def mixed_sections(rng, label, ctx, plain, n_label, n_anc, n_shared, note_prob):
+    """Priority-ordered sections for a document or an excerpt."""
+    own = pick_label_clauses(rng, label, ctx, plain, n_label)
+    anc = pick_ancillary(rng, label, ctx, n_anc)
+    shared = pick_shared(rng, label, ctx, n_shared)
+    notes = []
+    if rng.random() < note_prob:
+        notes = [("note", rng.choice(NOTE_HEADINGS), pick_note(rng, label, ctx))]
+    rest = own[2:] + shared + notes
+    rng.shuffle(rest)
+    # Own clauses first (at least two survive), then one borrowed clause, then the rest.
+    return own[:2] + anc[:1] + rest + anc[1:]
+
+
+def opening_text(rng, ctx) -> str:
+    return render(rng, rng.choice(PREAMBLES), ctx)
+
+
+def recitals_text(rng, spec, ctx, lo=2, hi=4) -> str:
     # Keep the recitals in their written order: the story reads top to bottom.
     picked = [spec["recitals"][i] for i in
-              sorted(rng.sample(range(len(spec["recitals"])), rng.randint(2, 4)))]
+              sorted(rng.sample(range(len(spec["recitals"])), rng.randint(lo, hi)))]
     recitals = [render(rng, r, ctx) for r in picked]
     style = rng.randrange(3)
     if style == 0:
@@ -1666,57 +2409,225 @@ def form_recitals(rng, spec, ctx) -> str:
     else:
         body = " ".join(f"{chr(65 + i)}. {capitalize_first(r)}." for i, r in enumerate(recitals))
         text = "RECITALS: " + body
-    text = render(rng, text, ctx)
-    if rng.random() < 0.3:
-        text = render(rng, rng.choice(PREAMBLES), ctx) + "\n" + text
+    return render(rng, text, ctx)
+
+
+# ---------------------------------------------------------------------------
+# Input forms. Each returns the user text for one item.
+# ---------------------------------------------------------------------------
+def form_document(rng, label, ctx, plain) -> str:
+    """A whole agreement: opening, maybe recitals, purpose, mixed sections, maybe signatures."""
+    spec = SPECS[label]
+    target = rng.randint(150, MAX_WORDS - 20)
+    parts = [opening_text(rng, ctx)]
+    if rng.random() < 0.35:
+        parts.append(recitals_text(rng, spec, ctx, 2, 3))
+    purpose = purpose_text(rng, label, ctx, plain)
+    if rng.random() < 0.2:
+        purpose += " " + pick_note(rng, label, ctx)
+    parts.append(purpose)
+    n_anc = rng.choices([0, 1, 2], weights=[15, 50, 35])[0]
+    sections = mixed_sections(rng, label, ctx, plain, rng.randint(3, 5), n_anc,
+                              rng.randint(1, 2), 0.3)
+    text, _ = assemble(rng, parts, sections, target, rng.choice(DOC_STYLES), 1, 2)
+    if rng.random() < 0.4:
+        signature = render(rng, rng.choice(SIGNATURES), ctx)
+        if word_count(text) + word_count(signature) <= MAX_WORDS - 10:
+            text += "\n" + signature
     return text
 
 
-def form_summary(rng, spec, ctx) -> str:
-    return render(rng, rng.choice(spec["summaries"]), ctx)
+def form_excerpt(rng, label, ctx, plain) -> str:
+    """Several clauses cut from the middle of a longer agreement."""
+    target = rng.randint(90, 210)
+    parts = []
+    lead = rng.random()
+    if lead < 0.25:  # the tail of the previous page's clause
+        tail = render(rng, SHARED_CLAUSES[rng.choice(SPECS[label]["shared"])], ctx).split()
+        cut = rng.randint(6, min(14, len(tail) - 1))
+        parts.append("..." + " ".join(tail[-cut:]))
+    elif lead < 0.4:
+        parts.append(rng.choice(["(continued)", "[...]", "Extract:", f"Excerpt from {ctx['title']}:"]))
+    n_anc = rng.choices([0, 1, 2], weights=[25, 55, 20])[0]
+    sections = mixed_sections(rng, label, ctx, plain, rng.randint(2, 4), n_anc,
+                              rng.randint(0, 1), 0.3)
+    text, _ = assemble(rng, parts, sections, target, rng.choice(HEADING_STYLES[:4] + DOC_STYLES),
+                       rng.randint(3, 16), 2)
+    return text
 
 
-def form_document(rng, spec, ctx, lo: int = 80, hi: int = 140) -> str:
-    """A short agreement: opening, purpose, then numbered sections up to a length."""
-    target = rng.randint(lo, hi)
-    parts = [render(rng, rng.choice(PREAMBLES), ctx), render(rng, rng.choice(spec["purpose"]), ctx)]
-    sections = [label_clause(rng, spec, ctx) for _ in range(3)]
-    sections.append(shared_clause(rng, spec, ctx))
+def form_opening(rng, label, ctx, plain) -> str:
+    """The first page: opening, recitals, purpose, the first clauses."""
+    spec = SPECS[label]
+    target = rng.randint(90, 200)
+    parts = [opening_text(rng, ctx), recitals_text(rng, spec, ctx)]
+    if rng.random() < 0.6 or plain:
+        parts.append(purpose_text(rng, label, ctx, plain))
+    sections = mixed_sections(rng, label, ctx, plain, rng.randint(2, 3),
+                              rng.choice([0, 1]), 0, 0.25)
+    text, _ = assemble(rng, parts, sections, target, rng.choice(DOC_STYLES), 1, 1)
+    return text
+
+
+FORWARD = ("-----Original Message-----\nFrom: {first2} {last}\nSent: {date}\nTo: [{first}|Legal|"
+           "Contracts team]\n")
+PLAIN_INTROS = ["In plain terms:", "Short version:", "As I read it:", "What it does:",
+                "Summary of the deal:"]
+QUOTE_INTROS = ["The key clause reads:", "Clause {num} says:", "For reference, section {num}:",
+                "Relevant wording:", "The draft says:"]
+ANC_INTROS = ["It also has a clause headed \"{heading}\":", "Note the {heading} clause:",
+              "One more thing, the {heading} wording:"]
+
+
+def form_email(rng, label, ctx, plain) -> str:
+    """An email or file note about the document, sometimes quoting it."""
+    spec = SPECS[label]
+    parts = []
+    if rng.random() < 0.2:
+        parts.append(render(rng, FORWARD, ctx))
+    parts.append(render(rng, rng.choice(spec["summaries"]), ctx))
+    extra = []
+    if rng.random() < 0.55:
+        _, heading, body = pick_label_clauses(rng, label, ctx, plain, 1)[0]
+        intro = rng.choice(QUOTE_INTROS).format(num=rng.randint(2, 18))
+        extra.append(f"{intro} \"{body}\"")
+    if rng.random() < 0.35:
+        extra.append(pick_note(rng, label, ctx))
+    if extra and rng.random() < 0.3:
+        anc = pick_ancillary(rng, label, ctx, 1)
+        if anc:
+            _, heading, body = anc[0]
+            extra.append(rng.choice(ANC_INTROS).format(heading=heading) + f" \"{body}\"")
+    if plain:
+        extra.insert(0, rng.choice(PLAIN_INTROS) + " " + purpose_text(rng, label, ctx, plain))
+    return "\n\n".join(parts + extra)
+
+
+def form_short(rng, label, ctx, plain) -> str:
+    """A line or two: a one-sentence description, or one or two clauses."""
+    spec = SPECS[label]
     if rng.random() < 0.5:
-        sections.append(shared_clause(rng, spec, ctx))
-    head, tail = sections[:1], sections[1:]
-    rng.shuffle(tail)
-    style = rng.choice(["{num}. {heading}. {body}", "{num}. {HEADING}. {body}",
-                        "Section {num}. {heading}. {body}", "{num}. {body}"])
-    seen = set()
-    num = 1
-    for heading, body in head + tail:
-        if heading in seen:
-            continue
-        section = format_section(rng, heading, body, num, style)
-        if word_count("\n".join(parts + [section])) > target:
-            continue
-        parts.append(section)
-        seen.add(heading)
-        num += 1
-    return "\n".join(parts)
+        text = capitalize_first(render(rng, rng.choice(spec["oneliners"]), ctx))
+        if rng.random() < 0.5:
+            text += " " + (purpose_text(rng, label, ctx, True) if rng.random() < 0.5
+                           else pick_note(rng, label, ctx))
+        return text
+    style = rng.choice(HEADING_STYLES)
+    num = rng.randint(2, 24)
+    picked = pick_label_clauses(rng, label, ctx, plain, rng.choice([1, 2]))
+    return "\n".join(format_section(rng, h, b, num + i, style)
+                     for i, (_, h, b) in enumerate(picked))
 
 
-def form_long(rng, spec, ctx) -> str:
-    return form_document(rng, spec, ctx, 125, MAX_WORDS)
+def form_boiler(rng, label, ctx, plain) -> str:
+    """Boilerplate (governing law, notices, ...) around one clause of the type itself."""
+    style = rng.choice(HEADING_STYLES)
+    sections = pick_shared(rng, label, ctx, rng.choice([1, 2])) + \
+        pick_label_clauses(rng, label, ctx, plain, 1)
+    rng.shuffle(sections)
+    num = rng.randint(2, 24)
+    return "\n".join(format_section(rng, h, b, num + i, style)
+                     for i, (_, h, b) in enumerate(sections))
 
 
 FORMS = {
-    "oneliner": form_oneliner, "clause": form_clause, "shared": form_shared,
-    "preamble": form_preamble, "recitals": form_recitals, "summary": form_summary,
-    "document": form_document, "long": form_long,
+    "document": form_document, "excerpt": form_excerpt, "opening": form_opening,
+    "email": form_email, "short": form_short, "boiler": form_boiler,
 }
 
 
-def make_candidate(rng: random.Random, label: str) -> str:
+# ---------------------------------------------------------------------------
+# OCR-like noise: what a scanned, text-extracted contract looks like.
+# ---------------------------------------------------------------------------
+OCR_SUBS = [("rn", "m"), ("m", "rn"), ("l", "1"), ("I", "l"), ("O", "0"), ("0", "O"),
+            ("cl", "d"), ("e", "c"), ("h", "b"), ("1", "l"), ("S", "5"), ("fi", "f"),
+            ("ti", "h"), ("a", "o"), (".", ","), ("c", "e")]
+
+
+def garble_word(rng: random.Random, word: str) -> str:
+    options = [(a, b) for a, b in OCR_SUBS if a in word]
+    if not options:
+        return word
+    a, b = rng.choice(options)
+    starts = [i for i in range(len(word)) if word.startswith(a, i)]
+    i = rng.choice(starts)
+    return word[:i] + b + word[i + len(a):]
+
+
+def page_furniture(rng: random.Random, page: int, pages: int, stamp: str, docid: str) -> str:
+    return rng.choice(PAGE_HEADERS).format(page=page, pages=pages, stamp=stamp, docid=docid,
+                                           ver=docid[-1])
+
+
+def rewrap(rng: random.Random, text: str, width: int, hyphen_prob: float) -> str:
+    """Hard line breaks every ~width characters, sometimes splitting a word with a hyphen."""
+    out_lines = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                if len(word) > 7 and rng.random() < hyphen_prob:
+                    cut = rng.randint(3, len(word) - 3)
+                    out_lines.append(f"{line} {word[:cut]}-")
+                    line = word[cut:]
+                    continue
+                out_lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out_lines.append(line)
+    return "\n".join(out_lines)
+
+
+def ocr_noise(rng: random.Random, text: str) -> str:
+    """Character confusions, dropped spaces, hard line wraps and page headers/footers."""
+    heavy = rng.random() < 0.3
+    sub_rate = rng.uniform(0.03, 0.08) if heavy else rng.uniform(0.01, 0.04)
+    join_rate = rng.uniform(0.02, 0.05) if heavy else rng.uniform(0.0, 0.02)
+    lines = []
+    for line in text.split("\n"):
+        words = [garble_word(rng, w) if rng.random() < sub_rate else w for w in line.split(" ")]
+        merged = words[:1]
+        for w in words[1:]:
+            if rng.random() < join_rate:
+                merged[-1] += w
+            else:
+                merged.append(w)
+        lines.append(" ".join(merged))
+    text = "\n".join(lines)
+    if rng.random() < 0.7:
+        text = rewrap(rng, text, rng.randint(48, 80), 0.3 if heavy else 0.15)
+    # One scan: one page count, one received stamp, one document reference.
+    pages = rng.randint(2, 9)
+    page = rng.randint(1, pages - 1)
+    stamp = f"{rng.randint(1, 28):02d} {rng.choice(MONTHS)[:3].upper()} {rng.randint(2019, 2027)}"
+    docid = f"{rng.randint(1000, 9999)}-{rng.randint(10, 99)}"
+    if rng.random() < 0.6:  # a page break somewhere in the middle
+        lines = text.split("\n")
+        if len(lines) > 3:
+            at = rng.randint(1, len(lines) - 2)
+            furniture = [page_furniture(rng, page, pages, stamp, docid)]
+            if rng.random() < 0.5:
+                furniture.append(page_furniture(rng, page + 1, pages, stamp, docid))
+            lines[at:at] = furniture
+            text = "\n".join(lines)
+    if rng.random() < 0.4:
+        text = page_furniture(rng, page, pages, stamp, docid) + "\n" + text
+    if rng.random() < 0.4:
+        text = text + "\n" + page_furniture(rng, page + 1, pages, stamp, docid)
+    return text
+
+
+def make_candidate(rng: random.Random, label: str) -> tuple[str, tuple]:
+    """A candidate text and how it was made (form, paraphrased, noisy)."""
     form = rng.choices([f for f, _ in FORM_WEIGHTS], weights=[w for _, w in FORM_WEIGHTS])[0]
-    ctx = make_context(rng, label)
-    return FORMS[form](rng, SPECS[label], ctx)
+    plain = rng.random() < PLAIN_SHARE
+    ctx = make_context(rng, label, plain)
+    text = FORMS[form](rng, label, ctx, plain)
+    noisy = rng.random() < OCR_SHARE
+    if noisy:
+        text = ocr_noise(rng, text)
+    return text, (form, plain, noisy)
 
 
 # ---------------------------------------------------------------------------
@@ -1727,6 +2638,16 @@ TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+PIECE_RE = re.compile(r"[A-Za-z]+|\d|\S")
+
+
+def token_estimate(text: str) -> int:
+    """Roughly SmolLM2's token count: a token per digit, punctuation mark and
+    line break, and one per six letters of a word."""
+    pieces = PIECE_RE.findall(text)
+    return sum(1 + (len(p) - 1) // 6 if p.isalpha() else 1 for p in pieces) + text.count("\n")
 
 
 def shingles(text: str) -> frozenset:
@@ -1850,8 +2771,10 @@ def load_hard_cases(path: Path) -> list[dict]:
         answer = msgs[1]["content"]
         if not answer.startswith("contract_type: ") or item_label(item) not in LABELS:
             raise ValueError(f"{where}: answer must be 'contract_type: <code>', got {answer!r}")
-        if word_count(msgs[0]["content"]) > MAX_WORDS:
-            raise ValueError(f"{where}: text longer than {MAX_WORDS} words")
+        if word_count(msgs[0]["content"]) > MAX_WORDS or \
+                token_estimate(msgs[0]["content"]) > MAX_TOKENS_EST:
+            raise ValueError(f"{where}: text longer than {MAX_WORDS} words or about "
+                             f"{MAX_TOKENS_EST} tokens")
         seen.add(item["id"])
         items.append(item)
     return items
@@ -1867,18 +2790,22 @@ def assign_hard_cases(hard: list[dict]) -> dict[str, list[dict]]:
     return by_split
 
 
-def generate_item_text(rng: random.Random, label: str, index: ShingleIndex, split: str) -> str:
+def generate_item_text(rng: random.Random, label: str, index: ShingleIndex,
+                       split: str) -> tuple[str, tuple]:
     """Draw candidates until one is new, not a near-duplicate, not contained in another split, and short enough."""
     for _ in range(MAX_ATTEMPTS):
-        text = make_candidate(rng, label)
-        if MIN_WORDS <= word_count(text) <= MAX_WORDS and index.accepts(text, split):
-            return text
+        text, how = make_candidate(rng, label)
+        if MIN_WORDS <= word_count(text) <= MAX_WORDS and token_estimate(text) <= MAX_TOKENS_EST \
+                and index.accepts(text, split):
+            return text, how
     raise RuntimeError(f"could not draw a distinct '{label}' item in {MAX_ATTEMPTS} tries; "
                        "add templates or slot values for this label")
 
 
-def build_splits(seed: int, hard: list[dict]) -> dict[str, list[dict]]:
+def build_splits(seed: int, hard: list[dict]) -> tuple[dict[str, list[dict]], Counter]:
+    """The three splits, and counts of how the generated items were made."""
     rng = random.Random(seed)
+    made: Counter = Counter()
     index = ShingleIndex()
     hard_by_split = assign_hard_cases(hard)
     for split, items in hard_by_split.items():
@@ -1895,7 +2822,10 @@ def build_splits(seed: int, hard: list[dict]) -> dict[str, list[dict]]:
         generated = []
         for label in LABELS:
             for _ in range(quotas[label] - have[label]):
-                text = generate_item_text(rng, label, index, split)
+                text, (form, plain, noisy) = generate_item_text(rng, label, index, split)
+                made[form] += 1
+                made["paraphrased"] += plain
+                made["noisy"] += noisy
                 index.add(text, split)
                 generated.append((text, label))
         items = [("hard", it) for it in hard_by_split[split]] + [("gen", g) for g in generated]
@@ -1908,7 +2838,22 @@ def build_splits(seed: int, hard: list[dict]) -> dict[str, list[dict]]:
                 counter += 1
                 numbered.append(make_item(f"{SPLIT_PREFIX[split]}-{counter:05d}", *payload))
         splits[split] = numbered
-    return splits
+    return splits, made
+
+
+def max_cross_split_containment(splits: dict[str, list[dict]]) -> tuple[float, str]:
+    """Largest share of an item's word 3-grams found in one item of another split."""
+    index = ShingleIndex()
+    for split, items in splits.items():
+        for item in items:
+            index.add(item_text(item), split)
+    best = (0.0, "")
+    for split, items in splits.items():
+        for item in items:
+            value = index.max_containment(item_text(item), split)
+            if value > best[0]:
+                best = (value, item["id"])
+    return best
 
 
 def max_cross_split_similarity(splits: dict[str, list[dict]]) -> tuple[float, str, str]:
@@ -1993,7 +2938,7 @@ def write_jsonl(path: Path, items: list[dict]) -> None:
             fh.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
-def print_report(splits: dict[str, list[dict]]) -> None:
+def print_report(splits: dict[str, list[dict]], made: Counter) -> None:
     print(f"{'label':<18}" + "".join(f"{s:>12}" for s in splits))
     for label in LABELS:
         counts = [sum(item_label(i) == label for i in items) for items in splits.values()]
@@ -2001,11 +2946,18 @@ def print_report(splits: dict[str, list[dict]]) -> None:
     print(f"{'total':<18}" + "".join(f"{len(items):>12}" for items in splits.values()))
     for split, items in splits.items():
         lengths = [word_count(item_text(i)) for i in items]
+        tokens = [token_estimate(item_text(i)) for i in items]
         hard = sum(i["id"].startswith("lc-hard-") for i in items)
         print(f"{split}: {hard} hard cases, words mean {sum(lengths) / len(lengths):.1f}, "
-              f"min {min(lengths)}, max {max(lengths)}")
+              f"min {min(lengths)}, max {max(lengths)}; estimated tokens max {max(tokens)}")
+    generated = sum(made[f] for f, _ in FORM_WEIGHTS)
+    print(f"generated items: {generated}; forms: " + ", ".join(
+        f"{f} {made[f]}" for f, _ in FORM_WEIGHTS) +
+        f"; paraphrased {made['paraphrased']}, OCR noise {made['noisy']}")
     sim, a, b = max_cross_split_similarity(splits)
     print(f"max cross-split 5-gram Jaccard: {sim:.3f} ({a} vs {b})")
+    share, item_id = max_cross_split_containment(splits)
+    print(f"max cross-split 3-gram containment: {share:.3f} ({item_id})")
     accuracy, keywords = keyword_baseline(splits["train"], splits["test"])
     print("keyword baseline keywords: " + ", ".join(f"{l}={w}" for l, w in keywords.items()))
     print(f"keyword baseline accuracy on test: {accuracy:.1%}")
@@ -2019,11 +2971,11 @@ def main() -> None:
     args = parser.parse_args()
 
     hard = load_hard_cases(HARD_CASES_PATH)
-    splits = build_splits(args.seed, hard)
+    splits, made = build_splits(args.seed, hard)
     splits = {s: splits[s] for s in SPLIT_SIZES}  # report and write in train/validation/test order
     for split, items in splits.items():
         write_jsonl(args.out / f"{split}.jsonl", items)
-    print_report(splits)
+    print_report(splits, made)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+"""The one way bench drives a model for evaluation: generate, rank or sample, batched.
+
+A ``Predictor`` binds a model and its tokenizer to the suite's inference
+settings. The run predicts through it, the merge check and the variability check
+predict again through it, and nothing else calls ``model.generate`` for scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from harness.model.generate import Generation, generate
+from harness.model.rank import rank_choices
+from harness.model.sample import sample_generations
+
+
+@dataclass(frozen=True)
+class Predictor:
+    model: Any
+    tokenizer: Any
+    batch_size: int
+    max_new_tokens: int
+
+    def generate(self, conversations: list[list[dict]], *, on_batch: Callable[[int], None] | None = None) -> list[Generation]:
+        """Greedy decoding, up to ``max_new_tokens`` each."""
+        return generate(self.model, self.tokenizer, conversations, batch_size=self.batch_size,
+                        max_new_tokens=self.max_new_tokens, on_batch=on_batch)
+
+    def rank(self, conversations: list[list[dict]], choices: list[str], *,
+             on_batch: Callable[[int], None] | None = None) -> list[Generation]:
+        """The likeliest of ``choices`` for each conversation, by log-likelihood."""
+        return rank_choices(self.model, self.tokenizer, conversations, choices, batch_size=self.batch_size,
+                            on_batch=on_batch)
+
+    def sample(self, conversations: list[list[dict]], *, samples: int, temperature: float, seed: int) -> list[list[str]]:
+        """``samples`` sampled continuations per conversation."""
+        return sample_generations(self.model, self.tokenizer, conversations, samples=samples, temperature=temperature,
+                                  batch_size=self.batch_size, max_new_tokens=self.max_new_tokens, seed=seed)

@@ -1,0 +1,169 @@
+"""Evaluate one variant: prepare, predict, score, measure, then the checks that predict again.
+
+Each stage is a function of what the one before produced, so the record a
+variant leaves in the store can be read top to bottom here:
+
+    prepare   train an adapter, build an index, choose demonstrations (the variant's own job)
+    predict   every test item through ``harness.model.predictor``; forgetting probes while the weights are active
+    score     one row per item (the task's ``score``), then the task's ``aggregate``
+    measure   the cost record: time, memory, tokens, parameters, FLOPs and price
+    recheck   the merge check and output variability, after the measured inference
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.data.prompts import prompt_hash
+from harness.model.generate import computed_prompt_tokens, inference_precision
+from harness.model.predictor import Predictor
+from harness.run.cost import Measure
+from harness.run.forgetting import probe_variant
+from harness.suite.schema import InferenceSpec, ProbeSpec
+from harness.variants.base import Prepared, Variant
+from harness.variants.environment import VariantEnvironment
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """What evaluating any variant needs beyond its environment: the suite's inference, probe and cost settings."""
+
+    env: VariantEnvironment
+    inference: InferenceSpec
+    probes: ProbeSpec
+    base_probes: dict | None  # the base model's probe scores, when the suite asks for probes
+    compute_dtype: str  # the base model's dtype, as the suite names it
+    price_per_hour: float | None
+
+    def predictor(self, model) -> Predictor:
+        return Predictor(model, self.env.base.tokenizer, batch_size=self.inference.batch_size,
+                         max_new_tokens=self.inference.max_new_tokens)
+
+
+@dataclass
+class Predictions:
+    conversations: list[list[dict]]
+    generations: list[Any]  # Generation (generate) or Ranking (rank): text, tokens, seconds
+    cost: Measure
+    probes: dict | None = None
+    probe_cost: Measure | None = None
+
+
+@dataclass
+class Prepare:
+    prepared: Prepared
+    cost: Measure = field(repr=False)
+
+
+def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Path) -> dict:
+    """Prepare (train), predict on every test item, score, measure. Returns the variant's result record."""
+    env = settings.env
+    prepared = prepare(variant, workdir)
+    items = env.test_items()
+    predicted = predict(variant, settings, [variant.build_messages(item.prompt_messages()) for item in items], workdir)
+    samples = score(variant, env, items, predicted)
+    metrics = env.task.aggregate(samples, seed=env.seed_for(variant.name))
+    cost = measure(variant, settings, prepared, predicted, n_items=len(items))
+    merge_check, variability = recheck(variant, settings, predicted, [item.id for item in items])
+    return {
+        "name": variant.name, "kind": variant.kind, "status": "ok", "reason": None,
+        "config": variant.config.model_dump(mode="json"),
+        "training_config": variant.training_spec().model_dump(mode="json") if variant.trains else None,
+        "seed": env.seed_for(variant.name), "n_items": len(items), "metrics": metrics, "cost": cost,
+        "training": prepared.prepared.training, "probes": predicted.probes, "merge_check": merge_check,
+        "variability": variability, "samples": samples,
+    }
+
+
+def prepare(variant: Variant, workdir: Path) -> Prepare:
+    with Measure() as cost:
+        prepared = variant.prepare(workdir)
+    return Prepare(prepared=prepared, cost=cost)
+
+
+def predict(variant: Variant, settings: EvaluationSettings, conversations: list[list[dict]], workdir: Path) -> Predictions:
+    env, inference = settings.env, settings.inference
+    with variant.activated() as model, inference_precision(inference.bf16):
+        predictor = settings.predictor(model)
+        with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(conversations)) as advance:
+            if inference.mode == "rank":  # classification only (checked on load): the likeliest well-formed answer
+                choices = [env.task.answer_format.replace("{label}", label) for label in env.task.labels]
+                generations = predictor.rank(conversations, choices, on_batch=lambda n: advance(advance=n))
+            else:
+                generations = predictor.generate(conversations, on_batch=lambda n: advance(advance=n))
+        predicted = Predictions(conversations=conversations, generations=generations, cost=infer_cost)
+        # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
+        if settings.base_probes and variant.trains:
+            with Measure() as probe_cost:
+                predicted.probes = probe_variant(env, settings.probes, settings.base_probes, variant.name, model,
+                                                 workdir, seed=env.seed_for(variant.name))
+            predicted.probe_cost = probe_cost
+    return predicted
+
+
+def score(variant: Variant, env: VariantEnvironment, items, predicted: Predictions) -> list[dict]:
+    """One row per test item: what was asked, what came back, and the task's reading of it."""
+    return [{
+        "variant": variant.name, "item_id": item.id, "item_hash": item.content_hash,
+        "prompt_hash": prompt_hash(conversation), "raw_output": gen.text,
+        **env.task.score(gen.text, item),  # parsed, gold, correct, format_ok and the task's own fields
+        "prompt_tokens": gen.prompt_tokens, "output_tokens": gen.output_tokens, "latency_s": round(gen.seconds, 4),
+    } for item, conversation, gen in zip(items, predicted.conversations, predicted.generations)]
+
+
+def measure(variant: Variant, settings: EvaluationSettings, prepare: Prepare, predicted: Predictions, *,
+            n_items: int) -> dict:
+    """The variant's cost record (docs/records.md): what preparing and predicting took."""
+    from harness.run.flops import cost_estimates, machine_peak
+
+    env, inference = settings.env, settings.inference
+    prepared, prepare_cost, infer_cost = prepare.prepared, prepare.cost, predicted.cost
+    generations = predicted.generations
+    n_prompt = sum(g.prompt_tokens for g in generations)
+    n_output = sum(g.output_tokens for g in generations)
+    cost = {
+        "train_seconds": prepared.training["seconds"] if prepared.training else 0.0,
+        "prepare_seconds": prepare_cost.seconds,
+        "infer_seconds": infer_cost.seconds,
+        "probe_seconds": predicted.probe_cost.seconds if predicted.probes is not None else 0.0,
+        "peak_rss_mb": max(prepare_cost.peak_rss_mb, infer_cost.peak_rss_mb),
+        "peak_cuda_mb": max(filter(None, [prepare_cost.peak_cuda_mb, infer_cost.peak_cuda_mb]), default=None),
+        "prompt_tokens_mean": n_prompt / max(n_items, 1),
+        "computed_prompt_tokens_mean": computed_prompt_tokens(generations) / max(n_items, 1),
+        "output_tokens_mean": n_output / max(n_items, 1),
+        "infer_tokens_per_second": (n_prompt + n_output) / infer_cost.seconds if infer_cost.seconds else None,
+        "trainable_params": 0, "total_params": sum(p.numel() for p in env.base.model.parameters()),
+        "trainable_share": 0.0, "adapter_bytes": 0,
+        "weights_mb": env.base.model.get_memory_footprint() / 2**20,  # QLoRA and full report their own model's
+        "compute_dtype": settings.compute_dtype,
+        "inference_mode": inference.mode,  # rank: answers are well-formed by construction, format not measured
+        "trained_tokens": 0, "train_tokens_per_second": None,
+    }
+    cost.update(prepared.cost)
+    if prepared.training:
+        cost["trained_tokens"] = prepared.training["trained_tokens"]
+        cost["train_tokens_per_second"] = prepared.training["trained_tokens"] / max(prepared.training["seconds"], 1e-9)
+        cost["train_computed_tokens"] = prepared.training.get("computed_tokens")
+    train_bf16 = variant.trains and variant.training_spec().bf16
+    cost.update(cost_estimates(cost, n_items=n_items, peak=machine_peak(), train_bf16=train_bf16,
+                               infer_bf16=inference.bf16, price_per_hour=settings.price_per_hour))
+    return cost
+
+
+def recheck(variant: Variant, settings: EvaluationSettings, predicted: Predictions,
+            item_ids: list[str]) -> tuple[dict | None, dict | None]:
+    """Checks that predict again; they run after the measured inference, so they do not count in its cost."""
+    from harness.run.merge_check import check_merge
+    from harness.run.variability import measure_variability
+
+    inference, env = settings.inference, settings.env
+    with inference_precision(inference.bf16):
+        merge_check = check_merge(variant, settings, predicted.conversations, [g.text for g in predicted.generations],
+                                  item_ids) if inference.merge_check else None
+        variability = measure_variability(
+            variant, settings, predicted.conversations, samples=inference.variability.samples,
+            temperature=inference.variability.temperature, seed=env.seed_for(variant.name),
+        ) if inference.variability else None
+    return merge_check, variability

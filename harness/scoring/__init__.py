@@ -1,1 +1,0 @@
-"""Metrics over many scored items. Reading one output is ``harness.tasks``' job."""

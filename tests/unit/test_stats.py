@@ -1,0 +1,150 @@
+"""harness.stats: one confidence level, one resampling policy, and the intervals built on them. Pure numpy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest, norm
+from sklearn.metrics import f1_score
+
+from harness.stats import additive, intervals, paired, policy, resampling
+
+LABELS = ["a", "b", "c"]
+
+
+def predictions(n: int, seed: int, accuracy: float) -> tuple[list[str], list[str | None]]:
+    rng = np.random.default_rng(seed)
+    gold = [LABELS[k] for k in rng.integers(0, 3, n)]
+    predicted = [g if rng.random() < accuracy else (None if rng.random() < 0.3 else LABELS[rng.integers(0, 3)])
+                 for g in gold]
+    return gold, predicted
+
+
+def sklearn_macro_f1(gold, predicted) -> float:
+    return f1_score(gold, [p or "<invalid>" for p in predicted], labels=LABELS, average="macro", zero_division=0)
+
+
+# ----------------------------------------------------------------------------- policy
+def test_one_confidence_level_and_one_resample_count():
+    assert (policy.CONFIDENCE, policy.RESAMPLES) == (0.95, 4000)
+    assert policy.two_sided_tail() == pytest.approx(0.025)
+    assert policy.resample_count(None) == 4000 and policy.resample_count(300) == 300
+
+
+def test_resample_count_is_read_at_call_time_so_tests_can_lower_it(monkeypatch):
+    monkeypatch.setattr(policy, "RESAMPLES", 50)
+    assert resampling.resample_indices(7, seed=0).shape == (50, 7)
+    assert intervals.mean([0.1, 0.5, 0.9], seed=0)["method"] == "bootstrap-percentile-50"
+
+
+def test_generator_is_seeded():
+    assert np.array_equal(policy.generator(5).integers(0, 100, 20), policy.generator(5).integers(0, 100, 20))
+    assert not np.array_equal(policy.generator(5).integers(0, 100, 20), policy.generator(6).integers(0, 100, 20))
+
+
+# ----------------------------------------------------------------------------- resampling
+def test_weights_count_the_items_the_indices_draw():
+    indices = resampling.resample_indices(30, seed=4, resamples=100)
+    weights = resampling.resample_weights(30, seed=4, resamples=100)
+    assert indices.shape == weights.shape == (100, 30)
+    for row, counts in zip(indices, weights):
+        assert np.array_equal(np.bincount(row, minlength=30), counts)
+
+
+def test_swap_masks_are_zero_one_and_seeded():
+    masks = resampling.swap_masks(40, seed=1, resamples=200)
+    assert masks.shape == (200, 40) and set(np.unique(masks)) == {0.0, 1.0}
+    assert np.array_equal(masks, resampling.swap_masks(40, seed=1, resamples=200))
+
+
+def test_paired_draws_are_second_minus_first_on_the_same_items():
+    gold, good = predictions(50, seed=1, accuracy=0.9)
+    _, worse = predictions(50, seed=2, accuracy=0.5)
+    first, second = additive.macro_f1_parts(gold, worse, LABELS), additive.macro_f1_parts(gold, good, LABELS)
+    combine = additive.macro_f1_from_sums
+    draws = resampling.paired_draws(first, second, combine, seed=3, resamples=20)
+    weights = resampling.resample_weights(50, seed=3, resamples=20)
+    assert np.array_equal(draws, combine(weights @ second) - combine(weights @ first))
+    with pytest.raises(ValueError, match="items"):
+        resampling.paired_draws(first, second[:10], combine, seed=3)
+
+
+# ----------------------------------------------------------------------------- one metric's interval
+def test_proportion_is_wilson_at_95_percent():
+    result = intervals.proportion(0, 20)
+    assert result["value"] == 0.0 and result["ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert result["ci_high"] == pytest.approx(1.96**2 / (20 + 1.96**2), rel=1e-3)  # Wilson's upper end at 0 of n
+    assert intervals.proportion(0, 0) == {"value": None, "ci_low": None, "ci_high": None, "n": 0, "method": "wilson"}
+
+
+def test_index_bootstrap_and_parts_bootstrap_draw_the_same_items(monkeypatch):
+    """A scorer's statistic over item indices and the same metric as additive parts give the same interval."""
+    monkeypatch.setattr(policy, "RESAMPLES", 300)  # sklearn once per resample: a few ms each
+    gold, predicted = predictions(80, seed=7, accuracy=0.6)
+    gold_arr, pred_arr = np.asarray(gold, dtype=object), np.asarray(predicted, dtype=object)
+    by_index = intervals.bootstrap(lambda idx: sklearn_macro_f1(gold_arr[idx], pred_arr[idx]), 80, seed=9)
+    by_parts = intervals.resampled(additive.macro_f1_parts(gold, predicted, LABELS), additive.macro_f1_from_sums,
+                                   seed=9)
+    assert by_index["method"] == by_parts["method"] == "bootstrap-percentile-300"
+    for key in ("value", "ci_low", "ci_high"):
+        assert by_index[key] == pytest.approx(by_parts[key], abs=1e-12)
+    assert by_index["ci_low"] < by_index["value"] < by_index["ci_high"]
+
+
+def test_mean_interval_matches_normal_theory_and_keeps_the_plain_mean():
+    values = np.random.default_rng(0).random(500)
+    result = intervals.mean(values, seed=1)
+    assert result["value"] == float(values.mean()) and result["n"] == 500
+    half = 1.96 * values.std() / math.sqrt(500)
+    assert result["ci_low"] == pytest.approx(values.mean() - half, abs=0.003)
+    assert result["ci_high"] == pytest.approx(values.mean() + half, abs=0.003)
+    assert intervals.mean(values, seed=1) == result
+    assert intervals.mean([], seed=1)["value"] is None
+
+
+# ----------------------------------------------------------------------------- a paired difference's interval
+def test_paired_mean_delta_matches_normal_theory_and_is_seeded():
+    # 400 items: the variant flips 40 right answers to wrong and 10 wrong to right.
+    base = [1.0] * 200 + [0.0] * 200
+    variant = [0.0] * 40 + [1.0] * 160 + [1.0] * 10 + [0.0] * 190
+    delta, low, high = intervals.paired_mean_delta(base, variant, seed=0)
+    assert delta == pytest.approx(-30 / 400)
+    var = (50 / 400) - (30 / 400) ** 2  # differences d in {-1, 0, +1}; sd of the mean = sqrt(var(d) / n)
+    half = 1.96 * (var / 400) ** 0.5
+    assert low == pytest.approx(delta - half, abs=0.005) and high == pytest.approx(delta + half, abs=0.005)
+    assert intervals.paired_mean_delta(base, variant, seed=0) == (delta, low, high)
+
+
+def test_paired_mean_delta_exact_small_cases():
+    assert intervals.paired_mean_delta([1.0] * 40, [0.0] * 40, seed=0) == (-1.0, -1.0, -1.0)
+    # Two items, one lost: resample means are -1, -0.5, 0 with chances 1/4, 1/2, 1/4.
+    assert intervals.paired_mean_delta([1.0, 1.0], [0.0, 1.0], seed=0) == (-0.5, -1.0, 0.0)
+    with pytest.raises(ValueError, match="length"):
+        intervals.paired_mean_delta([1.0, 1.0], [0.0], seed=0)
+
+
+def test_paired_delta_of_macro_f1_is_b_minus_a():
+    gold, good = predictions(120, seed=3, accuracy=0.9)
+    _, worse = predictions(120, seed=4, accuracy=0.5)
+    parts_a, parts_b = additive.macro_f1_parts(gold, worse, LABELS), additive.macro_f1_parts(gold, good, LABELS)
+    delta, low, high = intervals.paired_delta(parts_a, parts_b, additive.macro_f1_from_sums, seed=0)
+    assert delta == pytest.approx(sklearn_macro_f1(gold, good) - sklearn_macro_f1(gold, worse), abs=1e-12)
+    assert 0 < low < delta < high
+
+
+# ----------------------------------------------------------------------------- paired tests outside the gate
+def test_two_sided_mcnemar_is_the_exact_binomial_test():
+    assert paired.mcnemar_two_sided(0, 0) == 1.0
+    assert paired.mcnemar_two_sided(4, 1) == pytest.approx(0.375)
+    assert paired.mcnemar_two_sided(3, 12) == pytest.approx(binomtest(3, 15, 0.5).pvalue)
+
+
+def test_interval_drop_reads_the_standard_error_off_a_95_percent_interval():
+    # A probe fell 4 points with a 95% interval [-8, 0]: se = 4 / 1.96.
+    test = paired.interval_drop(-0.04, -0.08, 0.0, margin=0.01, alpha=0.01)
+    se = 0.08 / (2 * norm.isf(0.025))
+    assert test.estimate == pytest.approx(0.04) and test.confidence == pytest.approx(0.98)
+    assert test.p_value == pytest.approx(norm.sf(0.03 / se))
+    assert (test.ci_low, test.ci_high) == pytest.approx((0.04 - norm.isf(0.01) * se, 0.04 + norm.isf(0.01) * se))
