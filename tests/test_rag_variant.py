@@ -60,7 +60,7 @@ def ctx(tiny_suite, tiny_model_dir, tmp_path, monkeypatch) -> SuiteAndEnvironmen
     splits = load_suite_data(suite, task)
     env = VariantEnvironment(task=task, splits=splits, test_limit=spec.task.test_limit, base=base,
                              base_model_spec=spec.base_model, prompt_template=PromptTemplate(spec.task.system_prompt),
-                             training_defaults=spec.training, suite_seed=spec.seed, resolve_path=suite.resolve_path,
+                             training_defaults=spec.training, inference=spec.inference, suite_seed=spec.seed, resolve_path=suite.resolve_path,
                              progress=None, suite_file=suite.path)
     return SuiteAndEnvironment(suite=suite, env=env, data_sha256={name: s.sha256 for name, s in splits.items()})
 

@@ -16,9 +16,23 @@ import pytest
 
 from harness.core.errors import BenchError
 from harness.core.files import write_json, write_jsonl
-from harness.records import (Cost, Manifest, Results, RunRecord, SampleRow, VariantResult, forgetting_of, read_probes,
-                             read_run, read_samples, read_variant_result, write_manifest, write_results, write_samples,
-                             write_variant)
+from harness.records import (
+    Cost,
+    Manifest,
+    Results,
+    RunRecord,
+    SampleRow,
+    VariantResult,
+    forgetting_of,
+    read_probes,
+    read_run,
+    read_samples,
+    read_variant_result,
+    write_manifest,
+    write_results,
+    write_samples,
+    write_variant,
+)
 from harness.records.write import record_stages
 
 COST = {"train_seconds": 12.5, "prepare_seconds": 13.0, "infer_seconds": 4.25, "probe_seconds": 0.0, "peak_rss_mb": 900.5,
@@ -213,6 +227,9 @@ def test_a_missing_or_damaged_run_folder_is_an_error_that_names_the_file(tmp_pat
         read_run(run_dir)
     (run_dir / "results.json").write_text('{"task": {}}')
     with pytest.raises(BenchError, match="does not look like bench results"):
+        read_run(run_dir)
+    (run_dir / "results.json").write_text('{"variants": {"lora": {"name": "lora", "cost": [1]}}}')
+    with pytest.raises(BenchError, match="results.json is not in the shape bench writes"):
         read_run(run_dir)
     write_json(run_dir / "results.json", RESULTS)
     (run_dir / "samples.jsonl").write_text(json.dumps(ROWS[0]) + "\n{oops\n")

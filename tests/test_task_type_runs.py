@@ -17,19 +17,18 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from conftest import TINY_SUITE, write_jsonl
+from test_report import Page, assert_self_contained
 
+from harness.core.files import read_jsonl, write_json
 from harness.data.chat import Item, content_hash
 from harness.gate.baseline import save_baseline
 from harness.gate.evaluate import gate_run
-from harness.core.files import read_jsonl, write_json
 from harness.report import write_report
 from harness.report.build import build_view
 from harness.stats import policy
 from harness.tasks.extraction import ExtractionTaskRules
 from harness.tasks.generation import Constraints, GenerationTaskRules
-
-from conftest import TINY_SUITE, write_jsonl
-from test_report import Page, assert_self_contained
 
 EXTRACTION_SCHEMA = {
     "type": "object",
@@ -401,7 +400,8 @@ def tiny_run(tmp_path_factory, tiny_model_dir, task_type: str, template: str) ->
     for split, count, start in (("train", 12, 0), ("validation", 6, 100), ("test", 12, 200)):
         write_jsonl(root / "data" / f"{split}.jsonl", tiny_rows(task_type, split, count, start))
     suite = root / f"{task_type}.yaml"
-    suite.write_text(template.format(model=tiny_model_dir))
+    # Two sampled outputs per item too: the variability check parses them with the task's own parse.
+    suite.write_text(template.format(model=tiny_model_dir).replace("inference:\n", "inference:\n  variability: {samples: 2}\n"))
     run_dir = run_suite(suite, root / "run").run_dir
     write_report(run_dir)  # as `bench run` does after the run
     return run_dir
@@ -423,6 +423,7 @@ def check_tiny_run(run_dir: Path, metrics: tuple[str, ...], headers: tuple[str, 
     for name in ("zero-shot", "few-shot", "lora"):
         record = results["variants"][name]
         assert record["status"] == "ok", record.get("reason")
+        assert 0 < record["variability"]["distinct_label_share"] <= 1, name
         for metric in metrics:
             m = record["metrics"][metric]
             assert m["ci_low"] - 1e-12 <= m["value"] <= m["ci_high"], (name, metric)  # Wilson's low end at 0 is ~1e-17

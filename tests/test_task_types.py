@@ -128,3 +128,47 @@ def test_generation_aggregate():
     assert m["format_compliance"]["value"] == pytest.approx(2 / 3)  # the empty output
     assert m["per_constraint"]["non_empty"]["value"] == pytest.approx(2 / 3)
     assert m["rouge_l"]["value"] == pytest.approx((1.0 + 0.0 + rows[2]["rouge_l"]) / 3)
+
+
+# ----------------------------------------------------------------------------- parse: every task type, and variability
+def test_extraction_parse_reads_the_record_as_the_task_compares_it():
+    same = EXTRACT.parse(json.dumps(GOLD))
+    assert same.format_ok and same == EXTRACT.parse(json.dumps({"date": "1 MAY 2024", "amounts": ["$4,500"],
+                                                                 "people": ["tom lee", "Ana  Ruiz"]}))
+    chatty = EXTRACT.parse("Sure! " + json.dumps(GOLD))
+    assert chatty.answer == same.answer and not chatty.format_ok  # same record, not well-formed
+    assert EXTRACT.parse("no record here").answer is None
+
+
+def test_generation_parse_is_the_text_and_its_source_free_constraints():
+    assert GEN.parse("  Take 500 mg by mouth for fever. ") == GEN.parse("Take 500 mg by mouth for fever.")
+    assert GEN.parse("Take 500 mg by mouth for fever.").format_ok is True
+    assert GEN.parse("Take 500 mg PO for fever.").format_ok is False  # a forbidden phrase, whatever the input
+
+
+class _Fakes:
+    """Just enough of a variant and the run's settings for measure_variability: fixed sampled texts."""
+
+    def __init__(self, task, texts):
+        from contextlib import nullcontext
+        from types import SimpleNamespace
+
+        self.activated = lambda: nullcontext("model")
+        self.env = SimpleNamespace(task=task)
+        self.predictor = lambda model: SimpleNamespace(sample=lambda conversations, **_: texts)
+
+
+@pytest.mark.parametrize("task, texts, label_share", [
+    # two wordings of one record, then two different records
+    (EXTRACT, [[json.dumps(GOLD), " " + json.dumps({**GOLD, "people": ["TOM LEE", "Ana Ruiz"]})],
+               [json.dumps(GOLD), json.dumps({**GOLD, "date": None})]], 0.75),
+    # the same text twice (trimmed), then two texts
+    (GEN, [["Take it.", "Take it. "], ["Take it.", "Leave it."]], 0.75),
+])
+def test_variability_parses_every_task_types_samples(task, texts, label_share):
+    from harness.run.variability import measure_variability
+
+    fakes = _Fakes(task, texts)
+    result = measure_variability(fakes, fakes, [[], []], samples=2, temperature=0.7, seed=0)
+    assert (result["distinct_output_share"], result["distinct_label_share"]) == (1.0, label_share)
+    assert result["consistent_label_items"] == 0.5

@@ -71,6 +71,18 @@ def predicted_labels(probabilities: np.ndarray, labels: Sequence[str]) -> list[s
     return [labels[k] for k in np.argmax(probabilities, axis=1)] if len(probabilities) else []
 
 
+def import_sklearn() -> str:
+    """Import what fitting uses, so a fit's recorded seconds measure fitting, not a first import; the version."""
+    import sklearn
+    import sklearn.feature_extraction.text
+    import sklearn.linear_model
+    import sklearn.metrics
+    import sklearn.model_selection
+    import threadpoolctl  # noqa: F401
+
+    return sklearn.__version__
+
+
 def fit_linear_head(features, targets: Sequence[str], labels: Sequence[str], *, C: float,
                     class_weight: str | None, seed: int) -> LinearHead:
     """L2 logistic regression by lbfgs, on one thread so the coefficients do not depend on the machine's cores."""

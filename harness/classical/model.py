@@ -128,30 +128,36 @@ def check_texts(texts: Sequence[str], what: str) -> list[str]:
 def check_fit_inputs(train_texts, train_labels, labels, validation_texts, validation_labels):
     """Every problem with the inputs at once, before anything is fitted."""
     labels = list(labels)
-    problems = []
+    problems: list[Problem] = []
+
+    def problem(field_name: str, message: str) -> Problem:
+        return Problem(file=None, line=None, field=field_name, message=message)
+
     if not labels:
-        problems.append(Problem(None, None, "labels", "is empty: give the task's label list"))
+        problems.append(problem("labels", "is empty: give the task's label list"))
     if len(set(labels)) != len(labels):
-        problems.append(Problem(None, None, "labels", f"has duplicates: {labels}"))
+        problems.append(problem("labels", f"has duplicates: {labels}"))
     train_texts = check_texts(train_texts, "train_texts")
     train_labels = list(train_labels)
     if not train_texts:
-        problems.append(Problem(None, None, "train_texts", "is empty"))
+        problems.append(problem("train_texts", "is empty"))
     if len(train_texts) != len(train_labels):
-        problems.append(Problem(None, None, "train_labels", f"has {len(train_labels)} labels for {len(train_texts)} texts"))
+        problems.append(problem("train_labels", f"has {len(train_labels)} labels for {len(train_texts)} texts"))
     unknown = sorted({str(y) for y in train_labels} - set(labels))
     if unknown:
-        problems.append(Problem(None, None, "train_labels", f"has labels not in labels: {unknown}"))
+        problems.append(problem("train_labels", f"has labels not in labels: {unknown}"))
     if (validation_texts is None) != (validation_labels is None):
-        problems.append(Problem(None, None, "validation_labels", "give validation_texts and validation_labels together, or neither"))
+        problems.append(problem("validation_labels",
+                                "give validation_texts and validation_labels together, or neither"))
     if validation_texts is not None and validation_labels is not None:
         validation_texts = check_texts(validation_texts, "validation_texts")
         validation_labels = list(validation_labels)
         if len(validation_texts) != len(validation_labels):
-            problems.append(Problem(None, None, "validation_labels", f"has {len(validation_labels)} labels for {len(validation_texts)} texts"))
+            problems.append(problem("validation_labels",
+                                    f"has {len(validation_labels)} labels for {len(validation_texts)} texts"))
         unknown = sorted({str(y) for y in validation_labels} - set(labels))
         if unknown:
-            problems.append(Problem(None, None, "validation_labels", f"has labels not in labels: {unknown}"))
+            problems.append(problem("validation_labels", f"has labels not in labels: {unknown}"))
         if not validation_texts:  # an empty validation set means "none": select on train by k-fold
             validation_texts = validation_labels = None
     if problems:

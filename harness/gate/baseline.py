@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.core.errors import BenchError
+from harness.core.files import read_json, write_json
 from harness.gate.runs import GatedRun, read_run
 from harness.tasks import metric_keys
-from harness.core.files import read_json, write_json
 
 BASELINE_SCHEMA_VERSION = 1
 BASELINE_KIND = "bench-baseline"

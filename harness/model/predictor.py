@@ -33,6 +33,15 @@ class Predictor:
         return rank_choices(self.model, self.tokenizer, conversations, choices, batch_size=self.batch_size,
                             on_batch=on_batch)
 
+    def answer(self, conversations: list[list[dict]], task, *, mode: str,
+               on_batch: Callable[[int], None] | None = None) -> list[Generation]:
+        """The suite's way of answering: ``rank`` picks the likeliest well-formed answer (classification only,
+        checked on load: the answer format filled with each label); ``generate`` decodes greedily."""
+        if mode == "rank":
+            choices = [task.answer_format.replace("{label}", label) for label in task.labels]
+            return self.rank(conversations, choices, on_batch=on_batch)
+        return self.generate(conversations, on_batch=on_batch)
+
     def sample(self, conversations: list[list[dict]], *, samples: int, temperature: float, seed: int) -> list[list[str]]:
         """``samples`` sampled continuations per conversation."""
         return sample_generations(self.model, self.tokenizer, conversations, samples=samples, temperature=temperature,

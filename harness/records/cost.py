@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from harness.records.base import JsonRecord
 
 RANK = "rank"  # inference mode: the likeliest well-formed answer is chosen, nothing is generated
+CLASSICAL = "classical"  # a classical classifier (tfidf, embedding_classifier): the label, formatted by construction
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Cost(JsonRecord):
     adapter_bytes: int | None = None
     weights_mb: float | None = None
     compute_dtype: str | None = None
-    inference_mode: str | None = None  # "generate" or "rank"; records older than rank mode have none
+    inference_mode: str | None = None  # "generate", "rank" or "classical"; records older than rank mode have none
     trained_tokens: int | None = None
     train_tokens_per_second: float | None = None
     train_computed_tokens: int | None = None
@@ -49,8 +50,9 @@ class Cost(JsonRecord):
 
     @property
     def format_measured(self) -> bool:
-        """False in rank mode: the answer is chosen among well-formed ones, so format compliance is 100% by construction."""
-        return self.inference_mode != RANK
+        """False in rank mode and for classical classifiers: the answer is chosen among well-formed ones (or
+        formatted from a label), so format compliance is 100% by construction, not measured."""
+        return self.inference_mode not in (RANK, CLASSICAL)
 
     @property
     def compute_seconds(self) -> float:

@@ -112,11 +112,12 @@ def read_run(path: str | Path) -> RunRecord:
     if "variants" not in results or not isinstance(results["variants"], dict):
         raise BenchError(f"{path / RESULTS} does not look like bench results (no 'variants')", hint=_DAMAGED)
     samples = read_samples(path / SAMPLES) if (path / SAMPLES).exists() else None
-    return RunRecord(path=path, manifest=manifest, results=Results.from_json(results), samples=samples)
+    return RunRecord(path=path, manifest=manifest, results=_typed(Results, results, path / RESULTS), samples=samples)
 
 
 def read_manifest(run_dir: str | Path) -> Manifest:
-    return Manifest.from_json(_object(Path(run_dir) / MANIFEST))
+    file = Path(run_dir) / MANIFEST
+    return _typed(Manifest, _object(file), file)
 
 
 def read_samples(path: Path) -> list[SampleRow]:
@@ -135,7 +136,14 @@ def read_samples(path: Path) -> list[SampleRow]:
 def read_variant_result(folder: Path) -> VariantResult | None:
     """A store entry's result.json; None when there is none (the entry has not finished)."""
     file = Path(folder) / RESULT
-    return VariantResult.from_json(_object(file)) if file.exists() else None
+    return _typed(VariantResult, _object(file), file) if file.exists() else None
+
+
+def _typed(cls, data: dict, file: Path):
+    try:
+        return cls.from_json(data)
+    except TypeError as exc:  # a nested record that is not a JSON object
+        raise BenchError(f"{file} is not in the shape bench writes ({exc})", hint=_DAMAGED) from None
 
 
 def _text(file: Path) -> str:

@@ -49,11 +49,16 @@ def render_report(view: ReportView, plots: dict[str, str]) -> str:
     config = view.manifest.get("resolved_config")
     return template.render(
         view=view, plots=plots, verdict_labels=VERDICT_LABELS, label_rows=label_rows(view),
-        failure_modes=modes_for(view.task_type, max_new_tokens=view.max_new_tokens, min_rouge_l=view.min_rouge_l),
+        failure_modes=modes_for(view.task_type, max_new_tokens=view.max_new_tokens, **task_config(view)),
         problems_title=problems_title(view.task_type),
         config_json=json.dumps(config, indent=2) if config else "",
         plot_note="This figure needs matplotlib (pip install matplotlib)." if not plots else "No data for this figure.",
         **page_assets())
+
+
+def task_config(view: ReportView) -> dict:
+    """The run's resolved task section: the values a task type's failure-mode help names (min_rouge_l, ...)."""
+    return dict(((view.manifest.get("resolved_config") or {}).get("task")) or {})
 
 
 def label_rows(view: ReportView) -> list[str]:

@@ -85,14 +85,17 @@ def prepare(variant: Variant, workdir: Path) -> Prepare:
 
 def predict(variant: Variant, settings: EvaluationSettings, conversations: list[list[dict]], workdir: Path) -> Predictions:
     env, inference = settings.env, settings.inference
+    if variant.answers_itself:  # a classical classifier reads the items' text, not the prompts
+        items = env.test_items()
+        with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(items)) as advance:
+            generations = variant.answer(items)
+            advance(advance=len(items))
+        return Predictions(conversations=conversations, generations=generations, cost=infer_cost)
     with variant.activated() as model, inference_precision(inference.bf16):
         predictor = settings.predictor(model)
         with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(conversations)) as advance:
-            if inference.mode == "rank":  # classification only (checked on load): the likeliest well-formed answer
-                choices = [env.task.answer_format.replace("{label}", label) for label in env.task.labels]
-                generations = predictor.rank(conversations, choices, on_batch=lambda n: advance(advance=n))
-            else:
-                generations = predictor.generate(conversations, on_batch=lambda n: advance(advance=n))
+            generations = predictor.answer(conversations, env.task, mode=inference.mode,
+                                           on_batch=lambda n: advance(advance=n))
         predicted = Predictions(conversations=conversations, generations=generations, cost=infer_cost)
         # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
         if settings.base_probes and variant.trains:
@@ -138,7 +141,8 @@ def measure(variant: Variant, settings: EvaluationSettings, prepare: Prepare, pr
         "trainable_share": 0.0, "adapter_bytes": 0,
         "weights_mb": env.base.model.get_memory_footprint() / 2**20,  # QLoRA and full report their own model's
         "compute_dtype": settings.compute_dtype,
-        "inference_mode": inference.mode,  # rank: answers are well-formed by construction, format not measured
+        # rank and classical: answers are well-formed by construction, format not measured
+        "inference_mode": "classical" if variant.answers_itself else inference.mode,
         "trained_tokens": 0, "train_tokens_per_second": None,
     }
     cost.update(prepared.cost)

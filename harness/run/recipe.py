@@ -19,7 +19,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.core.errors import BenchError
-from harness.core.files import write_json, write_jsonl
+from harness.records.write import write_manifest, write_results, write_samples
 from harness.core.progress import Progress
 from harness.data.prompts import PromptTemplate
 from harness.data.splits import load_suite_data
@@ -76,7 +76,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         "packages": package_versions(), "git_commit": git_commit(suite.folder), "machine": machine(),
         "status": "running",
     }
-    write_json(run_dir / "manifest.json", manifest)
+    write_manifest(run_dir, manifest)
 
     kinds = variant_kinds()
     with Progress(console) as progress:
@@ -95,6 +95,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         env = VariantEnvironment(
             task=task, splits=splits, test_limit=spec.task.test_limit, base=base, base_model_spec=spec.base_model,
             prompt_template=PromptTemplate(spec.task.system_prompt), training_defaults=spec.training,
+            inference=spec.inference,
             suite_seed=spec.seed, resolve_path=suite.resolve_path, progress=progress, suite_file=suite.path)
         settings = EvaluationSettings(env=env, inference=spec.inference, probes=spec.probes, base_probes=base_probes,
                                       compute_dtype=spec.base_model.dtype, price_per_hour=spec.cost.price_per_hour)
@@ -128,7 +129,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
                 records.append(record)
         except KeyboardInterrupt:
             manifest.update(status="interrupted", finished_variants=[r["name"] for r in records])
-            write_json(run_dir / "manifest.json", manifest)
+            write_manifest(run_dir, manifest)
             console.print(f"[yellow]interrupted[/]: finished variants kept in {store.root}: "
                           f"{', '.join(r['name'] for r in records) or 'none'}")
             raise
@@ -140,7 +141,7 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         stages[f"variant:{record['name']}"] = 0.0 if record["reused"] else sum(
             cost.get(part, 0) for part in ("prepare_seconds", "infer_seconds", "probe_seconds"))
         store.link_into(record["key"], run_dir / "variants" / record["name"])
-    write_jsonl(run_dir / "samples.jsonl", [row for record in records for row in store.samples(record["key"])])
+    write_samples(run_dir, [row for record in records for row in store.samples(record["key"])])
     results = {
         "schema_version": RECORDS_SCHEMA_VERSION,
         "suite": manifest["suite"],
@@ -148,10 +149,10 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         "variants": {r["name"]: r for r in records},
         "probes": probes_table(base_probes, records),
     }
-    write_json(run_dir / "results.json", results)
+    write_results(run_dir, results)
     stages["total"] = time.perf_counter() - started
     manifest.update(status="complete", stages=stages)
-    write_json(run_dir / "manifest.json", manifest)
+    write_manifest(run_dir, manifest)
     failed = [r["name"] for r in records if r["status"] == "failed"]
     return RunResult(run_dir=run_dir, results=results, failed=failed, stages=stages)
 

@@ -63,13 +63,22 @@ class TrainingSpec(Strict):
     checkpoint_every: int | None = Field(
         default=None, ge=1, description="save a checkpoint every N steps; a killed run resumes from the last one")
     select_best: bool = Field(
-        default=False, description="after training, keep the weights of the evaluation with the lowest validation "
-                                   "loss (needs eval_every and a validation split)")
+        default=False, description="after training, keep the weights of the best evaluation by select_by "
+                                   "(needs eval_every and a validation split)")
+    select_by: Literal["validation_loss", "validation_accuracy"] = Field(
+        default="validation_loss", description=(
+            "what 'best' means for select_best and early stopping: the lowest validation loss, or the highest "
+            "validation accuracy (the task's own per-item 'correct', predicted as at test time: the suite's "
+            "inference mode on the validation items)"))
+    early_stopping_patience: int | None = Field(
+        default=None, ge=1, description="stop training after this many evaluations without a new best by select_by")
 
     @model_validator(mode="after")
     def select_best_needs_evaluation(self):
         if self.select_best and self.eval_every is None:
             raise ValueError("select_best needs eval_every: the best weights are chosen among evaluations")
+        if self.early_stopping_patience is not None and self.eval_every is None:
+            raise ValueError("early_stopping_patience needs eval_every: training stops between evaluations")
         return self
 
 

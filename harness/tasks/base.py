@@ -122,7 +122,8 @@ class Measures:
     compliant: str
     compliance_means: str
     intervals: str
-    labelled: bool  # answers are labels: label distributions, confusion pairs and matrices
+    labelled: bool  # answers are labels: label distributions and confusion pairs
+    breakdowns: tuple[str, ...] = ()  # results.json keys beside the metrics: per_class, confusion, per_field, ...
 
     def label(self, key: str) -> str:
         return next((m.label for m in self.columns if m.key == key), key)
@@ -197,7 +198,8 @@ class TaskType:
         w = cls.words
         return Measures(type=cls.name, headline=by_key[w.headline], second=by_key[w.second], compliance=by_key[w.compliance],
                         columns=tuple(by_key[k] for k in w.columns), paired=w.paired, compliant=w.compliant,
-                        compliance_means=w.compliance_means, intervals=w.intervals, labelled=cls.needs_label)
+                        compliance_means=w.compliance_means, intervals=w.intervals, labelled=cls.needs_label,
+                        breakdowns=cls.breakdowns)
 
     # --- failure modes (report)
     @staticmethod
@@ -273,6 +275,12 @@ def register_task_type(cls: type[TaskType]) -> type[TaskType]:
     _REGISTRY[name] = cls
     _spec_union.cache_clear()
     return cls
+
+
+def unregister_task_type(name: str) -> None:
+    """Forget a registered task type (a test's own type, once the test is done)."""
+    _REGISTRY.pop(name, None)
+    _spec_union.cache_clear()
 
 
 def task_types() -> dict[str, type[TaskType]]:

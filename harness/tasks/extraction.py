@@ -29,8 +29,18 @@ from pydantic import Field, field_validator
 from harness.core.config import Strict
 from harness.core.errors import require
 from harness.stats import intervals
-from harness.tasks.base import (EMPTY, OVERLONG, FailureMode, Metric, Parsed, ReportWords, TaskCommon, TaskType,
-                                register_task_type, weakest)
+from harness.tasks.base import (
+    EMPTY,
+    OVERLONG,
+    FailureMode,
+    Metric,
+    Parsed,
+    ReportWords,
+    TaskCommon,
+    TaskType,
+    register_task_type,
+    weakest,
+)
 
 FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
@@ -276,9 +286,9 @@ def field_values(record: dict | None, field: str, **norm) -> set[str]:
 def field_counts(predicted: dict | None, gold: dict, fields: Sequence[str], **norm) -> dict[str, tuple[int, int, int]]:
     """Per field: (true positives, false positives, false negatives)."""
     counts = {}
-    for field in fields:
-        p, g = field_values(predicted, field, **norm), field_values(gold, field, **norm)
-        counts[field] = (len(p & g), len(p - g), len(g - p))
+    for name in fields:
+        p, g = field_values(predicted, name, **norm), field_values(gold, name, **norm)
+        counts[name] = (len(p & g), len(p - g), len(g - p))
     return counts
 
 
@@ -301,10 +311,10 @@ def score_extraction(rows: Sequence[dict], fields: Sequence[str], *, seed: int) 
         return float(np.mean([f1(*c) for c in per_field]))
 
     per_field = {}
-    for index, field in enumerate(fields):
+    for index, name in enumerate(fields):
         tp, fp, fn = counts[:, index].sum(axis=0)
-        exact = sum(1 for r in rows if r["field_counts"][field][1] == r["field_counts"][field][2] == 0)
-        per_field[field] = {"f1": f1(tp, fp, fn), "exact_match": intervals.proportion(exact, n),
+        exact = sum(1 for r in rows if r["field_counts"][name][1] == r["field_counts"][name][2] == 0)
+        per_field[name] = {"f1": f1(tp, fp, fn), "exact_match": intervals.proportion(exact, n),
                             "tp": int(tp), "fp": int(fp), "fn": int(fn)}
     return {
         "accuracy": intervals.proportion(sum(r["correct"] for r in rows), n),  # whole-record exact match

@@ -23,8 +23,17 @@ from pydantic import Field, field_validator
 from harness.core.config import Strict
 from harness.core.errors import require
 from harness.stats import intervals
-from harness.tasks.base import (EMPTY, OVERLONG, FailureMode, Metric, Parsed, ReportWords, TaskCommon, TaskType,
-                                register_task_type)
+from harness.tasks.base import (
+    EMPTY,
+    OVERLONG,
+    FailureMode,
+    Metric,
+    Parsed,
+    ReportWords,
+    TaskCommon,
+    TaskType,
+    register_task_type,
+)
 
 NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")  # 1,000.50 and 16:45 and 12/02/2024 are one number each
 

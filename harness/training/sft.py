@@ -26,15 +26,19 @@ class TrainingRecord:
     trained_tokens: int  # non-padding tokens of the training rows, prompt included
     computed_tokens: int | None = None  # tokens that ran through the model: fewer, as the shared prefix runs once per batch
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
-    eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"}
+    eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"} and "eval_accuracy" when scored
     resumed_from_checkpoint: bool = False
     best_step: int | None = None  # with select_best: the evaluation whose weights were kept
+    stopped_early_at: int | None = None  # with early_stopping_patience: the step training stopped at, if it did
 
     def to_json(self) -> dict:
-        return {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
-                "computed_tokens": self.computed_tokens,
-                "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
-                "resumed_from_checkpoint": self.resumed_from_checkpoint, "best_step": self.best_step}
+        record = {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
+                  "computed_tokens": self.computed_tokens,
+                  "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
+                  "resumed_from_checkpoint": self.resumed_from_checkpoint, "best_step": self.best_step}
+        if self.stopped_early_at is not None:
+            record["stopped_early_at"] = self.stopped_early_at
+        return record
 
 
 def prompt_completion_rows(conversations: list[list[dict]], answers: list[str]) -> list[dict]:
@@ -43,8 +47,14 @@ def prompt_completion_rows(conversations: list[list[dict]], answers: list[str]) 
 
 
 def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, seed: int, output_dir: Path,
-              eval_rows: list[dict] | None = None, on_step: Callable[[int, int], None] | None = None) -> TrainingRecord:
-    """Train ``model`` in place (a PeftModel, or the full model) and return its history."""
+              eval_rows: list[dict] | None = None, on_step: Callable[[int, int], None] | None = None,
+              validation_accuracy: Callable[[object], float] | None = None) -> TrainingRecord:
+    """Train ``model`` in place (a PeftModel, or the full model) and return its history.
+
+    ``validation_accuracy(model)``, given by the caller who knows the task, scores the model on the
+    validation items at each evaluation; with ``select_by: validation_accuracy`` it decides which
+    weights are kept and when training stops early.
+    """
     import datasets
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -52,8 +62,11 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
     from trl import SFTConfig, SFTTrainer
 
     evaluate = bool(eval_rows) and spec.eval_every is not None
-    if spec.select_best and not evaluate:
-        raise ValueError("select_best needs validation losses: set training.eval_every and task.data.validation")
+    if (spec.select_best or spec.early_stopping_patience) and not evaluate:
+        raise ValueError("select_best and early stopping need validation evaluations: "
+                         "set training.eval_every and task.data.validation")
+    if spec.select_by == "validation_accuracy" and validation_accuracy is None:
+        raise ValueError("select_by: validation_accuracy needs a validation scorer")
     config = SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=spec.epochs,
@@ -104,7 +117,10 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             return loss
 
-    best = keep_best_weights(model) if spec.select_best else None
+    by_accuracy = spec.select_by == "validation_accuracy"
+    scorer = validation_scorer(model, validation_accuracy if by_accuracy else None)
+    best = keep_best_weights(model, higher_is_better=by_accuracy, patience=spec.early_stopping_patience,
+                             keep_weights=spec.select_best) if (spec.select_best or spec.early_stopping_patience) else None
     datasets.disable_progress_bars()
     trainer = Trainer(
         model=model,
@@ -112,7 +128,7 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         train_dataset=Dataset.from_list(train_rows),
         eval_dataset=Dataset.from_list(eval_rows) if evaluate else None,
         processing_class=tokenizer,
-        callbacks=[Progress()] + ([best] if best else []),
+        callbacks=[Progress(), scorer] + ([best] if best else []),
     )
     trainer.remove_callback(PrinterCallback)  # its per-step dicts would drown the progress bars
     # A checkpoint left by a killed attempt at this same variant (same content
@@ -124,19 +140,22 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
     finally:  # an interrupted training must not leave the shared base patched either
         _remove_fused_head_patch(model)
     seconds = time.perf_counter() - started
-    if best:
+    if best and spec.select_best:
         best.restore()
     history = trainer.state.log_history
     model.eval()
     return TrainingRecord(
-        best_step=best.step if best else None,
         resumed_from_checkpoint=resume,
         seconds=seconds,
         steps=trainer.state.global_step,
         trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),
         computed_tokens=(counts["computed_tokens"] + counts["trl_path_tokens"]) or None,
         loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
-        eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"]} for h in history if "eval_loss" in h],
+        eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"],
+                     **({"eval_accuracy": scorer.scores[h["step"]]} if h["step"] in scorer.scores else {})}
+                    for h in history if "eval_loss" in h],
+        best_step=best.step if best and spec.select_best else None,
+        stopped_early_at=best.stopped_at if best else None,
     )
 
 
@@ -154,29 +173,71 @@ def _remove_fused_head_patch(model) -> None:
     target.__dict__.pop("forward", None)
 
 
-def keep_best_weights(model):
-    """A trainer callback that copies the trainable weights at each new lowest validation loss.
+def validation_scorer(model, score: Callable[[object], float] | None):
+    """A trainer callback that adds the caller's validation accuracy to each evaluation's metrics.
 
-    Kept in memory rather than through the trainer's load_best_model_at_end: the
-    trainer looks for the adapter file at the checkpoint's top level, where peft
-    does not put a named adapter, and then only logs a warning. Only trainable
-    tensors are copied, so this is small for adapters (a full fine-tune keeps one
-    extra copy of the model). Steps after the last evaluation were never scored,
-    so they give way to the best scored weights, as with the trainer's own option.
+    The trainer's evaluation computes the loss; predicting the validation items
+    as at test time is the caller's job (it knows the task and the inference mode),
+    so it comes in as a function. Scores are kept by step (``.scores``) for the eval curve.
     """
     from transformers import TrainerCallback
 
-    class _KeepBest(TrainerCallback):
+    class _Scorer(TrainerCallback):
         def __init__(self):
-            self.loss = float("inf")
-            self.step: int | None = None
-            self.weights: dict | None = None
+            self.scores: dict[int, float] = {}
 
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-            loss = (metrics or {}).get("eval_loss")
-            if loss is not None and loss < self.loss:
-                self.loss, self.step = loss, state.global_step
-                self.weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+            if score is None or metrics is None:
+                return
+            was_training = model.training
+            model.eval()
+            try:
+                metrics["eval_accuracy"] = self.scores[state.global_step] = float(score(model))
+            finally:
+                model.train(was_training)
+
+    return _Scorer()
+
+
+def keep_best_weights(model, *, higher_is_better: bool = False, patience: int | None = None, keep_weights: bool = True):
+    """A trainer callback that tracks the best evaluation, copies its weights, and stops after ``patience``
+    evaluations without a new best.
+
+    Best is the lowest validation loss, or with ``higher_is_better`` the highest
+    validation accuracy (ties keep the earlier step). Kept in memory rather than
+    through the trainer's load_best_model_at_end: the trainer looks for the
+    adapter file at the checkpoint's top level, where peft does not put a named
+    adapter, and then only logs a warning. Only trainable tensors are copied, so
+    this is small for adapters (a full fine-tune keeps one extra copy of the
+    model). Steps after the last evaluation were never scored, so they give way
+    to the best scored weights, as with the trainer's own option.
+    """
+    from transformers import TrainerCallback
+
+    key = "eval_accuracy" if higher_is_better else "eval_loss"
+    sign = -1.0 if higher_is_better else 1.0  # compare as "lower is better"
+
+    class _KeepBest(TrainerCallback):
+        def __init__(self):
+            self.value = float("inf")
+            self.step: int | None = None
+            self.weights: dict | None = None
+            self.since_best = 0
+            self.stopped_at: int | None = None
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            value = (metrics or {}).get(key)
+            if value is None:
+                return
+            if sign * value < self.value:
+                self.value, self.step, self.since_best = sign * value, state.global_step, 0
+                if keep_weights:
+                    self.weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+            else:
+                self.since_best += 1
+                if patience is not None and self.since_best >= patience:
+                    control.should_training_stop = True
+                    self.stopped_at = state.global_step
 
         def restore(self):
             if self.weights is None:

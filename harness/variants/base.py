@@ -75,7 +75,9 @@ class Prepared:
 class Variant:
     kind: ClassVar[str]
     Config: ClassVar[type[VariantConfig]] = VariantConfig
-    trains: ClassVar[bool] = False
+    trains: ClassVar[bool] = False  # changes the language model's weights: probed for forgetting
+    # Answers without the language model (a classical classifier): ``answer(items)`` replaces predicting.
+    answers_itself: ClassVar[bool] = False
 
     def __init__(self, config: VariantConfig, env: VariantEnvironment):
         self.config = config
@@ -138,9 +140,29 @@ class Variant:
             val = self.env.splits["validation"].items
             eval_rows = prompt_completion_rows([self.build_messages(i.prompt_messages()) for i in val],
                                                [i.answer for i in val])
+        scorer = self.validation_accuracy() if eval_rows and spec.select_by == "validation_accuracy" else None
         with self.env.progress.task(f"train {self.name}", total=None) as advance:
             return train_sft(model, self.env.base.tokenizer, rows, spec=spec, seed=seed, output_dir=workdir / "trainer",
-                             eval_rows=eval_rows, on_step=lambda step, total: advance(completed=step, total=total))
+                             eval_rows=eval_rows, on_step=lambda step, total: advance(completed=step, total=total),
+                             validation_accuracy=scorer)
+
+    def validation_accuracy(self):
+        """``model -> share of validation items answered right``, answered exactly as test items will be."""
+        from harness.model.generate import inference_precision
+        from harness.model.predictor import Predictor
+
+        items = self.env.split("validation").items
+        conversations = [self.build_messages(i.prompt_messages()) for i in items]
+        inference, task, tokenizer = self.env.inference, self.env.task, self.env.base.tokenizer
+
+        def score(model) -> float:
+            predictor = Predictor(model, tokenizer, batch_size=inference.batch_size,
+                                  max_new_tokens=inference.max_new_tokens)
+            with inference_precision(inference.bf16):
+                answers = predictor.answer(conversations, task, mode=inference.mode)
+            return sum(bool(task.score(a.text, item)["correct"]) for a, item in zip(answers, items)) / len(items)
+
+        return score
 
 
 def trained_cost(workdir_artifact: Path, *, trainable: int, total: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from harness.data.prompts import PromptTemplate
 from harness.data.chat import Item
 from harness.data.splits import Split
 from harness.model.loading import BaseModel
-from harness.suite.schema import BaseModelSpec, TrainingSpec
+from harness.suite.schema import BaseModelSpec, InferenceSpec, TrainingSpec
 from harness.tasks import Task
 
 
@@ -32,6 +32,7 @@ class VariantEnvironment:
     base_model_spec: BaseModelSpec
     prompt_template: PromptTemplate
     training_defaults: TrainingSpec  # the suite's training: section; a variant's own overrides go on top
+    inference: InferenceSpec  # how test items are answered; validation during training answers the same way
     suite_seed: int
     resolve_path: Callable[..., Path]  # a path the suite names, resolved and fenced like the suite's data paths
     progress: Progress

@@ -53,8 +53,8 @@ MAX_WORDS = 240          # a 135M model on 2 CPU cores: the whole chat must fit 
 # The same bound in tokens, estimated without a tokenizer (token_estimate below).
 # SmolLM2's tokenizer spends about 1.7 tokens per word on this text (digits are
 # single tokens; names and OCR errors split further); the system prompt, chat
-# template and answer take 119. The estimate has undercounted by at most 22, so
-# 360 keeps every item under 512 with a margin (measured on the files written).
+# template and answer take 119. On the seed-13 files the estimate undercounted
+# by at most 29 tokens, so 360 keeps every chat under 512 (the longest is 479).
 MAX_TOKENS_EST = 360
 MIN_WORDS = 6
 SIM_THRESHOLD = 0.5      # 5-gram shingle Jaccard at or above this is a near-duplicate
