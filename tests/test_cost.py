@@ -59,7 +59,7 @@ def test_cost_estimates_divide_flops_by_time_and_peak_and_price_the_seconds():
     assert untrained["train_flops"] == 0 and untrained["train_utilisation"] is None
 
 
-def test_machine_peak_is_measured_once_per_process_and_the_cache_keeps_the_best(peak_cache, monkeypatch):
+def test_machine_peak_is_measured_once_per_machine_and_a_remeasurement_keeps_the_best(peak_cache, monkeypatch):
     first = flops.machine_peak(size=64, repeats=1)
     assert first["float32"] > 0 and first["bfloat16"] > 0 and first["size"] == 64
     assert first["key"].startswith(("cpu:", "cuda:")) and ("threads=" in first["key"] or "cuda" in first["key"])
@@ -71,10 +71,14 @@ def test_machine_peak_is_measured_once_per_process_and_the_cache_keeps_the_best(
     monkeypatch.setattr(flops, "measure_matmul_peak", must_not_measure)
     assert flops.machine_peak(size=64, repeats=1) == first
 
-    # A later process on a busy machine measures less: the cache keeps the higher figure.
+    # A later process finds the machine in the cache and does not measure either.
+    monkeypatch.setattr(flops, "_measured_in_this_process", {})
+    assert flops.machine_peak(size=64, repeats=1) == first
+
+    # A remeasurement on a busy machine measures less: the cache keeps the higher figure.
     monkeypatch.setattr(flops, "_measured_in_this_process", {})
     monkeypatch.setattr(flops, "measure_matmul_peak", lambda **_: {"float32": 1.0, "bfloat16": 1e30})
-    again = flops.machine_peak(size=64, repeats=1)
+    again = flops.machine_peak(size=64, repeats=1, remeasure=True)
     assert again["float32"] == first["float32"] and again["bfloat16"] == 1e30
     assert json.loads(peak_cache.read_text())[first["key"]] == again
 

@@ -27,14 +27,14 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
-    """zero-shot and a briefly trained LoRA on the first 32 test items, with two small probes."""
+    """TF-IDF, zero-shot and a briefly trained LoRA on the first 32 test items, with two small probes."""
     suite = yaml.safe_load((REPO / "suites" / "legal_classifier.yaml").read_text())
     data = REPO / "suites" / "legal_classifier" / "data"
     suite["task"]["data"] = {split: str(data / f"{split}.jsonl") for split in ("train", "validation", "test")}
     suite["task"]["test_limit"] = 32
     suite["allow_paths_outside_suite"] = True
-    suite["training"].update(max_steps=30, eval_every=None)
-    suite["variants"] = [v for v in suite["variants"] if v["name"] in ("zero-shot", "lora")]
+    suite["training"].update(max_steps=30, eval_every=None, select_best=False, early_stopping_patience=None)
+    suite["variants"] = [v for v in suite["variants"] if v["name"] in ("tfidf", "zero-shot", "lora")]
     suite["probes"] = {"tasks": ["bench_arithmetic", "bench_world_knowledge"], "limit": 16}
     folder = tmp_path_factory.mktemp("e2e")
     path = folder / "legal_slice.yaml"
@@ -56,9 +56,16 @@ def test_real_model_lora_learns_the_answer_format(real_run):
     assert len(losses) == 30 and sum(losses[-5:]) < sum(losses[:5])
 
 
+def test_the_classical_baseline_runs_beside_the_language_model(real_run):
+    tfidf = real_run.results["variants"]["tfidf"]
+    assert tfidf["status"] == "ok" and tfidf["n_items"] == 32
+    assert tfidf["cost"]["inference_mode"] == "classical" and tfidf["probes"] is None
+    assert tfidf["metrics"]["accuracy"]["value"] > 0.5  # eight labels: chance is 0.125
+
+
 def test_real_model_records_are_complete(real_run):
     rows = read_jsonl(real_run.run_dir / "samples.jsonl")
-    assert len(rows) == 64
+    assert len(rows) == 96
     assert all(r["gold"] in real_run.results["task"]["labels"] for r in rows)
     assert real_run.results["variants"]["lora"]["cost"]["trainable_params"] == 1_843_200  # r16 on q,k,v,o of 30 layers
 

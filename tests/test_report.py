@@ -371,6 +371,25 @@ def test_recommend_prefers_the_cheaper_of_tied_variants():
     assert any("big scored higher" in line and "cheaper" in line for line in rec.evidence)
 
 
+def test_recommend_ships_a_classical_baseline_within_the_practical_margin_even_when_clearly_worse():
+    tfidf = dataclasses.replace(_candidate("tfidf", 0.89, 0.885, 0.895, cost=2, trains=False), classical=True)
+    rec = recommend([_candidate("lora", 0.90, 0.897, 0.903, cost=400), tfidf], no_pairs, base=None, n_test=200)
+    assert (rec.pick, rec.verdict) == ("tfidf", "tied")
+    assert rec.headline.startswith("Ship tfidf: macro-F1 0.890; within the practical margin (2 points) of the best (lora)")
+    assert ("The best LLM variant, lora, is 1.0 point above on macro-F1 (0.900 against 0.890); it would add those "
+            "1.0 point and free-text answers from a chat model at 200× the compute") in rec.headline
+    assert any("but by 1.0 point; tfidf is chosen because it is a classical baseline" in line for line in rec.evidence)
+    assert not any("Forgetting" in c for c in rec.caveats)
+
+
+def test_recommend_keeps_the_llm_beyond_the_margin_and_says_how_far_the_classical_baseline_fell_short():
+    tfidf = dataclasses.replace(_candidate("tfidf", 0.80, 0.75, 0.85, cost=2, trains=False), classical=True)
+    rec = recommend([_candidate("lora", 0.95, 0.92, 0.98, cost=400), tfidf], no_pairs, base=None, n_test=200)
+    assert rec.pick == "lora"
+    assert any(line.startswith("The best classical baseline, tfidf, is 15.0 points below on macro-F1 (0.800), beyond "
+                               "the practical margin of 2 points; lora costs 200× the compute") for line in rec.evidence)
+
+
 def test_recommend_sets_aside_non_compliant_variants_while_a_compliant_one_is_tied():
     rec = recommend([_candidate("sloppy", 0.82, 0.77, 0.87, cost=1, fmt=0.6), _candidate("tidy", 0.80, 0.75, 0.85, cost=10)],
                     no_pairs, base=None, n_test=200)

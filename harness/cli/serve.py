@@ -16,7 +16,8 @@ def register(subparsers) -> None:
                     "or the base by its own name; decoding is greedy unless temperature > 0.",
         epilog="example: bench serve --adapter legal=pkg/legal --adapter support=pkg/support --port 8000")
     parser.add_argument("--adapter", action="append", default=[], metavar="NAME=DIR", type=_adapter_arg,
-                        help="an adapter to serve under NAME (repeat for several)")
+                        help="an adapter, or a classical package (tfidf, embedding_classifier), to serve under NAME "
+                             "(repeat for several); serving only classical packages loads no base model")
     parser.add_argument("--base", metavar="MODEL", help="base model (alias, hub id or folder); "
                         "default: the base the adapters' packages name")
     parser.add_argument("--base-name", metavar="NAME",
@@ -41,16 +42,23 @@ def cmd_serve(args) -> int:
     from harness.cli.console import EXIT_OK, console
     from harness.model.provision import base_reference
     from harness.serve.adapters import read_adapter
+    from harness.serve.classical import base_of, is_classical, needs_base
     from harness.serve.vllm import format_command, vllm_command
 
     names = [name for name, _ in args.adapter]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise BenchError(f"adapter name(s) given twice: {', '.join(duplicates)}")
-    infos = [read_adapter(name, path) for name, path in args.adapter]
-    base = args.base or infer_base([info.base_model for info in infos])
-    base_name = args.base_name or default_base_name(base)
+    classical = {name: path for name, path in args.adapter if is_classical(path)}
+    infos = [read_adapter(name, path) for name, path in args.adapter if name not in classical]
+    needs = [base_of(path) for path in classical.values() if needs_base(path)]
+    # A base model is loaded only for peft adapters or a classical package that embeds with it.
+    base = args.base or (infer_base([info.base_model for info in infos] + needs) if infos or needs else None)
+    base_name = args.base_name or (default_base_name(base) if base else "")
     if args.print_vllm:
+        if classical or not base:
+            raise BenchError("vLLM serves peft adapters only; classical packages have no vLLM form",
+                             hint="serve them with bench serve, without --print-vllm")
         command = vllm_command(base_reference(base), infos, host=args.host, port=args.port, dtype=args.dtype,
                                served_name=base_name)
         print(format_command(command))
@@ -61,8 +69,8 @@ def cmd_serve(args) -> int:
     from harness.serve.adapters import AdapterRegistry
     from harness.serve.app import create_app
 
-    console.print(f"loading {base} and {len(infos)} adapter(s)")
-    registry = AdapterRegistry.load(load_base(base, dtype=args.dtype), base_name, dict(args.adapter))
+    console.print(f"loading {base or 'no base model'}, {len(infos)} adapter(s) and {len(classical)} classical package(s)")
+    registry = AdapterRegistry.load(load_base(base, dtype=args.dtype) if base else None, base_name, dict(args.adapter))
     for warning in registry.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"serving {', '.join(registry.names())} on http://{args.host}:{args.port}/v1")

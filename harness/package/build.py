@@ -10,6 +10,12 @@ A package is a folder that peft and the Hugging Face Hub read as it is:
 With ``merged=True`` the adapter is folded into the base weights and the folder
 holds a plain transformers model (config, safetensors, tokenizer) instead.
 
+A classical variant (tfidf, embedding_classifier) has no adapter: its folder holds
+the fitted model as the run saved it, ``model.safetensors`` (plain arrays) and
+``classical.json`` (labels, vocabularies, settings, fit record), beside the same
+README.md and bench_package.json. No pickle is ever copied or read; ``bench
+serve`` loads the folder with ``harness.classical.load``, which refuses one.
+
 Everything in the card comes from the run folder (manifest, results, samples,
 read by harness.records); nothing is re-measured here. The folder is built under a temporary name beside
 ``out`` and renamed into place, so a failed packaging never leaves half a package.
@@ -25,16 +31,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness import __version__
+from harness.classical.model import SETTINGS_FILE, WEIGHTS_FILE
+from harness.classical.store import refuse_pickles
 from harness.core.errors import BenchError
 from harness.core.files import read_json, write_json
 from harness.model.provision import base_reference
 from harness.records import forgetting_of, read_run
+from harness.records.cost import CLASSICAL
 from harness.tasks import Measures, measures_for, task_type
 
 PACKAGE_SCHEMA_VERSION = 2  # 2: prompt and evaluation in the task type's terms (extraction, generation)
 METADATA_FILE = "bench_package.json"
 CARD_TEMPLATE = Path(__file__).with_name("package_card.md.j2")
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+CLASSICAL_FILES = (WEIGHTS_FILE, SETTINGS_FILE)  # what harness.classical.save writes: arrays and JSON, no pickle
 
 
 def package_variant(run_dir: str | Path, variant: str, out: str | Path, *, merged: bool = False,
@@ -47,7 +57,12 @@ def package_variant(run_dir: str | Path, variant: str, out: str | Path, *, merge
         raise BenchError(f"the run in {run_dir} has not finished (status {run.manifest.status!r})",
                          hint="wait for it, or rerun the suite with the same --out; finished variants are reused")
     record = run.finished_result(variant, hint="only a variant with results can be packaged; rerun it with bench run --only")
-    adapter_dir = find_adapter(run_dir / "variants" / variant, record.kind)
+    classical = record.costs.inference_mode == CLASSICAL
+    if classical and merged:
+        raise BenchError(f"variant '{variant}' is a classical classifier ({record.kind}): there is no adapter to merge",
+                         hint="package it without --merged; the folder then holds the fitted model itself")
+    model_dir = (find_classical(run_dir / "variants" / variant) if classical
+                 else find_adapter(run_dir / "variants" / variant, record.kind))
     if out.exists() and any(out.iterdir()) and not force:
         raise BenchError(f"{out} already exists and is not empty", hint="choose another --out, or pass --force to replace it")
 
@@ -56,11 +71,16 @@ def package_variant(run_dir: str | Path, variant: str, out: str | Path, *, merge
     try:
         stage.chmod(0o755)  # mkdtemp makes it private; a package is meant to be shared
         base = run.manifest.base_model
-        if merged:
-            _save_merged(adapter_dir, base, stage)
+        if classical:
+            for name in CLASSICAL_FILES:  # only these two, whatever else the folder holds
+                shutil.copy2(model_dir / name, stage / name)
+        elif merged:
+            _save_merged(model_dir, base, stage)
         else:
-            _copy_adapter(adapter_dir, stage, base_reference(base["name"]))
+            _copy_adapter(model_dir, stage, base_reference(base["name"]))
         metadata = build_metadata(run.manifest, run.results, record, run.rows(variant), run_dir=run_dir, merged=merged)
+        if classical:
+            metadata = classical_metadata(metadata, model_dir)
         metadata["files"] = {p.name: _sha256(p) for p in sorted(stage.iterdir()) if p.is_file()}
         (stage / "README.md").write_text(render_card(metadata), encoding="utf-8")
         write_json(stage / METADATA_FILE, metadata)
@@ -83,6 +103,46 @@ def find_adapter(variant_dir: Path, kind: str) -> Path:
         raise BenchError(f"{variant_dir / 'adapter'} holds {len(configs)} adapters; expected one",
                          hint="found: " + ", ".join(str(c.parent) for c in configs))
     return configs[0].parent
+
+
+def find_classical(variant_dir: Path) -> Path:
+    """The run's saved classical model (variants/<name>/classical), checked: both files there, no pickle."""
+    folder = variant_dir / "classical"
+    missing = [name for name in CLASSICAL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise BenchError(f"{folder} lacks {', '.join(missing)}",
+                         hint="the run's classical model is incomplete; rerun the variant with bench run --only")
+    refuse_pickles(folder)
+    return folder
+
+
+def classical_metadata(metadata: dict, model_dir: Path) -> dict:
+    """A classical package's facts: no base model (unless it embeds with one), the fit record, its own scope."""
+    settings = read_json(model_dir / SETTINGS_FILE)
+    encoder = settings.get("encoder")  # embedding_classifier only: {"name": "minilm" | "base_model", ...}
+    base = metadata["base_model"]
+    uses_base = bool(encoder) and encoder.get("name") == "base_model"
+    metadata["format"] = "classical"
+    metadata["base_model"] = ({**base, "used": True, "role": "frozen encoder: mean-pooled hidden states"} if uses_base
+                              else {"name": None, "reference": None, "dtype": None, "used": False,
+                                    "role": "none: a linear model on the text itself, no language model"})
+    metadata["classical"] = {"kind": settings.get("kind"), "labels": settings.get("labels"),
+                             "hyperparameters": settings.get("hyperparameters"), "encoder": encoder,
+                             "fit": settings.get("fit"), "files": list(CLASSICAL_FILES)}
+    metadata["prompt"] = {key: metadata["prompt"][key] for key in ("task_type", "labels", "answer_format")
+                          if key in metadata["prompt"]}
+    metadata["prompt"]["input"] = "the user turns of the conversation, joined by newlines (no system prompt)"
+    # The label is written into the answer format: compliance is 100% by construction, not a measured figure.
+    metadata["evaluation"]["metrics"].pop("format_compliance", None)
+    metadata["evaluation"]["format_compliance"] = "not applicable (classical: the label is written into the format)"
+    notes = [n for n in metadata["risks"]["not_tested"]
+             if not n.startswith(("Test prompts", "It was trained and scored with the system prompt", "Outputs were scored",
+                                  "No general-ability probes", "Scored in "))]
+    notes.insert(1, "It reads only the text of the user turns; wording far from the training split's (other domains, "
+                    "other languages, new phrasings without its signature words) was not tested.")
+    notes.insert(2, "It always answers with one of its labels: it cannot say that an input fits none of them.")
+    metadata["risks"]["not_tested"] = notes
+    return metadata
 
 
 def _copy_adapter(adapter_dir: Path, stage: Path, base_ref: str) -> None:
@@ -210,7 +270,7 @@ def _run_table(results: dict) -> list[dict]:
 
 def observed_risks(record: dict, samples: list[dict], results: dict) -> list[str]:
     """Failure modes the run actually showed, most actionable first."""
-    from harness.report.format import sentence
+    from harness.core.text import sentence
 
     measures = _measures(results)
     metrics = record["metrics"]
@@ -270,7 +330,7 @@ def render_card(metadata: dict) -> str:
     import jinja2
     from huggingface_hub import EvalResult, ModelCardData
 
-    from harness.report.format import sentence
+    from harness.core.text import sentence
 
     dataset, evaluation = metadata["dataset"], metadata["evaluation"]
     # The Hub's task (its model-index groups results by it) and each metric's Hub id: the task type's declarations.
@@ -290,13 +350,20 @@ def render_card(metadata: dict) -> str:
             dataset_revision=dataset["version"], metric_type=metric_type, metric_value=round(metric["value"], 4),
             metric_name=f"{sentence(label)} (95% CI {metric['ci_low']:.3f}-{metric['ci_high']:.3f}, n={metric['n']})",
             metric_args=metric_args, verified=False))
-    merged = metadata["format"] == "merged"
-    card_data = ModelCardData(
-        base_model=metadata["base_model"]["reference"], library_name="transformers" if merged else "peft",
-        pipeline_tag="text-generation", model_name=metadata["name"], eval_results=results or None,
-        tags=["bench", metadata["variant"]["kind"], hub_task, "merged" if merged else "adapter"],
-        base_model_relation="finetune" if merged else "adapter")
+    merged, classical = metadata["format"] == "merged", metadata["format"] == "classical"
+    if classical:  # not a transformers model: no library the Hub knows loads it; bench serve and harness.classical do
+        card_data = ModelCardData(
+            base_model=metadata["base_model"]["reference"], library_name="bench", pipeline_tag="text-classification",
+            model_name=metadata["name"], eval_results=results or None,
+            tags=["bench", metadata["variant"]["kind"], hub_task, "classical", "safetensors"])
+    else:
+        card_data = ModelCardData(
+            base_model=metadata["base_model"]["reference"], library_name="transformers" if merged else "peft",
+            pipeline_tag="text-generation", model_name=metadata["name"], eval_results=results or None,
+            tags=["bench", metadata["variant"]["kind"], hub_task, "merged" if merged else "adapter"],
+            base_model_relation="finetune" if merged else "adapter")
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(CARD_TEMPLATE.parent), undefined=jinja2.StrictUndefined,
                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    body = environment.get_template(CARD_TEMPLATE.name).render(m=metadata, merged=merged, json=json)
+    body = environment.get_template(CARD_TEMPLATE.name).render(m=metadata, merged=merged, classical=classical,
+                                                                      json=json)
     return f"---\n{card_data.to_yaml()}\n---\n\n{body}"

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.records import Cost, ProbeScores, RunRecord, read_probes, read_run
+from harness.records.cost import CLASSICAL
 from harness.report.failures import FailureModes, categorise, clip, reading_of, shown, visible
+from harness.report.format import CLASSICAL_FORMAT, RANK_FORMAT
 from harness.report.measures import TaskMeasures, label_of, measures_for
 from harness.report.paired import PairedComparison, compare
 from harness.report.recommend import Candidate, Recommendation, recommend
@@ -96,6 +98,16 @@ class VariantView:
     def format_measured(self) -> bool:
         """False in rank mode: the answer is chosen among well-formed ones, so compliance is 100% by construction."""
         return self.cost.format_measured
+
+    @property
+    def format_note(self) -> str:
+        """What the page shows instead of a compliance figure that was not measured."""
+        return CLASSICAL_FORMAT if self.classical else RANK_FORMAT
+
+    @property
+    def classical(self) -> bool:
+        """A classical classifier (tfidf, embedding_classifier): fitted in seconds, no language model involved."""
+        return self.cost.inference_mode == CLASSICAL
 
     @property
     def trains(self) -> bool:
@@ -258,7 +270,8 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
     candidates = [Candidate(name=v.name, score=v.metric(measures.headline.key), second=v.metric(measures.second.key),
                             accuracy=v.metric("accuracy"), format_compliance=v.metric("format_compliance"),
                             cost=v.cost.usd if cost_unit == "USD" else v.compute_seconds, cost_unit=cost_unit,
-                            is_base=v.is_base, trains=v.trains, forgetting=v.forgetting) for v in ok]
+                            is_base=v.is_base, trains=v.trains and not v.classical, forgetting=v.forgetting,
+                            classical=v.classical) for v in ok]
     n_test = int(task.get("n_test_items") or max((v.metric("accuracy").get("n") or 0 for v in ok), default=0))
     recommendation = recommend(candidates, paired, base=base, n_test=n_test,
                                not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status

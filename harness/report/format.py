@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from harness.core.text import sentence  # noqa: F401  (re-exported: the report's modules use it from here)
+
 DASH = "—"  # shown where a value does not exist (a variant that did not train has no train time)
 RANK_FORMAT = "not measured (rank mode)"  # format compliance of a variant that chose among well-formed answers
+CLASSICAL_FORMAT = "not applicable (classical)"  # a classical classifier writes its label into the format
 NBSP = "\u00a0"  # between a number and its unit, so "45.0 s" never breaks across lines
-
-
-def sentence(text: str) -> str:
-    """Capitalised at the start of a sentence, the rest as written ("macro-F1" -> "Macro-F1", not "Macro-f1")."""
-    return text[:1].upper() + text[1:]
 
 
 def num(value: float | None, digits: int = 3) -> str:

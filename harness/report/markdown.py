@@ -7,7 +7,7 @@ table or turn into markup where the comment is rendered.
 from __future__ import annotations
 
 from harness.report.build import ReportView, VariantView
-from harness.report.format import DASH, RANK_FORMAT, megabytes, num, pct, seconds
+from harness.report.format import DASH, megabytes, num, pct, seconds
 from harness.report.recommend import NOT_RUN_PREFIX
 
 VERDICT_WORDS = {"clear": "clear", "tied": "tied, cheapest chosen", "inconclusive": "inconclusive", "none": "none"}
@@ -38,7 +38,7 @@ def interval(metric: dict) -> str:
 def render_summary(view: ReportView) -> str:
     rec = view.recommendation
     lines = [f"### bench report: {md_text(view.suite.get('name', 'bench'))}, run {md_code(view.path.name)}", ""]
-    lines.append(f"**Recommendation ({VERDICT_WORDS[rec.verdict]}):** {md_text(rec.headline, 400)}")
+    lines.append(f"**Recommendation ({VERDICT_WORDS[rec.verdict]}):** {md_text(rec.headline, 700)}")
     lines.append("")
     lines += [f"- {md_text(line, 400)}" for line in rec.evidence[:3]]
     # Variants that did not finish get their own line below, with the reason.
@@ -64,7 +64,7 @@ def variant_table(view: ReportView) -> str:
         if not v.ok:
             continue
         rows.append("| " + " | ".join([_name(v), interval(v.metric(m.headline.key)), interval(v.metric(m.second.key)),
-                                       pct(v.metric("format_compliance").get("value")) if v.format_measured else RANK_FORMAT,
+                                       pct(v.metric("format_compliance").get("value")) if v.format_measured else v.format_note,
                                        _vs_base(v),
                                        seconds(v.cost.get("train_seconds")) if v.trains else DASH,
                                        megabytes(v.cost.get("peak_cuda_mb") or v.cost.get("peak_rss_mb"))]) + " |")

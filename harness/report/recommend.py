@@ -11,12 +11,20 @@ same text the reader sees):
 3. A candidate is *tied with the leader* unless the paired bootstrap interval
    of the headline difference lies wholly above zero in the leader's favour
    (without per-item rows: unless the two intervals do not overlap).
+   A classical baseline (tfidf, embedding_classifier) whose headline metric is
+   at most ``PRACTICAL_MARGIN`` below an LLM leader's (point estimates) counts
+   as tied too, even where the interval says the LLM is better: a gap that
+   small rarely pays for a language model, its memory and its latency.
 4. Among the tied, variants below the format-compliance threshold are set
    aside, as long as one that meets it remains; then, likewise, variants that
    clearly forget (a probe score drop whose interval lies wholly below zero).
 5. The cheapest of what is left is the pick: cost is USD where every candidate
    has it, else compute seconds (training + inference on the test set).
-6. The verdict says how strong that is: *clear* (one contender, and better than
+6. When the pick is a classical baseline, the headline adds what the best LLM
+   variant would add (its gap in points, with the paired interval, and its cost
+   as a multiple); when an LLM variant is picked, the evidence says how far the
+   best classical baseline fell short.
+7. The verdict says how strong that is: *clear* (one contender, and better than
    the base), *tied* (several within noise; the cheapest wins), *inconclusive*
    (not clearly better than the base model, or nothing works), *none* (no
    variant finished).
@@ -32,6 +40,9 @@ from harness.report.measures import TaskMeasures, label_of, measures_for
 from harness.report.paired import PairedComparison
 
 FORMAT_THRESHOLD = 0.95  # share of well-formed outputs needed to count as compliant
+# A classical baseline this close to the best LLM variant's headline metric (or above it) is recommended:
+# two points of macro-F1 rarely pay for serving a language model instead of a linear model.
+PRACTICAL_MARGIN = 0.02
 SMALL_TEST_SET = 100  # below this many items, say plainly that intervals are wide
 NOT_RUN_PREFIX = "Not compared, because they did not finish: "
 CLASSIFICATION = measures_for("classification")
@@ -44,6 +55,9 @@ def rule_for(task: TaskMeasures) -> list[str]:
         f"The leader is the candidate with the best {score}.",
         "A candidate is tied with the leader unless the leader is clearly better: the paired 95% bootstrap interval "
         f"of the {score} difference lies wholly above zero.",
+        f"A classical baseline (tfidf, embedding classifier) at most {PRACTICAL_MARGIN * 100:g} points of {score} below "
+        "the best LLM variant, or above it, counts as tied even where the LLM is clearly better: a gap that small "
+        "rarely pays for a language model.",
         f"Tied candidates below {FORMAT_THRESHOLD:.0%} {compliance} are set aside while a compliant one remains; "
         "then, likewise, tied candidates that clearly forget (a probe drop whose interval lies wholly below zero).",
         "The cheapest remaining candidate is recommended (USD where known, else training + inference seconds).",
@@ -62,6 +76,7 @@ class Candidate:
     is_base: bool = False
     trains: bool = False
     forgetting: list[dict] = field(default_factory=list)  # [{task, delta, ci_low, ci_high}]
+    classical: bool = False  # a classical classifier (tfidf, embedding_classifier): no language model at all
 
 
 @dataclass
@@ -96,7 +111,10 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
                               evidence=[f"Best {words.second}: {num(max(c.second.get('value') or 0 for c in ready))}; best "
                                         f"{words.compliance}: {pct(max(c.format_compliance.get('value') or 0 for c in ready))}."],
                               rule=rule)
-    tied = [c for c in ready if c is leader or not _clearly_worse(c, leader, compare)]
+    # Within the practical margin of an LLM leader, a classical baseline is tied with it whatever the interval says.
+    close = [c for c in ready if c.classical and not leader.classical
+             and c.score["value"] >= leader.score["value"] - PRACTICAL_MARGIN]
+    tied = [c for c in ready if c is leader or c in close or not _clearly_worse(c, leader, compare)]
     compliant = [c for c in tied if _compliant(c)] or tied
     pool = [c for c in compliant if not _forgets(c)] or compliant
     dropped = [c.name for c in tied if c not in compliant]  # for format
@@ -105,12 +123,15 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
     by_name = {c.name: c for c in ready}
     versus_base = compare(base, pick.name) if base and base in by_name and pick.name != base else None
 
+    compliance = ("not applicable (a classical classifier writes its label into the format)" if pick.classical
+                  else pct(pick.format_compliance.get("value")))
     evidence = [f"{pick.name}: {words.score} {_interval(pick.score)}, {words.second} {_interval(pick.second)} "
-                f"on {pick.score.get('n', n_test)} test items; {words.compliance} {pct(pick.format_compliance.get('value'))}."]
+                f"on {pick.score.get('n', n_test)} test items; {words.compliance} {compliance}."]
     if versus_base is not None:
         evidence.append(_versus_base_text(versus_base, task))
     # Why the pick rather than the leader: the leader missed the format threshold, forgets, or costs more.
-    reason = "format" if leader.name in dropped else "forgetting" if leader.name in forgetful else "cost"
+    reason = ("format" if leader.name in dropped else "forgetting" if leader.name in forgetful
+              else "margin" if pick in close and _clearly_worse(pick, leader, compare) else "cost")
     qualifiers = ([task.compliant] if dropped else []) + (["non-forgetting"] if forgetful else [])
     cheapest = f"the cheapest {' '.join(qualifiers + ['variant'])}"
     if pick is not leader:
@@ -123,6 +144,13 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
     if forgetful:
         evidence.append(f"Set aside although tied, because they clearly forget on a probe task: {', '.join(forgetful)}.")
     evidence += _forgetting_evidence(pick)
+    llm = [c for c in ready if not c.classical]
+    best_llm = max(llm, key=lambda c: (c.score["value"], c.second.get("value") or 0, -_cost_key(c))) if llm else None
+    classical = [c for c in ready if c.classical]
+    what_llm_adds = _llm_adds_text(pick, best_llm, compare, words) if pick.classical and best_llm else None
+    if classical and not pick.classical:
+        best_classical = max(classical, key=lambda c: (c.score["value"], -_cost_key(c)))
+        evidence.append(_classical_short_text(best_classical, pick, compare, words))
 
     not_run_caveats, caveats = caveats, _size_caveat(pick, n_test, label_of(task, "accuracy"))
     if not _compliant(pick):
@@ -151,8 +179,15 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
                         f"and is {cheapest} within noise of it.")
         else:
             edge = {"format": f"unlike it, {task.compliant}", "forgetting": "unlike it, shows no clear forgetting",
-                    "cost": "cheaper"}[reason]
-            headline = f"Ship {pick.name}: {score}; within noise of the best ({leader.name}), and {edge}."
+                    "cost": "cheaper", "margin": "cheaper"}[reason]
+            near = (f"within the practical margin ({PRACTICAL_MARGIN * 100:g} points) of the best ({leader.name})"
+                    if reason == "margin" else f"within noise of the best ({leader.name})")
+            headline = f"Ship {pick.name}: {score}; {near}, and {edge}."
+    if what_llm_adds:  # the summary says what the LLM variants would add; elsewhere the evidence does
+        if verdict in ("clear", "tied") and not pick.is_base:
+            headline += " " + what_llm_adds
+        else:
+            evidence.append(what_llm_adds)
     return Recommendation(pick=pick.name, verdict=verdict, headline=headline, evidence=evidence, caveats=caveats,
                           contenders=[c.name for c in tied], rule=rule)
 
@@ -183,7 +218,8 @@ def _forgets(c: Candidate) -> bool:
 
 
 def _compliant(c: Candidate) -> bool:
-    return (c.format_compliance.get("value") or 0) >= FORMAT_THRESHOLD
+    # A classical classifier writes its label into the answer format: compliant by construction, not measured.
+    return c.classical or (c.format_compliance.get("value") or 0) >= FORMAT_THRESHOLD
 
 
 def _cost_key(c: Candidate) -> float:
@@ -221,9 +257,61 @@ def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: s
                   f"({pct(pick.format_compliance.get('value'))} against {pct(leader.format_compliance.get('value'))})",
         "forgetting": f"{leader.name} clearly forgets on a probe task and {pick.name} does not",
         "cost": f"it is cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
+        "margin": f"it is a classical baseline within the practical margin of {PRACTICAL_MARGIN * 100:g} points, and "
+                  f"cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
     }[reason]
+    if reason == "margin":
+        gap = gap if paired is not None and paired.delta is not None else "their intervals do not overlap"
+        return (f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}; {gap}), but by "
+                f"{_points(leader.score['value'] - pick.score['value'])}; {pick.name} is chosen because {because}.")
     return (f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}) but not clearly ({gap}); "
             f"{pick.name} is chosen because {because}.")
+
+
+def _points(gap: float) -> str:
+    value = abs(gap) * 100
+    return f"{value:.1f} point" + ("" if round(value, 1) == 1 else "s")
+
+
+def _cost_ratio(expensive: Candidate, cheap: Candidate) -> str:
+    """'120× the compute (2 min 0 s against 1.0 s)', or the two costs alone where a ratio means nothing."""
+    what = "the cost" if expensive.cost_unit == "USD" else "the compute"
+    both = f"{_cost_text(expensive)} against {_cost_text(cheap)}"
+    if expensive.cost is None or cheap.cost is None or cheap.cost <= 0:
+        return f"at {both}"
+    ratio = expensive.cost / cheap.cost
+    times = f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+    return f"at {times} {what} ({both})"
+
+
+def _paired_gap(a: Candidate, b: Candidate, compare: Compare) -> str:
+    """The paired interval of b minus a, to close a parenthesis, or nothing without per-item rows."""
+    paired = compare(a.name, b.name)
+    if paired is None or paired.delta_low is None:
+        return ""
+    return f"; paired 95% CI of the difference {signed(paired.delta_low)} to {signed(paired.delta_high)}"
+
+
+def _llm_adds_text(pick: Candidate, best_llm: Candidate, compare: Compare, words: Words) -> str:
+    """What choosing the best LLM variant instead of the classical pick would buy, from the run's own figures."""
+    gap = best_llm.score["value"] - pick.score["value"]
+    where = "level with it" if abs(gap) < 0.0005 else f"{_points(gap)} {'above' if gap > 0 else 'below'}"
+    adds = ("free-text answers from a chat model that can also take other instructions "
+            if gap <= 0 else f"those {_points(gap)} and free-text answers from a chat model ")
+    return (f"The best LLM variant, {best_llm.name}, is {where} on {words.score} ({num(best_llm.score['value'])} "
+            f"against {num(pick.score['value'])}{_paired_gap(pick, best_llm, compare)}); it would add {adds}"
+            f"{_cost_ratio(best_llm, pick)}.")
+
+
+def _classical_short_text(best: Candidate, pick: Candidate, compare: Compare, words: Words) -> str:
+    """Why the cheap classical baseline was not enough, when an LLM variant is picked."""
+    gap = pick.score["value"] - best.score["value"]
+    if gap <= PRACTICAL_MARGIN:  # tied by noise and still not picked: it cost more, or was set aside
+        return (f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
+                f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), but was not the cheapest credible choice.")
+    return (f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
+            f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), beyond the practical margin of "
+            f"{PRACTICAL_MARGIN * 100:g} points; {pick.name} costs {_cost_ratio(pick, best).removeprefix('at ')}.")
 
 
 def _size_caveat(c: Candidate, n_test: int, accuracy: str = "accuracy") -> list[str]:

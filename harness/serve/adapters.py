@@ -7,6 +7,10 @@ injects only its small matrices. A request picks its adapter with
 plain base inside ``disable_adapter()``. Since the active adapter is state of the
 one shared model, requests take turns behind a lock: this server is for checks
 and demos; for throughput, serve the same packages with vLLM (see vllm.py).
+
+Classical packages (tfidf, embedding_classifier) are served from the same
+registry (serve/classical.py): no adapter, no base model unless one embeds with
+it; ``base`` is None when only classical packages are served.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any, Iterator
 from harness.core.errors import BenchError, Problem
 from harness.core.files import read_json
 
-PACKAGE_METADATA = "bench_package.json"  # written by harness/package.py
+PACKAGE_METADATA = "bench_package.json"  # written by harness/package/build.py
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
 
 
@@ -68,7 +72,7 @@ def read_adapter(name: str, path: str | Path) -> AdapterInfo:
                        package=read_json(package) if package.is_file() else None)
 
 
-def check_adapters(base_name: str, adapters: list[AdapterInfo]) -> None:
+def check_adapters(base_name: str, adapters: list) -> None:
     """Every name served must be unique and usable in a URL-free JSON field; peft must be able to hold them together."""
     problems = []
     seen = {base_name}
@@ -79,7 +83,7 @@ def check_adapters(base_name: str, adapters: list[AdapterInfo]) -> None:
         if info.name in seen:
             problems.append(Problem(str(info.path), None, "name", f"'{info.name}' is served twice (the base is '{base_name}')"))
         seen.add(info.name)
-    types = sorted({info.peft_type for info in adapters})
+    types = sorted({info.peft_type for info in adapters if isinstance(info, AdapterInfo)})
     if len(types) > 1:
         problems.append(Problem(None, None, "peft_type", f"adapters of different kinds cannot share one base model here: {types}"))
     if problems:
@@ -89,9 +93,10 @@ def check_adapters(base_name: str, adapters: list[AdapterInfo]) -> None:
 
 @dataclass
 class AdapterRegistry:
-    base: Any  # harness.model.loading.BaseModel, loaded once
+    base: Any  # harness.model.loading.BaseModel, loaded once; None when only classical packages are served
     base_name: str
     adapters: dict[str, AdapterInfo] = field(default_factory=dict)
+    classical: dict[str, Any] = field(default_factory=dict)  # name -> serve.classical.ClassicalServed
     model: Any = None  # the PeftModel around base.model once an adapter is loaded
     switches: int = 0  # how often set_adapter changed the active adapter
     warnings: list[str] = field(default_factory=list)
@@ -100,11 +105,17 @@ class AdapterRegistry:
 
     @classmethod
     def load(cls, base, base_name: str, adapters: dict[str, str | Path]) -> "AdapterRegistry":
-        infos = [read_adapter(name, path) for name, path in adapters.items()]
-        check_adapters(base_name, infos)
+        from harness.serve.classical import is_classical, load_classical
+
+        infos = [read_adapter(name, path) for name, path in adapters.items() if not is_classical(path)]
+        if infos and base is None:
+            raise BenchError("peft adapters need a base model to load onto", hint="pass --base MODEL")
+        classical = [load_classical(name, path, base) for name, path in adapters.items() if is_classical(path)]
+        check_adapters(base_name, infos + classical)
         registry = cls(base=base, base_name=base_name)
         for info in infos:
             registry._attach(info)
+        registry.classical = {c.name: c for c in classical}
         return registry
 
     def _attach(self, info: AdapterInfo) -> None:
@@ -125,7 +136,7 @@ class AdapterRegistry:
         self.adapters[info.name] = info
 
     def names(self) -> list[str]:
-        return [self.base_name, *self.adapters]
+        return [*([self.base_name] if self.base is not None else []), *self.adapters, *self.classical]
 
     @contextlib.contextmanager
     def use(self, name: str) -> Iterator[Any]:

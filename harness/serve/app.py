@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.core.errors import require
+from harness.core.errors import BenchError, require
 from harness.serve.adapters import AdapterRegistry
 from harness.serve.completion import complete
 
@@ -75,15 +75,19 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "base_model": registry.base_name, "adapters": list(registry.adapters),
+        return {"status": "ok", "base_model": registry.base_name if registry.base is not None else None,
+                "adapters": list(registry.adapters), "classical": list(registry.classical),
                 "adapter_switches": registry.switches, "requests_served": stats["requests"], "warnings": registry.warnings}
 
     @app.get("/v1/models")
     def models() -> dict:
         data = [{"id": registry.base_name, "object": "model", "created": started, "owned_by": "bench",
-                 "root": registry.base.source, "parent": None}]
+                 "root": registry.base.source, "parent": None}] if registry.base is not None else []
         data += [{"id": name, "object": "model", "created": started, "owned_by": "bench", "root": str(info.path),
                   "parent": registry.base_name} for name, info in registry.adapters.items()]
+        # A classical package stands alone: no base model under it.
+        data += [{"id": name, "object": "model", "created": started, "owned_by": "bench", "root": str(served.path),
+                  "parent": None} for name, served in registry.classical.items()]
         return {"object": "list", "data": data}
 
     # A plain (sync) handler: FastAPI runs it in a worker thread, so a long
@@ -98,9 +102,15 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
             return error(400, f"max_tokens is {max_tokens}; this server allows at most {max_tokens_limit}", param="max_tokens")
         stop = [request.stop] if isinstance(request.stop, str) else request.stop
         messages = [{"role": m.role, "content": m.text()} for m in request.messages]
-        with registry.use(request.model) as model:
-            result = complete(model, registry.base.tokenizer, messages, max_tokens=max_tokens,
-                              temperature=request.temperature, top_p=request.top_p, seed=request.seed, stop=stop)
+        if request.model in registry.classical:  # the answer format with the predicted label; sampling does not apply
+            try:
+                result = registry.classical[request.model].complete(messages)
+            except BenchError as exc:
+                return error(400, str(exc), param="messages")
+        else:
+            with registry.use(request.model) as model:
+                result = complete(model, registry.base.tokenizer, messages, max_tokens=max_tokens,
+                                  temperature=request.temperature, top_p=request.top_p, seed=request.seed, stop=stop)
         stats["requests"] += 1
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),

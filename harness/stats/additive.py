@@ -5,7 +5,7 @@ as an items x m matrix of parts and a ``combine`` that turns summed parts into
 the metric: ``combine(parts.sum(0, keepdims=True))[0]`` is the metric on all
 items, and ``combine(weights @ parts)`` its value on each row of item weights
 (a bootstrap resample, a permutation's swapped sums). Field F1 is written the
-same way in harness/gate/metrics.py.
+same way in harness/tasks/metrics.py.
 """
 
 from __future__ import annotations

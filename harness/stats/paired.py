@@ -19,7 +19,7 @@ Binary per-item outcomes (correct, format ok) use the discordant pairs:
     few-discordant-pairs corner where an asymptotic test can be liberal.
 Non-decomposable metrics (macro-F1, field F1) and means of per-item scores
 (ROUGE-L, chrF) use the paired permutation test at margin 0 and a paired
-bootstrap over items above it (and for the interval); harness/gate/metrics.py
+bootstrap over items above it (and for the interval); harness/tasks/metrics.py
 writes each as per-item parts (stats/additive.py), and the draws come from
 stats/resampling.py at the policy's count (stats/policy.py: 4,000).
 Probe deltas keep only their 95% interval and are re-tested from it.

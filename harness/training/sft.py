@@ -5,7 +5,7 @@ sequence, gradient checkpointing on) are ~40% slower and learn worse on
 short-answer tasks. So the data goes in as prompt/completion pairs, which makes
 trl put the loss on the answer tokens only, and checkpointing stays off. Rows
 are batched by length, and the loss skips the prompt every row shares
-(harness/shared_prefix_loss.py); benchmarks/train_throughput.py measures both.
+(harness/training/shared_prefix_loss.py); benchmarks/train_throughput.py measures both.
 """
 
 from __future__ import annotations
