@@ -20,7 +20,7 @@ Reported per scenario (n items, accuracy, A/A disagreement, allowed drop):
   predicted MDD: the minimum detectable drop the gate prints, and the simulated
   detection rate at a drop of exactly that size (should be near 80%).
 
-    python benchmarks/gate_simulation.py              # full run, 
+    python benchmarks/gate_simulation.py              # full run,
     python benchmarks/gate_simulation.py --quick      # a smoke run
     python benchmarks/gate_simulation.py --json out.json
 """
@@ -42,10 +42,10 @@ import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-from harness.gate import rules
-from harness.stats import paired as stats  # noqa: E402
+from harness.gate import rules  # noqa: E402
 from harness.gate.evaluate import decide  # noqa: E402
 from harness.gate.pairing import ItemOutcomes, Pairing  # noqa: E402
+from harness.stats import paired as stats  # noqa: E402
 
 ALPHA = 0.01
 LABELS = ["a", "b", "c", "d"]
@@ -60,6 +60,7 @@ class ItemModel:
     @classmethod
     def calibrate(cls, accuracy: float, disagreement: float) -> "ItemModel":
         """Find (ability, sigma) giving this mean accuracy and A/A disagreement 2 E[p (1 - p)]."""
+
         def ability_for(sigma: float) -> float:
             return brentq(lambda a: expit(a - sigma * POPULATION).mean() - accuracy, -400, 400)
 
@@ -91,8 +92,10 @@ def as_pairing(baseline: np.ndarray, run: np.ndarray, rng: np.random.Generator) 
 
     def predictions(correct: np.ndarray) -> list[str | None]:
         wrong = rng.integers(1, len(LABELS) + 1, n)  # len(LABELS) -> unreadable
-        return [g if ok else (None if w == len(LABELS) else LABELS[(LABELS.index(g) + w) % len(LABELS)])
-                for g, ok, w in zip(gold, correct, wrong)]
+        return [
+            g if ok else (None if w == len(LABELS) else LABELS[(LABELS.index(g) + w) % len(LABELS)])
+            for g, ok, w in zip(gold, correct, wrong)
+        ]
 
     def side(correct: np.ndarray) -> ItemOutcomes:
         return ItemOutcomes(gold=gold, parsed=predictions(correct), correct=correct, format_ok=np.ones(n, bool))
@@ -100,8 +103,9 @@ def as_pairing(baseline: np.ndarray, run: np.ndarray, rng: np.random.Generator) 
     return Pairing(baseline=side(baseline), run=side(run), baseline_items=n, run_items=n)
 
 
-def verdict_rates(model: ItemModel, n: int, drop: float, margin: float, sims: int, seed: int,
-                  metric: str = "accuracy") -> dict:
+def verdict_rates(
+    model: ItemModel, n: int, drop: float, margin: float, sims: int, seed: int, metric: str = "accuracy"
+) -> dict:
     """Share of comparisons whose gate verdict is pass / fail / inconclusive.
 
     ``metric`` is one metric, or several joined by "+": one allowed-drop rule
@@ -113,8 +117,10 @@ def verdict_rates(model: ItemModel, n: int, drop: float, margin: float, sims: in
     for _ in range(sims):
         baseline, run = simulate_pair(model, n, shift, rng)
         pairing = as_pairing(baseline, run, rng)
-        checks = [rules.check_drop(name, margin, pairing, LABELS, alpha=ALPHA, seed=int(rng.integers(2**31)))
-                  for name in metric.split("+")]
+        checks = [
+            rules.check_drop(name, margin, pairing, LABELS, alpha=ALPHA, seed=int(rng.integers(2**31)))
+            for name in metric.split("+")
+        ]
         counts[decide(checks, "warn")[0]] += 1
     return {k: v / sims for k, v in counts.items()}
 
@@ -135,8 +141,17 @@ class Row:
     detection_at_mdd: float | None
 
 
-def scenario(n: int, accuracy: float, disagreement: float, margin: float, aa_sims: int, drop_sims: int,
-             seed: int, metric: str = "accuracy", check_mdd: bool = True) -> Row:
+def scenario(
+    n: int,
+    accuracy: float,
+    disagreement: float,
+    margin: float,
+    aa_sims: int,
+    drop_sims: int,
+    seed: int,
+    metric: str = "accuracy",
+    check_mdd: bool = True,
+) -> Row:
     model = ItemModel.calibrate(accuracy, disagreement)
     aa = verdict_rates(model, n, 0.0, margin, aa_sims, seed, metric)
     planted = verdict_rates(model, n, 0.05, margin, drop_sims, seed + 1, metric)
@@ -144,21 +159,36 @@ def scenario(n: int, accuracy: float, disagreement: float, margin: float, aa_sim
     at_mdd = None
     if check_mdd and mdd is not None and mdd < 0.5:
         at_mdd = verdict_rates(model, n, mdd, margin, drop_sims, seed + 2, metric)["fail"]
-    return Row(n=n, accuracy=accuracy, disagreement=disagreement, margin=margin, metric=metric, aa_sims=aa_sims,
-               false_alarm=aa["fail"], aa_inconclusive=aa["inconclusive"], drop_sims=drop_sims,
-               detection_5pt=planted["fail"], predicted_mdd=mdd, detection_at_mdd=at_mdd)
+    return Row(
+        n=n,
+        accuracy=accuracy,
+        disagreement=disagreement,
+        margin=margin,
+        metric=metric,
+        aa_sims=aa_sims,
+        false_alarm=aa["fail"],
+        aa_inconclusive=aa["inconclusive"],
+        drop_sims=drop_sims,
+        detection_5pt=planted["fail"],
+        predicted_mdd=mdd,
+        detection_at_mdd=at_mdd,
+    )
 
 
 def markdown(rows: list[Row]) -> str:
-    lines = ["| metric | n | accuracy | A/A disagreement | allowed drop | false alarms (A/A) | A/A inconclusive "
-             "| detection of a 5-pt drop | predicted MDD | detection at MDD |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| metric | n | accuracy | A/A disagreement | allowed drop | false alarms (A/A) | A/A inconclusive "
+        "| detection of a 5-pt drop | predicted MDD | detection at MDD |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         mdd = f"{r.predicted_mdd * 100:.1f} pts" if r.predicted_mdd is not None else "-"
         at = f"{r.detection_at_mdd:.1%}" if r.detection_at_mdd is not None else "-"
-        lines.append(f"| {r.metric} | {r.n} | {r.accuracy:.0%} | {r.disagreement:.0%} | {r.margin * 100:.0f} pts "
-                     f"| {r.false_alarm:.2%} of {r.aa_sims} | {r.aa_inconclusive:.1%} | {r.detection_5pt:.1%} of "
-                     f"{r.drop_sims} | {mdd} | {at} |")
+        lines.append(
+            f"| {r.metric} | {r.n} | {r.accuracy:.0%} | {r.disagreement:.0%} | {r.margin * 100:.0f} pts "
+            f"| {r.false_alarm:.2%} of {r.aa_sims} | {r.aa_inconclusive:.1%} | {r.detection_5pt:.1%} of "
+            f"{r.drop_sims} | {mdd} | {at} |"
+        )
     return "\n".join(lines)
 
 
@@ -166,10 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few simulations: checks the script, not the figures")
     parser.add_argument("--json", help="also write the rows as JSON here")
-    parser.add_argument("--rows", choices=("all", "accuracy", "f1"), default="all",
-                        help="only the accuracy rows, or only the macro-F1 rows")
-    parser.add_argument("--f1-sims", type=int, default=1_000,
-                        help="A/A comparisons per macro-F1 row (half as many planted drops); each resamples 8000 times")
+    parser.add_argument(
+        "--rows",
+        choices=("all", "accuracy", "f1"),
+        default="all",
+        help="only the accuracy rows, or only the macro-F1 rows",
+    )
+    parser.add_argument(
+        "--f1-sims",
+        type=int,
+        default=1_000,
+        help="A/A comparisons per macro-F1 row (half as many planted drops); each resamples 8000 times",
+    )
     args = parser.parse_args(argv)
     aa_sims, drop_sims, f1_sims = (300, 100, 40) if args.quick else (10_000, 2_000, args.f1_sims)
     started = time.perf_counter()
@@ -180,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
 
     if args.rows in ("all", "accuracy"):
-        for k, (disagreement, margin) in enumerate([(d, m) for d in (0.02, 0.05, 0.08, 0.10, 0.15) for m in (0.0, 0.02)]):
+        for k, (disagreement, margin) in enumerate(
+            [(d, m) for d in (0.02, 0.05, 0.08, 0.10, 0.15) for m in (0.0, 0.02)]
+        ):
             add(k, 300, 0.80, disagreement, margin, aa_sims, drop_sims)
         add(10, 150, 0.80, 0.05, 0.0, aa_sims, drop_sims)  # the same noise on a smaller and a larger test set
         add(11, 1000, 0.80, 0.05, 0.0, aa_sims, drop_sims)

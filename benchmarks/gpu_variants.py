@@ -39,11 +39,26 @@ import torch
 
 SHAPES = {
     # From HuggingFaceTB/SmolLM2-1.7B's config.json.
-    "smollm2-1.7b": dict(hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, num_key_value_heads=32,
-                         intermediate_size=8192, vocab_size=49152, max_position_embeddings=8192, rope_theta=130000.0),
+    "smollm2-1.7b": dict(
+        hidden_size=2048,
+        num_hidden_layers=24,
+        num_attention_heads=32,
+        num_key_value_heads=32,
+        intermediate_size=8192,
+        vocab_size=49152,
+        max_position_embeddings=8192,
+        rope_theta=130000.0,
+    ),
     # The test suite's tiny model (tests/tiny_model.py): seconds on a CPU.
-    "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                 intermediate_size=128, vocab_size=49152, max_position_embeddings=2048),
+    "tiny": dict(
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=128,
+        vocab_size=49152,
+        max_position_embeddings=2048,
+    ),
 }
 KINDS = ("lora", "qlora", "full")
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -52,8 +67,15 @@ LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 def build_config(shape: str):
     from transformers import LlamaConfig
 
-    return LlamaConfig(**SHAPES[shape], tie_word_embeddings=True, rms_norm_eps=1e-5, initializer_range=0.02,
-                       bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    return LlamaConfig(
+        **SHAPES[shape],
+        tie_word_embeddings=True,
+        rms_norm_eps=1e-5,
+        initializer_range=0.02,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=2,
+    )
 
 
 def random_model(shape: str, dtype: torch.dtype, seed: int = 0):
@@ -100,8 +122,12 @@ def qlora_model(shape: str, device: str, workdir: Path):
     saved = workdir / f"random-{shape}"
     if not (saved / "config.json").exists():
         random_model(shape, torch.bfloat16).save_pretrained(saved, safe_serialization=True)
-    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                      bnb_4bit_compute_dtype=torch.bfloat16)
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+    )
     placement = {"device_map": {"": torch.device(device).index or 0}} if device.startswith("cuda") else {}
     model = AutoModelForCausalLM.from_pretrained(saved, quantization_config=quantization, **placement)
     footprint = model.get_memory_footprint()
@@ -123,7 +149,9 @@ def peak_memory_bytes(device: str) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
 
 
-def train_steps(kind: str, shape: str, device: str, *, steps: int, batch_size: int, seq_len: int, workdir: Path) -> dict:
+def train_steps(
+    kind: str, shape: str, device: str, *, steps: int, batch_size: int, seq_len: int, workdir: Path
+) -> dict:
     model, weights_bytes = model_for(kind, shape, device, workdir)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -152,10 +180,18 @@ def train_steps(kind: str, shape: str, device: str, *, steps: int, batch_size: i
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - started
     result = {
-        "kind": kind, "shape": shape, "device": device, "steps": steps, "batch_size": batch_size, "seq_len": seq_len,
-        "trainable_params": sum(p.numel() for p in trainable), "weights_mb": weights_bytes / 2**20,
-        "peak_memory_mb": peak_memory_bytes(device) / 2**20, "seconds_per_step": seconds / steps,
-        "tokens_per_second": batch_size * seq_len * steps / seconds, "final_loss": loss.item(),
+        "kind": kind,
+        "shape": shape,
+        "device": device,
+        "steps": steps,
+        "batch_size": batch_size,
+        "seq_len": seq_len,
+        "trainable_params": sum(p.numel() for p in trainable),
+        "weights_mb": weights_bytes / 2**20,
+        "peak_memory_mb": peak_memory_bytes(device) / 2**20,
+        "seconds_per_step": seconds / steps,
+        "tokens_per_second": batch_size * seq_len * steps / seconds,
+        "final_loss": loss.item(),
         "lora_b_with_gradient": None if gradients is None else f"{gradients[0]}/{gradients[1]}",
     }
     del model, optimizer, trainable, loss
@@ -186,14 +222,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     hf_logging.disable_progress_bar()  # one line per kind is the output
     device_name = torch.cuda.get_device_name(torch.device(args.device)) if args.device.startswith("cuda") else "cpu"
-    print(f"{args.shape} on {device_name}: batch {args.batch_size} x {args.seq_len} tokens, {args.steps} timed steps",
-          flush=True)
+    print(
+        f"{args.shape} on {device_name}: batch {args.batch_size} x {args.seq_len} tokens, {args.steps} timed steps",
+        flush=True,
+    )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
             try:
-                result = train_steps(kind, args.shape, args.device, steps=args.steps, batch_size=args.batch_size,
-                                     seq_len=args.seq_len, workdir=Path(tmp))
+                result = train_steps(
+                    kind,
+                    args.shape,
+                    args.device,
+                    steps=args.steps,
+                    batch_size=args.batch_size,
+                    seq_len=args.seq_len,
+                    workdir=Path(tmp),
+                )
             except SkipKind as why:
                 result = {"kind": kind, "shape": args.shape, "device": args.device, "skipped": str(why)}
             results.append(result)
@@ -207,9 +252,11 @@ def format_row(r: dict) -> str:
     if "skipped" in r:
         return f"{r['kind']:6} skipped: {r['skipped']}"
     gradients = f"  lora_B with gradient {r['lora_b_with_gradient']}" if r["lora_b_with_gradient"] else ""
-    return (f"{r['kind']:6} weights {r['weights_mb']:9.1f} MB  peak {r['peak_memory_mb']:9.1f} MB  "
-            f"{r['seconds_per_step']:7.3f} s/step  {r['tokens_per_second']:10.0f} tokens/s  "
-            f"trainable {r['trainable_params']:,}{gradients}")
+    return (
+        f"{r['kind']:6} weights {r['weights_mb']:9.1f} MB  peak {r['peak_memory_mb']:9.1f} MB  "
+        f"{r['seconds_per_step']:7.3f} s/step  {r['tokens_per_second']:10.0f} tokens/s  "
+        f"trainable {r['trainable_params']:,}{gradients}"
+    )
 
 
 if __name__ == "__main__":

@@ -86,12 +86,16 @@ def main() -> None:
     tasks = args.tasks.split(",") if args.tasks else list_probe_tasks()
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(args.model)
-    print(f"model {args.model}, {torch.get_num_threads()} threads, limit {args.limit}, batch {args.batch_size}, "
-          f"{'bf16 autocast' if args.bf16 else 'fp32'}")
+    print(
+        f"model {args.model}, {torch.get_num_threads()} threads, limit {args.limit}, batch {args.batch_size}, "
+        f"{'bf16 autocast' if args.bf16 else 'fp32'}"
+    )
     print(f"forward throughput before: {forward_throughput(model):.0f} tokens/s")
 
     with tempfile.TemporaryDirectory() as out, inference_precision(args.bf16), Timer() as ours:
-        scores = run_probes(model, tok, tasks, limit=args.limit, label="base", out_dir=Path(out), batch_size=args.batch_size)
+        scores = run_probes(
+            model, tok, tasks, limit=args.limit, label="base", out_dir=Path(out), batch_size=args.batch_size
+        )
     for task, s in scores.items():
         print(f"  {task:24s} {s['metric']:12s} {s['score']:.3f}  n={s['n']}")
     print(f"bench run_probes, all tasks:        {ours}")
@@ -105,7 +109,9 @@ def main() -> None:
 
     for task in tasks:  # per task, to see where the time goes
         with tempfile.TemporaryDirectory() as out, Timer() as one:
-            run_probes(model, tok, [task], limit=args.limit, label="base", out_dir=Path(out), batch_size=args.batch_size)
+            run_probes(
+                model, tok, [task], limit=args.limit, label="base", out_dir=Path(out), batch_size=args.batch_size
+            )
         print(f"  {task:24s} {one}")
 
 

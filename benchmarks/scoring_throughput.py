@@ -38,11 +38,11 @@ SUITE = REPO / "suites" / "legal_classifier.yaml"
 
 def suite_items(limit: int):
     """The suite's first ``limit`` test items, zero-shot conversations for them, and the candidate answers."""
-    from harness.data.splits import load_suite_data
     from harness.data.prompts import PromptTemplate
+    from harness.data.splits import load_suite_data
     from harness.suite import load_suite
-    from harness.variants.base import variant_configs
     from harness.tasks import task_from_spec
+    from harness.variants.base import variant_configs
 
     suite = load_suite(SUITE, variant_configs())
     spec = suite.spec
@@ -60,8 +60,15 @@ def lm_eval_requests(tokenizer, conversations: list[list[dict]], continuations: 
     for doc_id, conv in enumerate(conversations):
         context = tokenizer.apply_chat_template(conv, add_generation_prompt=True, tokenize=False)
         for index, continuation in enumerate(continuations):
-            requests.append(Instance(request_type="loglikelihood", doc={}, arguments=(context, continuation), idx=index,
-                                     metadata=("legal_classifier", doc_id, 1)))
+            requests.append(
+                Instance(
+                    request_type="loglikelihood",
+                    doc={},
+                    arguments=(context, continuation),
+                    idx=index,
+                    metadata=("legal_classifier", doc_id, 1),
+                )
+            )
     return requests
 
 
@@ -72,12 +79,16 @@ def first_max(values) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="smollm2-135m-instruct",
-                        help="a bench alias (pulled with bench models pull) or a saved HF model folder")
+    parser.add_argument(
+        "--model",
+        default="smollm2-135m-instruct",
+        help="a bench alias (pulled with bench models pull) or a saved HF model folder",
+    )
     parser.add_argument("--limit", type=int, default=300, help="first N test items of legal_classifier")
     parser.add_argument("--batch-size", type=int, default=32, help="bench: prompts per batch (each with every label)")
-    parser.add_argument("--lm-eval-batch-size", type=int, default=None,
-                        help="lm-eval: requests per batch (default: --batch-size)")
+    parser.add_argument(
+        "--lm-eval-batch-size", type=int, default=None, help="lm-eval: requests per batch (default: --batch-size)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -99,13 +110,15 @@ def main() -> None:
     lm_batch = args.lm_eval_batch_size or args.batch_size
     lm = HFLM(pretrained=model, tokenizer=tok, batch_size=lm_batch)
     requests = lm_eval_requests(tok, conversations, continuations)
-    print(f"model {base.source} on {base.device}, {torch.get_num_threads()} threads, {len(items)} items x "
-          f"{len(choices)} labels, batch {args.batch_size} (lm-eval {lm_batch})")
+    print(
+        f"model {base.source} on {base.device}, {torch.get_num_threads()} threads, {len(items)} items x "
+        f"{len(choices)} labels, batch {args.batch_size} (lm-eval {lm_batch})"
+    )
 
     # Same tokens scored? lm-eval's continuation is bench's candidate after the newline it moved over.
     context, continuation = requests[0].args
     lm_tokens = lm._encode_pair(context, continuation)[1]
-    same_tokens = lm_tokens[-len(candidates[0]):] == candidates[0]
+    same_tokens = lm_tokens[-len(candidates[0]) :] == candidates[0]
 
     rank_choices(model, tok, conversations[:2], choices, batch_size=2)  # warm-up: first-call costs count for neither
     lm.loglikelihood(requests[: 2 * len(choices)], disable_tqdm=True)
@@ -118,31 +131,51 @@ def main() -> None:
     lm_seconds = time.perf_counter() - started
 
     n_choices = len(choices)
-    lm_lls = [[ll for ll, _ in scored[i * n_choices: (i + 1) * n_choices]] for i in range(len(items))]
+    lm_lls = [[ll for ll, _ in scored[i * n_choices : (i + 1) * n_choices]] for i in range(len(items))]
     lm_picks = [first_max(lls) for lls in lm_lls]
     agree = sum(r.choice == pick for r, pick in zip(ranked, lm_picks)) / len(items)
     # Relative to the first label: lm-eval's extra newline token cancels out.
-    max_diff = max(abs((r.loglikelihoods[c] - r.loglikelihoods[0]) - (lls[c] - lls[0]))
-                   for r, lls in zip(ranked, lm_lls) for c in range(n_choices))
+    max_diff = max(
+        abs((r.loglikelihoods[c] - r.loglikelihoods[0]) - (lls[c] - lls[0]))
+        for r, lls in zip(ranked, lm_lls)
+        for c in range(n_choices)
+    )
     labels = spec.task.labels
     bench_accuracy = sum(labels[r.choice] == item.label for r, item in zip(ranked, items)) / len(items)
     lm_accuracy = sum(labels[pick] == item.label for pick, item in zip(lm_picks, items)) / len(items)
 
     figures = {
-        "model": base.source, "device": str(base.device), "threads": torch.get_num_threads(), "items": len(items),
-        "labels": n_choices, "batch_size": args.batch_size, "lm_eval_batch_size": lm_batch,
-        "bench_seconds": bench_seconds, "lm_eval_seconds": lm_seconds,
-        "bench_items_per_second": len(items) / bench_seconds, "lm_eval_items_per_second": len(items) / lm_seconds,
-        "speedup": lm_seconds / bench_seconds, "same_choice_share": agree, "max_relative_loglikelihood_diff": max_diff,
-        "same_tokens_scored": same_tokens, "bench_accuracy": bench_accuracy, "lm_eval_accuracy": lm_accuracy,
+        "model": base.source,
+        "device": str(base.device),
+        "threads": torch.get_num_threads(),
+        "items": len(items),
+        "labels": n_choices,
+        "batch_size": args.batch_size,
+        "lm_eval_batch_size": lm_batch,
+        "bench_seconds": bench_seconds,
+        "lm_eval_seconds": lm_seconds,
+        "bench_items_per_second": len(items) / bench_seconds,
+        "lm_eval_items_per_second": len(items) / lm_seconds,
+        "speedup": lm_seconds / bench_seconds,
+        "same_choice_share": agree,
+        "max_relative_loglikelihood_diff": max_diff,
+        "same_tokens_scored": same_tokens,
+        "bench_accuracy": bench_accuracy,
+        "lm_eval_accuracy": lm_accuracy,
         "load_average_1min": os.getloadavg()[0],
     }
     print(f"{'scorer':28s} {'seconds':>8s} {'items/s':>8s} {'accuracy':>9s}")
-    print(f"{'bench rank_choices':28s} {bench_seconds:8.1f} {figures['bench_items_per_second']:8.2f} {bench_accuracy:9.3f}")
-    print(f"{'lm-eval HFLM.loglikelihood':28s} {lm_seconds:8.1f} {figures['lm_eval_items_per_second']:8.2f} {lm_accuracy:9.3f}")
-    print(f"speedup {figures['speedup']:.2f}x (target 3x); same choice on {agree:.1%} of items (target 100%); "
-          f"max relative log-likelihood difference {max_diff:.2e}; same tokens scored: {same_tokens}; "
-          f"load {figures['load_average_1min']:.1f}")
+    print(
+        f"{'bench rank_choices':28s} {bench_seconds:8.1f} {figures['bench_items_per_second']:8.2f} {bench_accuracy:9.3f}"
+    )
+    print(
+        f"{'lm-eval HFLM.loglikelihood':28s} {lm_seconds:8.1f} {figures['lm_eval_items_per_second']:8.2f} {lm_accuracy:9.3f}"
+    )
+    print(
+        f"speedup {figures['speedup']:.2f}x (target 3x); same choice on {agree:.1%} of items (target 100%); "
+        f"max relative log-likelihood difference {max_diff:.2e}; same tokens scored: {same_tokens}; "
+        f"load {figures['load_average_1min']:.1f}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -38,7 +38,10 @@ def load_rows(limit: int) -> tuple[list[dict], str]:
 
     suite = yaml.safe_load((REPO / "suites" / "legal_classifier.yaml").read_text())
     system = suite["task"]["system_prompt"]
-    rows = [json.loads(line) for line in (REPO / "suites/legal_classifier/data/train.jsonl").read_text().splitlines()[:limit]]
+    rows = [
+        json.loads(line)
+        for line in (REPO / "suites/legal_classifier/data/train.jsonl").read_text().splitlines()[:limit]
+    ]
     return rows, system
 
 
@@ -48,8 +51,13 @@ def fresh_lora_model(source: str, dtype=torch.float32):
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
-    config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                        task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=16,
+        lora_alpha=32,
+        lora_dropout=0.05,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, config)
 
 
@@ -59,9 +67,18 @@ def run_trl_defaults(source, tokenizer, rows, system, steps, batch_size) -> dict
 
     data = Dataset.from_list([{"messages": [{"role": "system", "content": system}] + r["messages"]} for r in rows])
     with tempfile.TemporaryDirectory() as out:
-        config = SFTConfig(output_dir=out, max_steps=steps, per_device_train_batch_size=batch_size, learning_rate=3e-4,
-                           logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True,
-                           include_num_input_tokens_seen="non_padding", use_cpu=True)
+        config = SFTConfig(
+            output_dir=out,
+            max_steps=steps,
+            per_device_train_batch_size=batch_size,
+            learning_rate=3e-4,
+            logging_steps=1,
+            report_to="none",
+            save_strategy="no",
+            disable_tqdm=True,
+            include_num_input_tokens_seen="non_padding",
+            use_cpu=True,
+        )
         model = fresh_lora_model(source)
         trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer)
         return {**_timed(trainer), "model": model}
@@ -73,25 +90,35 @@ def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool, ba
     from harness.training.sft import prompt_completion_rows, train_sft
 
     template = PromptTemplate(system)
-    data = prompt_completion_rows([template.render(r["messages"][:1]) for r in rows], [r["messages"][1]["content"] for r in rows])
+    data = prompt_completion_rows(
+        [template.render(r["messages"][:1]) for r in rows], [r["messages"][1]["content"] for r in rows]
+    )
     spec = TrainingSpec(max_steps=steps, batch_size=batch_size, learning_rate=3e-4, max_length=384, bf16=bf16)
     model = fresh_lora_model(source, base_dtype)
     with tempfile.TemporaryDirectory() as out:
         record = train_sft(model, tokenizer, data, spec=spec, seed=0, output_dir=Path(out))
-    return {"seconds": record.seconds, "tokens": record.trained_tokens,
-            "tokens_per_second": record.trained_tokens / record.seconds, "model": model}
+    return {
+        "seconds": record.seconds,
+        "tokens": record.trained_tokens,
+        "tokens_per_second": record.trained_tokens / record.seconds,
+        "model": model,
+    }
 
 
 def held_out_accuracy(model, tokenizer, system: str, n_items: int) -> float:
-    from harness.model.generate import generate, inference_precision
     from harness.data.prompts import PromptTemplate
+    from harness.model.generate import generate, inference_precision
 
     template = PromptTemplate(system)
-    rows = [json.loads(line) for line in (REPO / "suites/legal_classifier/data/test.jsonl").read_text().splitlines()[:n_items]]
+    rows = [
+        json.loads(line)
+        for line in (REPO / "suites/legal_classifier/data/test.jsonl").read_text().splitlines()[:n_items]
+    ]
     model.eval()
     with inference_precision(True):
-        outputs = generate(model, tokenizer, [template.render(r["messages"][:1]) for r in rows], batch_size=32,
-                           max_new_tokens=12)
+        outputs = generate(
+            model, tokenizer, [template.render(r["messages"][:1]) for r in rows], batch_size=32, max_new_tokens=12
+        )
     return sum(o.text.strip() == r["messages"][1]["content"].strip() for o, r in zip(outputs, rows)) / len(rows)
 
 
@@ -122,8 +149,9 @@ def main() -> None:
         "trl defaults": run_trl_defaults(source, tokenizer, rows, system, args.steps, args.batch_size),
         "bench fp32": run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=False),
         "bench bf16": run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True),
-        "bench bf16 base": run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True,
-                                     base_dtype=torch.bfloat16),
+        "bench bf16 base": run_bench(
+            source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True, base_dtype=torch.bfloat16
+        ),
     }
     for r in results.values():
         model = r.pop("model")
@@ -142,13 +170,25 @@ def main() -> None:
         r["gflops_equivalent"] = 6 * n_params * r["tokens_per_second"] / 1e9
         r["ratio_to_trl_defaults"] = r["tokens_per_second"] / peer
         accuracy = f"{r['accuracy']:.3f}" if "accuracy" in r else "-"
-        print(f"{name:<16} {r['tokens']:>8} {r['seconds']:>8.1f} {r['tokens_per_second']:>9.0f} "
-              f"{r['ratio_to_trl_defaults']:>6.2f}x {r['gflops_equivalent']:>8.0f} {accuracy:>9}")
+        print(
+            f"{name:<16} {r['tokens']:>8} {r['seconds']:>8.1f} {r['tokens_per_second']:>9.0f} "
+            f"{r['ratio_to_trl_defaults']:>6.2f}x {r['gflops_equivalent']:>8.0f} {accuracy:>9}"
+        )
     if peak:
         print(f"machine matmul peak: {json.dumps(peak)}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"steps": args.steps, "batch_size": args.batch_size,
-                                               "eval_items": args.eval_items, "peak": peak, "results": results}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "steps": args.steps,
+                    "batch_size": args.batch_size,
+                    "eval_items": args.eval_items,
+                    "peak": peak,
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

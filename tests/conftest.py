@@ -28,8 +28,12 @@ def make_items(prefix: str, count: int, start: int = 0) -> list[dict]:
     for i in range(start, start + count):
         label = LABELS[i % len(LABELS)]
         text = f"Note {i}: a short text about {WORDS[label]} number {i * 7 % 13}."
-        rows.append({"id": f"{prefix}-{i}", "messages": [{"role": "user", "content": text},
-                                                         {"role": "assistant", "content": f"kind: {label}"}]})
+        rows.append(
+            {
+                "id": f"{prefix}-{i}",
+                "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": f"kind: {label}"}],
+            }
+        )
     return rows
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.variants.base import variant_configs
 from harness.cli.main import main
+from harness.variants.base import variant_configs
 
 
 def run_cli(args, capsys) -> tuple[int, str]:
@@ -107,26 +107,36 @@ def test_unknown_model_alias(tiny_suite, capsys):
     model_line = next(line for line in text.splitlines() if line.startswith("  name: /"))
     edit_suite(tiny_suite, model_line, "  name: smollm2-135m-instrcut")
     code, err = run_cli(["validate", str(tiny_suite)], capsys)
-    assert code == 2 and "unknown model 'smollm2-135m-instrcut'" in err and "did you mean 'smollm2-135m-instruct'?" in err
+    assert (
+        code == 2 and "unknown model 'smollm2-135m-instrcut'" in err and "did you mean 'smollm2-135m-instruct'?" in err
+    )
 
 
 def test_unknown_variant_kind(tiny_suite, capsys):
     edit_suite(tiny_suite, "kind: few_shot", "kind: fewshot")
     code, err = run_cli(["validate", str(tiny_suite)], capsys)
-    assert code == 2 and "tiny.yaml:28: variants[1].kind: unknown variant kind 'fewshot'; did you mean 'few_shot'?" in err
+    assert (
+        code == 2 and "tiny.yaml:28: variants[1].kind: unknown variant kind 'fewshot'; did you mean 'few_shot'?" in err
+    )
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_gate_rule_on_a_metric_the_task_type_does_not_measure(tiny_suite, capsys, command):
     # tiny.yaml is a classification suite of 33 lines; the gate section starts on line 34.
-    tiny_suite.write_text(tiny_suite.read_text() + "gate:\n  floors:\n    parse_rate: 0.9\n"
-                          "  allowed_drop:\n    macro_f1: 0.0\n    field_f1_macro: 0.0\n")
+    tiny_suite.write_text(
+        tiny_suite.read_text() + "gate:\n  floors:\n    parse_rate: 0.9\n"
+        "  allowed_drop:\n    macro_f1: 0.0\n    field_f1_macro: 0.0\n"
+    )
     code, err = run_cli([command, str(tiny_suite)], capsys)
     assert code == 2 and "2 problems in the suite" in err
-    assert ("tiny.yaml:36: gate.floors.parse_rate: classification tasks do not measure parse_rate "
-            "(metrics of classification tasks: accuracy, macro_f1, format_compliance)") in err
-    assert ("tiny.yaml:39: gate.allowed_drop.field_f1_macro: classification tasks do not measure field_f1_macro "
-            "(metrics of classification tasks: accuracy, macro_f1, format_compliance)") in err
+    assert (
+        "tiny.yaml:36: gate.floors.parse_rate: classification tasks do not measure parse_rate "
+        "(metrics of classification tasks: accuracy, macro_f1, format_compliance)"
+    ) in err
+    assert (
+        "tiny.yaml:39: gate.allowed_drop.field_f1_macro: classification tasks do not measure field_f1_macro "
+        "(metrics of classification tasks: accuracy, macro_f1, format_compliance)"
+    ) in err
     assert "gate.allowed_drop.macro_f1:" not in err  # classification measures it
 
 
@@ -135,8 +145,10 @@ def test_missing_optional_dependency_names_the_install_command():
 
     with pytest.raises(MissingDependency) as info:
         require("surely_not_installed_pkg", package="surely-not-installed", feature="the test kind")
-    assert str(info.value) == ("the test kind needs the optional package 'surely-not-installed', which is not installed\n"
-                               "hint: pip install surely-not-installed")
+    assert str(info.value) == (
+        "the test kind needs the optional package 'surely-not-installed', which is not installed\n"
+        "hint: pip install surely-not-installed"
+    )
 
 
 def test_unwritable_output_folder(tiny_suite, tmp_path, capsys):

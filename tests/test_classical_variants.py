@@ -33,8 +33,9 @@ def run_dir(tiny_model_dir, tmp_path_factory):
     write_jsonl(root / "data" / "test.jsonl", make_items("test", 9, start=200))
     text = TINY_SUITE.format(model=tiny_model_dir)
     suite = root / "tiny.yaml"
-    suite.write_text(text[: text.index("variants:\n")] + "variants:\n  - name: zero-shot\n    kind: zero_shot\n"
-                     + CLASSICAL)
+    suite.write_text(
+        text[: text.index("variants:\n")] + "variants:\n  - name: zero-shot\n    kind: zero_shot\n" + CLASSICAL
+    )
     return run_suite(suite, root / "run").run_dir
 
 
@@ -76,10 +77,13 @@ def test_a_classical_variant_can_be_the_gate_baseline(run_dir, tmp_path):
 
     baseline = tmp_path / "baseline.json"
     save_baseline(run_dir, variant="tfidf", out=baseline)
-    outcome = gate_run(run_dir, baseline, variant="tfidf", junit_path=tmp_path / "j.xml", markdown_path=tmp_path / "s.md")
+    outcome = gate_run(
+        run_dir, baseline, variant="tfidf", junit_path=tmp_path / "j.xml", markdown_path=tmp_path / "s.md"
+    )
     assert outcome.verdict == "pass" and outcome.exit_code == 0
-    worse = gate_run(run_dir, baseline, variant="zero-shot", junit_path=tmp_path / "j2.xml",
-                     markdown_path=tmp_path / "s2.md")
+    worse = gate_run(
+        run_dir, baseline, variant="zero-shot", junit_path=tmp_path / "j2.xml", markdown_path=tmp_path / "s2.md"
+    )
     assert worse.exit_code == 1  # the tiny LLM against a perfect classical baseline: a regression
 
 
@@ -114,8 +118,9 @@ def test_a_classical_package_holds_the_model_arrays_a_card_and_no_pickle(tfidf_p
     assert set(meta["files"]) == {"classical.json", "model.safetensors"}
     card = (tfidf_package / "README.md").read_text()
     assert "no language model is needed" in card and "PeftModel" not in card and "bench serve --adapter tfidf=" in card
-    assert main(["package", str(run_dir), "--variant", "tfidf", "--out", str(tfidf_package.parent / "m"),
-                 "--merged"]) == 2  # nothing to merge
+    assert (
+        main(["package", str(run_dir), "--variant", "tfidf", "--out", str(tfidf_package.parent / "m"), "--merged"]) == 2
+    )  # nothing to merge
 
 
 def test_a_classical_package_with_a_planted_pickle_is_refused_by_name(tfidf_package, tmp_path):
@@ -139,8 +144,10 @@ def test_serve_answers_a_chat_request_with_the_classical_label_and_loads_no_base
     registry = AdapterRegistry.load(None, "", {"legal-tfidf": tfidf_package})
     client = TestClient(create_app(registry))
     assert [m["id"] for m in client.get("/v1/models").json()["data"]] == ["legal-tfidf"]
-    messages = [{"role": "system", "content": "Classify the note."},
-                {"role": "user", "content": "Note 301: a short text about clouds number 4."}]
+    messages = [
+        {"role": "system", "content": "Classify the note."},
+        {"role": "user", "content": "Note 301: a short text about clouds number 4."},
+    ]
     reply = client.post("/v1/chat/completions", json={"model": "legal-tfidf", "messages": messages})
     assert reply.status_code == 200, reply.text
     body = reply.json()

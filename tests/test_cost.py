@@ -12,12 +12,30 @@ from harness.run.recipe import run_suite
 
 # What every variant's cost record holds, trained or not (issue 3).
 COST_FIELDS = {
-    "train_seconds", "prepare_seconds", "infer_seconds", "peak_rss_mb", "peak_cuda_mb",
-    "trained_tokens", "train_tokens_per_second", "infer_tokens_per_second",
-    "train_flops", "infer_flops", "train_utilisation", "infer_utilisation",
-    "train_peak_flops_per_second", "infer_peak_flops_per_second",
-    "trainable_params", "total_params", "trainable_share", "adapter_bytes", "weights_mb",
-    "prompt_tokens_mean", "output_tokens_mean", "compute_dtype", "price_per_hour", "usd",
+    "train_seconds",
+    "prepare_seconds",
+    "infer_seconds",
+    "peak_rss_mb",
+    "peak_cuda_mb",
+    "trained_tokens",
+    "train_tokens_per_second",
+    "infer_tokens_per_second",
+    "train_flops",
+    "infer_flops",
+    "train_utilisation",
+    "infer_utilisation",
+    "train_peak_flops_per_second",
+    "infer_peak_flops_per_second",
+    "trainable_params",
+    "total_params",
+    "trainable_share",
+    "adapter_bytes",
+    "weights_mb",
+    "prompt_tokens_mean",
+    "output_tokens_mean",
+    "compute_dtype",
+    "price_per_hour",
+    "usd",
 }
 
 
@@ -41,9 +59,18 @@ def test_flop_formulas_follow_the_standard_counts():
 
 
 def test_cost_estimates_divide_flops_by_time_and_peak_and_price_the_seconds():
-    cost = {"total_params": 1_000, "trainable_params": 10, "trained_tokens": 200, "train_seconds": 2.0,
-            "prompt_tokens_mean": 40.0, "output_tokens_mean": 5.0, "virtual_tokens": 5, "infer_seconds": 4.0,
-            "prepare_seconds": 3.0, "compute_dtype": "float32"}
+    cost = {
+        "total_params": 1_000,
+        "trainable_params": 10,
+        "trained_tokens": 200,
+        "train_seconds": 2.0,
+        "prompt_tokens_mean": 40.0,
+        "output_tokens_mean": 5.0,
+        "virtual_tokens": 5,
+        "infer_seconds": 4.0,
+        "prepare_seconds": 3.0,
+        "compute_dtype": "float32",
+    }
     peak = {"float32": 1e6, "bfloat16": 4e6}
     out = flops.cost_estimates(cost, n_items=10, peak=peak, train_bf16=False, price_per_hour=3.6)
     assert out["train_flops"] == (4 * 1_000 + 2 * 10) * 200
@@ -54,8 +81,13 @@ def test_cost_estimates_divide_flops_by_time_and_peak_and_price_the_seconds():
     bf16 = flops.cost_estimates(cost, n_items=10, peak=peak, train_bf16=True, price_per_hour=None)
     assert bf16["train_peak_flops_per_second"] == 4e6 and bf16["infer_peak_flops_per_second"] == 1e6
     assert bf16["usd"] is None
-    untrained = flops.cost_estimates({**cost, "trainable_params": 0, "trained_tokens": 0, "train_seconds": 0.0},
-                                     n_items=10, peak=peak, train_bf16=False, price_per_hour=None)
+    untrained = flops.cost_estimates(
+        {**cost, "trainable_params": 0, "trained_tokens": 0, "train_seconds": 0.0},
+        n_items=10,
+        peak=peak,
+        train_bf16=False,
+        price_per_hour=None,
+    )
     assert untrained["train_flops"] == 0 and untrained["train_utilisation"] is None
 
 
@@ -84,8 +116,9 @@ def test_machine_peak_is_measured_once_per_machine_and_a_remeasurement_keeps_the
 
 
 def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache):
-    text = tiny_suite.read_text().replace("  max_new_tokens: 6\n",
-                                          "  max_new_tokens: 6\n  variability: {samples: 3, temperature: 1.5}\n")
+    text = tiny_suite.read_text().replace(
+        "  max_new_tokens: 6\n", "  max_new_tokens: 6\n  variability: {samples: 3, temperature: 1.5}\n"
+    )
     tiny_suite.write_text(text.replace("variants:\n", "cost: {price_per_hour: 1.8}\nvariants:\n"))
     results = read_json(run_suite(tiny_suite, tmp_path / "run").run_dir / "results.json")
     for name, record in results["variants"].items():
@@ -95,7 +128,8 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
         assert cost["infer_seconds"] > 0 and cost["peak_rss_mb"] > 100 and cost["prompt_tokens_mean"] > 10
         # Not "< 1": on a shared machine the peak and the inference are timed at different moments.
         assert cost["infer_flops"] > 0 and cost["infer_utilisation"] == pytest.approx(
-            cost["infer_flops"] / cost["infer_seconds"] / cost["infer_peak_flops_per_second"])
+            cost["infer_flops"] / cost["infer_seconds"] / cost["infer_peak_flops_per_second"]
+        )
         assert cost["usd"] == pytest.approx((cost["prepare_seconds"] + cost["infer_seconds"]) / 3600 * 1.8)
         variability = record["variability"]
         assert variability["samples"] == 3 and variability["n"] == 9
@@ -104,11 +138,13 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
     lora, zero = results["variants"]["lora"]["cost"], results["variants"]["zero-shot"]["cost"]
     assert lora["trained_tokens"] > 0 and lora["train_tokens_per_second"] > 0
     assert lora["train_utilisation"] == pytest.approx(
-        lora["train_flops"] / lora["train_seconds"] / lora["train_peak_flops_per_second"])
+        lora["train_flops"] / lora["train_seconds"] / lora["train_peak_flops_per_second"]
+    )
     # FLOPs count the tokens that ran: each batch's shared system prompt once, not once per row.
     assert 0 < lora["train_computed_tokens"] < lora["trained_tokens"]
-    assert lora["train_flops"] == flops.training_flops(lora["total_params"], lora["trainable_params"],
-                                                       lora["train_computed_tokens"])
+    assert lora["train_flops"] == flops.training_flops(
+        lora["total_params"], lora["trainable_params"], lora["train_computed_tokens"]
+    )
     assert zero["trained_tokens"] == 0 and zero["train_flops"] == 0 and zero["train_utilisation"] is None
     assert zero["trainable_params"] == 0 and zero["adapter_bytes"] == 0
 
@@ -123,15 +159,18 @@ def test_sampling_at_high_temperature_varies_and_greedy_like_sampling_does_not(t
     tokenizer.padding_side = "left"
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
     conversations = [[{"role": "user", "content": f"Note {i}: about bricks."}] for i in range(3)]
-    hot = sample_generations(model, tokenizer, conversations, samples=4, temperature=5.0, batch_size=8,
-                             max_new_tokens=4, seed=1)
-    cold = sample_generations(model, tokenizer, conversations, samples=4, temperature=1e-4, batch_size=8,
-                              max_new_tokens=4, seed=1)
+    hot = sample_generations(
+        model, tokenizer, conversations, samples=4, temperature=5.0, batch_size=8, max_new_tokens=4, seed=1
+    )
+    cold = sample_generations(
+        model, tokenizer, conversations, samples=4, temperature=1e-4, batch_size=8, max_new_tokens=4, seed=1
+    )
     assert [len(item) for item in hot] == [4, 4, 4]
     assert all(distinct_share(item) == 1.0 for item in hot)  # a random model at temperature 5: all differ
     assert all(distinct_share(item) == 0.25 for item in cold)  # near-greedy: one answer, four times
-    assert hot == sample_generations(model, tokenizer, conversations, samples=4, temperature=5.0, batch_size=8,
-                                     max_new_tokens=4, seed=1), "seeded: a rerun samples the same"
+    assert hot == sample_generations(
+        model, tokenizer, conversations, samples=4, temperature=5.0, batch_size=8, max_new_tokens=4, seed=1
+    ), "seeded: a rerun samples the same"
 
 
 def test_gpu_benchmark_script_runs_on_cpu_at_the_tiny_shape(tmp_path):
@@ -144,8 +183,22 @@ def test_gpu_benchmark_script_runs_on_cpu_at_the_tiny_shape(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = tmp_path / "results.json"
-    module.main(["--device", "cpu", "--shape", "tiny", "--steps", "1", "--batch-size", "2", "--seq-len", "16",
-                 "--json", str(out)])
+    module.main(
+        [
+            "--device",
+            "cpu",
+            "--shape",
+            "tiny",
+            "--steps",
+            "1",
+            "--batch-size",
+            "2",
+            "--seq-len",
+            "16",
+            "--json",
+            str(out),
+        ]
+    )
     results = {r["kind"]: r for r in json.loads(out.read_text())}
     assert list(results) == ["lora", "qlora", "full"]
     for kind, r in results.items():

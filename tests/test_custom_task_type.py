@@ -62,14 +62,22 @@ class YesNoRules(TaskType):
         Metric("format_compliance", "format compliance", "format_ok", shown_as="share"),
     )
     words: ClassVar[ReportWords] = ReportWords(
-        headline="accuracy", second="reason_rate", columns=("accuracy", "reason_rate", "format_compliance"),
-        paired=("accuracy",), compliant="well-formed", compliance_means="'yes: <reason>' or 'no: <reason>'",
-        intervals="Wilson for every metric")
+        headline="accuracy",
+        second="reason_rate",
+        columns=("accuracy", "reason_rate", "format_compliance"),
+        paired=("accuracy",),
+        compliant="well-formed",
+        compliance_means="'yes: <reason>' or 'no: <reason>'",
+        intervals="Wilson for every metric",
+    )
     failure_modes: ClassVar[dict[str, FailureMode]] = {
-        "empty": EMPTY, "overlong": OVERLONG,
+        "empty": EMPTY,
+        "overlong": OVERLONG,
         "invalid": FailureMode("no yes or no", "neither yes nor no could be read"),
         "wrong_label": FailureMode("wrong answer", "yes where no was right, or the other way round"),
-        "format_only": FailureMode("right, no reason", "the right answer without a reason of {min_reason_words}+ words"),
+        "format_only": FailureMode(
+            "right, no reason", "the right answer without a reason of {min_reason_words}+ words"
+        ),
     }
     failure_values: ClassVar[dict[str, str]] = {"min_reason_words": "1"}
     breakdowns: ClassVar[tuple[str, ...]] = ()
@@ -101,13 +109,24 @@ class YesNoRules(TaskType):
     def score(self, output: str, item) -> dict:
         parsed = self.parse(output)
         strict = ANSWER.fullmatch(output.strip())
-        return {"parsed": parsed.answer, "gold": item.label, "correct": parsed.answer == item.label,
-                "format_ok": parsed.format_ok, "has_reason": bool(strict) and self._reasoned(strict.group(2))}
+        return {
+            "parsed": parsed.answer,
+            "gold": item.label,
+            "correct": parsed.answer == item.label,
+            "format_ok": parsed.format_ok,
+            "has_reason": bool(strict) and self._reasoned(strict.group(2)),
+        }
 
     def aggregate(self, rows: list[dict], *, seed: int) -> dict:
         n = len(rows)
-        return {key: intervals.proportion(sum(bool(r[field]) for r in rows), n)
-                for key, field in (("accuracy", "correct"), ("reason_rate", "has_reason"), ("format_compliance", "format_ok"))}
+        return {
+            key: intervals.proportion(sum(bool(r[field]) for r in rows), n)
+            for key, field in (
+                ("accuracy", "correct"),
+                ("reason_rate", "has_reason"),
+                ("format_compliance", "format_ok"),
+            )
+        }
 
     @staticmethod
     def confusion(row: dict) -> tuple[str, str] | None:
@@ -131,8 +150,14 @@ def item(answer: str):
     from harness.data.chat import Item, content_hash
 
     prompt = ({"role": "user", "content": "Is it about apples?"},)
-    return Item(id="x", prompt=prompt, answer=answer, label=YesNoRules().label_of(answer), source="t:1",
-                content_hash=content_hash(list(prompt), answer))
+    return Item(
+        id="x",
+        prompt=prompt,
+        answer=answer,
+        label=YesNoRules().label_of(answer),
+        source="t:1",
+        content_hash=content_hash(list(prompt), answer),
+    )
 
 
 def test_the_type_parses_scores_and_aggregates():
@@ -140,7 +165,11 @@ def test_the_type_parses_scores_and_aggregates():
     gold = item("yes: it names apples")
     rows = [rules.score(out, gold) for out in ("yes: it names apples", "Yes.", "no: wrong fruit", "maybe")]
     assert [(r["parsed"], r["correct"], r["format_ok"], r["has_reason"]) for r in rows] == [
-        ("yes", True, True, True), ("yes", True, False, False), ("no", False, True, True), (None, False, False, False)]
+        ("yes", True, True, True),
+        ("yes", True, False, False),
+        ("no", False, True, True),
+        (None, False, False, False),
+    ]
     metrics = rules.aggregate(rows, seed=0)
     assert [metrics[k]["value"] for k in ("accuracy", "reason_rate", "format_compliance")] == [0.5, 0.5, 0.5]
 
@@ -149,8 +178,10 @@ def test_registration_checks_the_declarations():
     @dataclass(frozen=True)
     class Clashing(YesNoRules):
         name: ClassVar[str] = "yes_no"
-        metrics: ClassVar[tuple[Metric, ...]] = (Metric("accuracy", "accuracy", "reason_given"),
-                                                 Metric("format_compliance", "format", "format_ok"))
+        metrics: ClassVar[tuple[Metric, ...]] = (
+            Metric("accuracy", "accuracy", "reason_given"),
+            Metric("format_compliance", "format", "format_ok"),
+        )
 
     with pytest.raises(ValueError, match="a metric name means one computation"):
         register_task_type(Clashing)
@@ -161,11 +192,15 @@ def test_registration_checks_the_declarations():
 
 # ----------------------------------------------------------------------------- the suite
 TASK_START, TASK_END = TINY_SUITE.index("task:\n") + len("task:\n"), TINY_SUITE.index("  data:\n")
-TINY_YES_NO = TINY_SUITE[:TASK_START] + """\
+TINY_YES_NO = (
+    TINY_SUITE[:TASK_START]
+    + """\
   type: yes_no
   system_prompt: "Does the note mention apples? Answer 'yes: <reason>' or 'no: <reason>'."
   min_reason_words: 2
-""" + TINY_SUITE[TASK_END:] + """\
+"""
+    + TINY_SUITE[TASK_END:]
+    + """\
 gate:
   floors:
     reason_rate: 0.5
@@ -173,14 +208,21 @@ gate:
     accuracy: 0.0
     reason_rate: 0.0
 """
+)
 
 
 def write_suite(root: Path, model_dir: Path, text: str = TINY_YES_NO) -> Path:
     for split, count, start in (("train", 12, 0), ("validation", 6, 100), ("test", 12, 200)):
-        rows = [{"id": f"{split}-{i}", "messages": [
-            {"role": "user", "content": f"Note {i}: about {'apples' if i % 2 else 'bricks'}."},
-            {"role": "assistant", "content": "yes: it names apples" if i % 2 else "no: it is about bricks"}]}
-            for i in range(start, start + count)]
+        rows = [
+            {
+                "id": f"{split}-{i}",
+                "messages": [
+                    {"role": "user", "content": f"Note {i}: about {'apples' if i % 2 else 'bricks'}."},
+                    {"role": "assistant", "content": "yes: it names apples" if i % 2 else "no: it is about bricks"},
+                ],
+            }
+            for i in range(start, start + count)
+        ]
         write_jsonl(root / "data" / f"{split}.jsonl", rows)
     suite = root / "yes_no.yaml"
     suite.write_text(text.format(model=model_dir))
@@ -199,13 +241,19 @@ def test_the_suite_schema_knows_the_type_and_its_metrics(tmp_path, tiny_model_di
     assert GateSpec().drop_limits("yes_no") == [("accuracy", 0.0)]  # the type's default: its gate_default metrics
 
     bad = TINY_YES_NO.replace("  min_reason_words: 2\n", "  min_reason_word: 2\n").replace(
-        "    reason_rate: 0.5\n", "    reason_rate: 0.5\n    field_f1_micro: 0.5\n")
+        "    reason_rate: 0.5\n", "    reason_rate: 0.5\n    field_f1_micro: 0.5\n"
+    )
     with pytest.raises(BenchError) as info:
         load_suite(write_suite(tmp_path, tiny_model_dir, bad), variant_configs())
     problems = [str(p).removeprefix(f"{tmp_path}/") for p in info.value.problems]
-    assert "yes_no.yaml:7: task.min_reason_word: unknown key 'min_reason_word'; did you mean 'min_reason_words'?" in problems[0]
-    assert problems[1] == ("yes_no.yaml:36: gate.floors.field_f1_micro: yes_no tasks do not measure field_f1_micro "
-                           "(metrics of yes_no tasks: accuracy, reason_rate, format_compliance)")
+    assert (
+        "yes_no.yaml:7: task.min_reason_word: unknown key 'min_reason_word'; did you mean 'min_reason_words'?"
+        in problems[0]
+    )
+    assert problems[1] == (
+        "yes_no.yaml:36: gate.floors.field_f1_micro: yes_no tasks do not measure field_f1_micro "
+        "(metrics of yes_no tasks: accuracy, reason_rate, format_compliance)"
+    )
 
 
 # ----------------------------------------------------------------------------- run -> report -> gate -> package
@@ -241,11 +289,20 @@ def test_the_report_speaks_the_types_words(yes_no_run):
     page = Page(html)
     text = " ".join(" ".join(page.text).split())
     assert sorted(page.rows_of("variant-table")) == ["few-shot", "lora", "zero-shot"]
-    for words in ("yes/no accuracy [95% CI]", "reason given", "no yes or no", "right, no reason",
-                  "the right answer without a reason of 2+ words", "yes_no, 2 labels", "Label distribution"):
+    for words in (
+        "yes/no accuracy [95% CI]",
+        "reason given",
+        "no yes or no",
+        "right, no reason",
+        "the right answer without a reason of 2+ words",
+        "yes_no, 2 labels",
+        "Label distribution",
+    ):
         assert words in text, words
-    assert "| variant | yes/no accuracy [95% CI] | reason given [95% CI] | format compliance |" in (
-        yes_no_run / "summary.md").read_text()
+    assert (
+        "| variant | yes/no accuracy [95% CI] | reason given [95% CI] | format compliance |"
+        in (yes_no_run / "summary.md").read_text()
+    )
 
 
 def test_the_gate_checks_rules_on_the_types_own_metric(yes_no_run, tmp_path):
@@ -259,7 +316,11 @@ def test_the_gate_checks_rules_on_the_types_own_metric(yes_no_run, tmp_path):
     verdicts = {check.rule: check.verdict for check in outcome.checks}
     # The tiny random model never gives a reason: 0 of 12 is significantly below a floor of 50%; against
     # itself, nothing dropped.
-    assert verdicts == {"floors.reason_rate": "fail", "allowed_drop.accuracy": "pass", "allowed_drop.reason_rate": "pass"}
+    assert verdicts == {
+        "floors.reason_rate": "fail",
+        "allowed_drop.accuracy": "pass",
+        "allowed_drop.reason_rate": "pass",
+    }
     assert list(verdicts) == ["floors.reason_rate", "allowed_drop.accuracy", "allowed_drop.reason_rate"]
     assert outcome.exit_code == 1
 
@@ -278,8 +339,11 @@ def test_the_package_card_names_the_types_metrics_and_risks(yes_no_run, tmp_path
     metadata = read_json(out / METADATA_FILE)
     evaluation = metadata["evaluation"]
     assert list(evaluation["metrics"]) == ["accuracy", "reason_rate", "format_compliance"]
-    assert evaluation["metric_names"] == {"accuracy": "yes/no accuracy", "reason_rate": "reason given",
-                                          "format_compliance": "format compliance"}
+    assert evaluation["metric_names"] == {
+        "accuracy": "yes/no accuracy",
+        "reason_rate": "reason given",
+        "format_compliance": "format compliance",
+    }
     assert metadata["prompt"]["task_type"] == "yes_no" and metadata["prompt"]["min_reason_words"] == 2
     assert "12 of 12 answers gave no reason." in metadata["risks"]["observed"]
     assert metadata["dataset"]["splits"]["test"]["labels"] == {"no": 6, "yes": 6}

@@ -6,16 +6,23 @@ import json
 
 import pytest
 
-from harness.data.splits import find_overlap, read_split
 from harness.core.errors import BenchError
+from harness.data.splits import find_overlap, read_split
 from harness.tasks import ClassificationTaskRules
 
 TASK = ClassificationTaskRules(labels=("yes", "no"), answer_format="answer: {label}")
 
 
 def good(i: int, label: str = "yes", text: str | None = None) -> str:
-    return json.dumps({"id": f"i{i}", "messages": [{"role": "user", "content": text or f"question {i}"},
-                                                    {"role": "assistant", "content": f"answer: {label}"}]})
+    return json.dumps(
+        {
+            "id": f"i{i}",
+            "messages": [
+                {"role": "user", "content": text or f"question {i}"},
+                {"role": "assistant", "content": f"answer: {label}"},
+            ],
+        }
+    )
 
 
 def problems(tmp_path, lines: list[str]) -> list[str]:
@@ -42,32 +49,44 @@ def test_malformed_json_line(tmp_path):
 
 def test_wrong_role_order(tmp_path):
     line = json.dumps({"messages": [{"role": "assistant", "content": "answer: yes"}, {"role": "user", "content": "q"}]})
-    assert problems(tmp_path, [line]) == [f"{tmp_path / 'd.jsonl'}:1: messages[0].role: expected 'user' here, got 'assistant' "
-                                          "(roles: optional system, then user/assistant alternating, ending with assistant)"]
+    assert problems(tmp_path, [line]) == [
+        f"{tmp_path / 'd.jsonl'}:1: messages[0].role: expected 'user' here, got 'assistant' "
+        "(roles: optional system, then user/assistant alternating, ending with assistant)"
+    ]
 
 
 def test_missing_final_answer(tmp_path):
     line = json.dumps({"messages": [{"role": "user", "content": "q"}]})
-    assert problems(tmp_path, [line]) == [f"{tmp_path / 'd.jsonl'}:1: messages[0].role: the last message must be the assistant's answer"]
+    assert problems(tmp_path, [line]) == [
+        f"{tmp_path / 'd.jsonl'}:1: messages[0].role: the last message must be the assistant's answer"
+    ]
 
 
 def test_empty_content(tmp_path):
-    line = json.dumps({"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "answer: yes"}]})
+    line = json.dumps(
+        {"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "answer: yes"}]}
+    )
     assert problems(tmp_path, [line]) == [f"{tmp_path / 'd.jsonl'}:1: messages[0].content: expected non-empty text"]
 
 
 def test_answer_outside_label_set(tmp_path):
     found = problems(tmp_path, [good(1, "maybe")])
-    assert found == [f"{tmp_path / 'd.jsonl'}:1: messages[1].content: answer 'answer: maybe' is not in the expected form "
-                     "'answer: {label}' with label one of ['yes', 'no']"]
+    assert found == [
+        f"{tmp_path / 'd.jsonl'}:1: messages[1].content: answer 'answer: maybe' is not in the expected form "
+        "'answer: {label}' with label one of ['yes', 'no']"
+    ]
 
 
 def test_duplicate_ids(tmp_path):
-    assert problems(tmp_path, [good(1), good(1, text="other")]) == [f"{tmp_path / 'd.jsonl'}:2: id: duplicate id 'i1' (first on line 1)"]
+    assert problems(tmp_path, [good(1), good(1, text="other")]) == [
+        f"{tmp_path / 'd.jsonl'}:2: id: duplicate id 'i1' (first on line 1)"
+    ]
 
 
 def test_empty_split(tmp_path):
-    assert problems(tmp_path, [""]) == [f"{tmp_path / 'd.jsonl'}: split 'train' is empty: expected at least one JSONL line"]
+    assert problems(tmp_path, [""]) == [
+        f"{tmp_path / 'd.jsonl'}: split 'train' is empty: expected at least one JSONL line"
+    ]
 
 
 def test_all_problems_of_a_file_at_once(tmp_path):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.model.provision import is_pulled
 from harness.core.files import read_jsonl
+from harness.model.provision import is_pulled
 from harness.report import write_report
 from harness.run.recipe import run_suite
 
@@ -20,8 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not is_pulled("smollm2-135m-instruct"),
-                       reason="real model not in the cache: run `bench models pull smollm2-135m-instruct` (setup.sh does)"),
+    pytest.mark.skipif(
+        not is_pulled("smollm2-135m-instruct"),
+        reason="real model not in the cache: run `bench models pull smollm2-135m-instruct` (setup.sh does)",
+    ),
 ]
 
 

@@ -8,20 +8,25 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.variants.base import variant_configs
-from harness.data.splits import read_split
 from harness.core.errors import BenchError
+from harness.data.splits import read_split
 from harness.suite import load_suite
 from harness.tasks import ClassificationTaskRules
+from harness.variants.base import variant_configs
 
 TASK = ClassificationTaskRules(labels=("a", "b"), answer_format="x: {label}")
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 100), st.floats(allow_nan=False, width=32),
-                    st.text(max_size=12))
-json_like = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                          st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                         max_leaves=12)
-suite_keys = st.sampled_from(["name", "task", "base_model", "variants", "training", "seed", "probes", "gate", "labels", "kind"])
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 100), st.floats(allow_nan=False, width=32), st.text(max_size=12)
+)
+json_like = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+suite_keys = st.sampled_from(
+    ["name", "task", "base_model", "variants", "training", "seed", "probes", "gate", "labels", "kind"]
+)
 suites = st.dictionaries(suite_keys, json_like, max_size=6)
 
 
@@ -51,10 +56,16 @@ def test_any_suite_text_loads_or_fails_cleanly(tmp_path, raw):
         pass
 
 
-messages = st.lists(st.fixed_dictionaries({"role": st.sampled_from(["system", "user", "assistant", "bot"]),
-                                           "content": st.sampled_from(["x: a", "x: b", "hello", "", "x: c"])}), max_size=5)
-lines = st.one_of(st.text(max_size=40), messages.map(lambda m: json.dumps({"messages": m})),
-                  json_like.map(json.dumps))
+messages = st.lists(
+    st.fixed_dictionaries(
+        {
+            "role": st.sampled_from(["system", "user", "assistant", "bot"]),
+            "content": st.sampled_from(["x: a", "x: b", "hello", "", "x: c"]),
+        }
+    ),
+    max_size=5,
+)
+lines = st.one_of(st.text(max_size=40), messages.map(lambda m: json.dumps({"messages": m})), json_like.map(json.dumps))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -14,55 +14,96 @@ from pathlib import Path
 
 import pytest
 
-from harness.variants.base import variant_configs
 from harness.cli.main import main
 from harness.core.errors import BenchError
 from harness.gate.baseline import load_baseline, save_baseline
 from harness.gate.evaluate import decide, gate_run
 from harness.gate.pairing import pair_items
 from harness.gate.rules import Check
-from harness.suite.gate_rules import GateSpec
 from harness.stats.intervals import proportion
+from harness.suite.gate_rules import GateSpec
+from harness.variants.base import variant_configs
 
 LABELS = ["alpha", "beta", "gamma"]
 TEST_SHA = "a" * 64
 
 
-def item_rows(correct: list[bool], format_ok: list[bool] | None = None, *, variant: str = "lora",
-              hashes: dict[int, str] | None = None, ids: list[str] | None = None) -> list[dict]:
+def item_rows(
+    correct: list[bool],
+    format_ok: list[bool] | None = None,
+    *,
+    variant: str = "lora",
+    hashes: dict[int, str] | None = None,
+    ids: list[str] | None = None,
+) -> list[dict]:
     rows = []
     for i, ok in enumerate(correct):
         gold = LABELS[i % 3]
-        rows.append({"variant": variant, "item_id": ids[i] if ids else f"t-{i}",
-                     "item_hash": (hashes or {}).get(i, f"h{i}"), "prompt_hash": "p", "raw_output": "",
-                     "parsed": gold if ok else LABELS[(i + 1) % 3], "gold": gold, "correct": ok,
-                     "format_ok": True if format_ok is None else format_ok[i]})
+        rows.append(
+            {
+                "variant": variant,
+                "item_id": ids[i] if ids else f"t-{i}",
+                "item_hash": (hashes or {}).get(i, f"h{i}"),
+                "prompt_hash": "p",
+                "raw_output": "",
+                "parsed": gold if ok else LABELS[(i + 1) % 3],
+                "gold": gold,
+                "correct": ok,
+                "format_ok": True if format_ok is None else format_ok[i],
+            }
+        )
     return rows
 
 
-def write_run(folder: Path, correct: list[bool], *, format_ok: list[bool] | None = None, gate: dict | None = None,
-              test_sha: str = TEST_SHA, cost: dict | None = None, probes: dict | None = None,
-              hashes: dict[int, str] | None = None, ids: list[str] | None = None, variants: tuple[str, ...] = ("lora",),
-              status: str = "ok") -> Path:
+def write_run(
+    folder: Path,
+    correct: list[bool],
+    *,
+    format_ok: list[bool] | None = None,
+    gate: dict | None = None,
+    test_sha: str = TEST_SHA,
+    cost: dict | None = None,
+    probes: dict | None = None,
+    hashes: dict[int, str] | None = None,
+    ids: list[str] | None = None,
+    variants: tuple[str, ...] = ("lora",),
+    status: str = "ok",
+) -> Path:
     """A finished run folder with the given per-item results (the same for every variant)."""
     folder.mkdir(parents=True, exist_ok=True)
     n = len(correct)
     suite = {"name": "demo", "path": "suites/demo.yaml", "sha256": "s" * 64}
-    manifest = {"schema_version": 1, "suite": suite, "resolved_config": {"name": "demo", "seed": 3, "gate": gate or {}},
-                "data": {"test": {"path": "test.jsonl", "sha256": test_sha, "items": n}}, "git_commit": "abc123",
-                "status": "complete"}
+    manifest = {
+        "schema_version": 1,
+        "suite": suite,
+        "resolved_config": {"name": "demo", "seed": 3, "gate": gate or {}},
+        "data": {"test": {"path": "test.jsonl", "sha256": test_sha, "items": n}},
+        "git_commit": "abc123",
+        "status": "complete",
+    }
     samples, records = [], {}
     for variant in variants:
         rows = item_rows(correct, format_ok, variant=variant, hashes=hashes, ids=ids)
         samples += rows
         records[variant] = {
-            "name": variant, "kind": "lora", "status": status, "reason": None if status == "ok" else "boom",
-            "metrics": {"accuracy": proportion(sum(correct), n),
-                        "format_compliance": proportion(sum(r["format_ok"] for r in rows), n)},
+            "name": variant,
+            "kind": "lora",
+            "status": status,
+            "reason": None if status == "ok" else "boom",
+            "metrics": {
+                "accuracy": proportion(sum(correct), n),
+                "format_compliance": proportion(sum(r["format_ok"] for r in rows), n),
+            },
             "cost": cost if cost is not None else {"train_seconds": 30.0, "peak_rss_mb": 900.0, "peak_cuda_mb": None},
-            "key": f"key-{variant}", "n_items": n}
-    results = {"schema_version": 1, "suite": suite,
-               "task": {"type": "classification", "labels": LABELS, "n_test_items": n}, "variants": records}
+            "key": f"key-{variant}",
+            "n_items": n,
+        }
+    results = {
+        "schema_version": 1,
+        "suite": suite,
+        "task": {"type": "classification", "labels": LABELS, "n_test_items": n},
+        "variants": records,
+    }
     if probes is not None:
         results["probes"] = probes
     (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -105,8 +146,14 @@ def test_baseline_holds_items_fingerprint_metrics_and_manifest(baseline_file):
     assert baseline["variant"] == "lora" and baseline["suite"]["name"] == "demo"
     assert baseline["test_data"]["sha256"] == TEST_SHA
     assert len(baseline["items"]) == 300
-    assert baseline["items"][0] == {"item_id": "t-0", "item_hash": "h0", "gold": "alpha", "parsed": "alpha",
-                                    "correct": True, "format_ok": True}
+    assert baseline["items"][0] == {
+        "item_id": "t-0",
+        "item_hash": "h0",
+        "gold": "alpha",
+        "parsed": "alpha",
+        "correct": True,
+        "format_ok": True,
+    }
     assert baseline["metrics"]["accuracy"]["value"] == 0.8
     assert baseline["manifest"]["git_commit"] == "abc123"
     assert baseline["cost"]["train_seconds"] == 30.0
@@ -153,7 +200,8 @@ def test_six_point_drop_fails_naming_metric_delta_interval_and_p_value(tmp_path,
     assert (check.ci_low, check.ci_high) == pytest.approx((-0.1027457, -0.0276324), abs=1e-6)
     assert check.message == (
         "accuracy fell 6.0 pts vs baseline (80.0% -> 74.0%), more than the allowed 0.0 pts: change -6.0 pts, "
-        "98% CI [-10.3, -2.8] pts, p = 6.1e-05 (McNemar exact (22 discordant)), n = 300 shared items")
+        "98% CI [-10.3, -2.8] pts, p = 6.1e-05 (McNemar exact (22 discordant)), n = 300 shared items"
+    )
 
 
 def test_noise_both_ways_passes(tmp_path, baseline_file):
@@ -162,8 +210,9 @@ def test_noise_both_ways_passes(tmp_path, baseline_file):
     assert outcome.comparison["accuracy_discordant"] == {"baseline_only_right": 5, "run_only_right": 5}
 
 
-@pytest.mark.parametrize("policy, verdict, exit_code", [("warn", "inconclusive", 0), ("pass", "pass", 0),
-                                                        ("fail", "fail", 1)])
+@pytest.mark.parametrize(
+    "policy, verdict, exit_code", [("warn", "inconclusive", 0), ("pass", "pass", 0), ("fail", "fail", 1)]
+)
 def test_small_drop_is_inconclusive_and_the_suite_decides(tmp_path, baseline_file, policy, verdict, exit_code):
     outcome = gate(tmp_path, flipped(BASE, down=6, up=2), baseline_file, gate={"inconclusive": policy})
     assert outcome.checks[0].verdict == "inconclusive"
@@ -231,17 +280,33 @@ def test_a_rule_on_a_metric_the_task_type_lacks_is_a_config_error(tmp_path, base
 # ----------------------------------------------------------------------------- forgetting and cost
 def probe(base: float, score: float, half_width: float) -> dict:
     delta = score - base
-    return {"base": base, "variants": {"lora": {"score": score, "delta": delta, "ci_low": delta - half_width,
-                                                "ci_high": delta + half_width, "n": 200}}}
+    return {
+        "base": base,
+        "variants": {
+            "lora": {
+                "score": score,
+                "delta": delta,
+                "ci_low": delta - half_width,
+                "ci_high": delta + half_width,
+                "n": 200,
+            }
+        },
+    }
 
 
 def test_forgetting_limits(tmp_path, baseline_file):
-    probes = {"bench_world": probe(0.60, 0.50, 0.04), "bench_math": probe(0.60, 0.53, 0.04),
-              "bench_logic": probe(0.60, 0.58, 0.04)}
+    probes = {
+        "bench_world": probe(0.60, 0.50, 0.04),
+        "bench_math": probe(0.60, 0.53, 0.04),
+        "bench_logic": probe(0.60, 0.58, 0.04),
+    }
     outcome = gate(tmp_path, BASE, baseline_file, gate={"forgetting": {"bench_world": 0.05, "*": 0.05}}, probes=probes)
     verdicts = {c.rule: c.verdict for c in outcome.checks if c.kind == "forgetting"}
-    assert verdicts == {"forgetting.bench_world": "fail", "forgetting.bench_math": "inconclusive",
-                        "forgetting.bench_logic": "pass"}
+    assert verdicts == {
+        "forgetting.bench_world": "fail",
+        "forgetting.bench_math": "inconclusive",
+        "forgetting.bench_logic": "pass",
+    }
     world = next(c for c in outcome.checks if c.rule == "forgetting.bench_world")
     # se = 0.08 / (2 * 1.96) = 0.0204; z = (0.10 - 0.05) / se = 2.45
     assert world.p_value == pytest.approx(0.0071, abs=2e-4)
@@ -250,8 +315,13 @@ def test_forgetting_limits(tmp_path, baseline_file):
 
 def test_forgetting_limit_on_an_unknown_probe_is_a_config_error(tmp_path, baseline_file):
     with pytest.raises(BenchError, match="did you mean 'bench_world'"):
-        gate(tmp_path, BASE, baseline_file, gate={"forgetting": {"bench_wrld": 0.05}},
-             probes={"bench_world": probe(0.6, 0.6, 0.02)})
+        gate(
+            tmp_path,
+            BASE,
+            baseline_file,
+            gate={"forgetting": {"bench_wrld": 0.05}},
+            probes={"bench_world": probe(0.6, 0.6, 0.02)},
+        )
 
 
 def test_forgetting_without_probe_results_is_skipped(tmp_path, baseline_file):
@@ -263,11 +333,19 @@ def test_forgetting_without_probe_results_is_skipped(tmp_path, baseline_file):
 
 def test_cost_limits(tmp_path, baseline_file):
     rules = {"cost_limits": {"train_seconds": 60, "peak_rss_mb": 800, "peak_cuda_mb": 1000}}
-    outcome = gate(tmp_path, BASE, baseline_file, gate=rules,
-                   cost={"train_seconds": 45.0, "peak_rss_mb": 1200.0, "peak_cuda_mb": None})
+    outcome = gate(
+        tmp_path,
+        BASE,
+        baseline_file,
+        gate=rules,
+        cost={"train_seconds": 45.0, "peak_rss_mb": 1200.0, "peak_cuda_mb": None},
+    )
     verdicts = {c.rule: c.verdict for c in outcome.checks if c.kind == "cost"}
-    assert verdicts == {"cost_limits.train_seconds": "pass", "cost_limits.peak_rss_mb": "fail",
-                        "cost_limits.peak_cuda_mb": "skipped"}
+    assert verdicts == {
+        "cost_limits.train_seconds": "pass",
+        "cost_limits.peak_rss_mb": "fail",
+        "cost_limits.peak_cuda_mb": "skipped",
+    }
     rss = next(c for c in outcome.checks if c.rule == "cost_limits.peak_rss_mb")
     assert rss.message == "peak_rss_mb 1200 MB is over the limit of 800 MB (baseline 900 MB)"
     assert outcome.exit_code == 1
@@ -348,13 +426,16 @@ def test_not_a_run_folder(tmp_path):
 def write_suite(tmp_path, gate_yaml: str) -> Path:
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
-    line = json.dumps({"id": "x", "messages": [{"role": "user", "content": "hi"},
-                                               {"role": "assistant", "content": "alpha"}]})
+    line = json.dumps(
+        {"id": "x", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "alpha"}]}
+    )
     (data / "test.jsonl").write_text(line + "\n")
     suite = tmp_path / "s.yaml"
-    suite.write_text("schema_version: 1\nname: s\ntask:\n  type: classification\n  labels: [alpha, beta]\n"
-                     "  data:\n    test: data/test.jsonl\nbase_model:\n  name: tiny\n"
-                     "variants:\n  - name: zs\n    kind: zero_shot\n" + gate_yaml)
+    suite.write_text(
+        "schema_version: 1\nname: s\ntask:\n  type: classification\n  labels: [alpha, beta]\n"
+        "  data:\n    test: data/test.jsonl\nbase_model:\n  name: tiny\n"
+        "variants:\n  - name: zs\n    kind: zero_shot\n" + gate_yaml
+    )
     return suite
 
 
@@ -367,19 +448,32 @@ def test_suite_gate_section_is_typed_with_defaults(tmp_path):
     assert spec.allowed_drop is None  # the task type's defaults, chosen when the gate knows the task
     assert spec.drop_limits("extraction") == [("field_f1_micro", 0.0), ("format_compliance", 0.0)]
     assert spec.drop_limits("generation") == [("accuracy", 0.0), ("format_compliance", 0.0)]
-    spec = load_suite(write_suite(tmp_path, "gate:\n  allowed_drop:\n    macro_f1: 0.03\n  floors:\n"
-                                            "    format_compliance: 0.98\n"), variant_configs()).spec.gate
+    spec = load_suite(
+        write_suite(tmp_path, "gate:\n  allowed_drop:\n    macro_f1: 0.03\n  floors:\n    format_compliance: 0.98\n"),
+        variant_configs(),
+    ).spec.gate
     assert spec.drop_limits("classification") == [("macro_f1", 0.03)]  # writing allowed_drop replaces the default
     assert spec.floors.limits() == [("format_compliance", 0.98)]
 
 
-@pytest.mark.parametrize("gate_yaml, line, expected", [
-    ("gate:\n  allowed_drops:\n    accuracy: 0.02\n", 14, "gate.allowed_drops: unknown key 'allowed_drops'; did you mean 'allowed_drop'?"),
-    ("gate:\n  allowed_drop:\n    acuracy: 0.02\n", 15, "gate.allowed_drop.acuracy: unknown key 'acuracy'; did you mean 'accuracy'?"),
-    ("gate:\n  inconclusive: maybe\n", 14, "gate.inconclusive: Input should be 'pass', 'warn' or 'fail'"),
-    ("gate:\n  forgetting:\n    bench_world: 5\n", 14, "forgetting limits are shares between 0 and 1"),
-    ("gate:\n  cost_limits:\n    train_secs: 60\n", 15, "did you mean 'train_seconds'?"),
-])
+@pytest.mark.parametrize(
+    "gate_yaml, line, expected",
+    [
+        (
+            "gate:\n  allowed_drops:\n    accuracy: 0.02\n",
+            14,
+            "gate.allowed_drops: unknown key 'allowed_drops'; did you mean 'allowed_drop'?",
+        ),
+        (
+            "gate:\n  allowed_drop:\n    acuracy: 0.02\n",
+            15,
+            "gate.allowed_drop.acuracy: unknown key 'acuracy'; did you mean 'accuracy'?",
+        ),
+        ("gate:\n  inconclusive: maybe\n", 14, "gate.inconclusive: Input should be 'pass', 'warn' or 'fail'"),
+        ("gate:\n  forgetting:\n    bench_world: 5\n", 14, "forgetting limits are shares between 0 and 1"),
+        ("gate:\n  cost_limits:\n    train_secs: 60\n", 15, "did you mean 'train_seconds'?"),
+    ],
+)
 def test_suite_gate_typos_are_errors_with_a_line(tmp_path, gate_yaml, line, expected):
     from harness.suite import load_suite
 
@@ -390,12 +484,28 @@ def test_suite_gate_typos_are_errors_with_a_line(tmp_path, gate_yaml, line, expe
 
 # ----------------------------------------------------------------------------- what CI reads
 def test_junit_has_one_testcase_per_rule_and_a_failure_with_the_figures(tmp_path, baseline_file):
-    rules = {"floors": {"format_compliance": 0.98}, "cost_limits": {"peak_cuda_mb": 100},
-             "allowed_drop": {"accuracy": 0.0}}
+    rules = {
+        "floors": {"format_compliance": 0.98},
+        "cost_limits": {"peak_cuda_mb": 100},
+        "allowed_drop": {"accuracy": 0.0},
+    }
     run = write_run(tmp_path / "r", flipped(BASE, down=20, up=2), gate=rules)
     junit = tmp_path / "out" / "gate.xml"
-    assert main(["gate", str(run), "--baseline", str(baseline_file), "--junit", str(junit),
-                 "--markdown", str(tmp_path / "out" / "gate.md")]) == 1
+    assert (
+        main(
+            [
+                "gate",
+                str(run),
+                "--baseline",
+                str(baseline_file),
+                "--junit",
+                str(junit),
+                "--markdown",
+                str(tmp_path / "out" / "gate.md"),
+            ]
+        )
+        == 1
+    )
     root = ET.parse(junit).getroot()
     suite = root.find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
@@ -415,8 +525,10 @@ def test_markdown_summary_table(tmp_path, baseline_file):
     text = Path(outcome.files["markdown"]).read_text()
     assert text.startswith("## bench gate: FAIL (regression) - suite demo, variant lora\n")
     assert "| rule | verdict | baseline | run | change | limit | interval | p | test |" in text
-    assert ("| allowed_drop.accuracy | fail | 80.0% | 74.0% | -6.0 pts | drop <= 0.0 pts | 98% [-10.3, -2.8] pts "
-            "| 6.1e-05 | McNemar exact (22 discordant) |") in text
+    assert (
+        "| allowed_drop.accuracy | fail | 80.0% | 74.0% | -6.0 pts | drop <= 0.0 pts | 98% [-10.3, -2.8] pts "
+        "| 6.1e-05 | McNemar exact (22 discordant) |"
+    ) in text
     assert "### Regressions" in text
     assert json.loads(Path(outcome.files["outcome"]).read_text())["exit_code"] == 1
 

@@ -59,8 +59,10 @@ def test_tango_hand_computed_value():
     assert stats.tango_z(10, 2, 100, 0.02) == pytest.approx(1.8100249, rel=1e-6)
 
 
-@pytest.mark.parametrize("n10, n01, n, margin", [(10, 2, 100, 0.02), (3, 9, 50, -0.05), (40, 20, 160, 0.1),
-                                                 (0, 5, 300, 0.02), (25, 25, 300, -0.03)])
+@pytest.mark.parametrize(
+    "n10, n01, n, margin",
+    [(10, 2, 100, 0.02), (3, 9, 50, -0.05), (40, 20, 160, 0.1), (0, 5, 300, 0.02), (25, 25, 300, -0.03)],
+)
 def test_tango_uses_the_restricted_maximum_likelihood(n10, n01, n, margin):
     """The variance must come from the MLE of p01 under H0 (p10 = p01 + margin); check it numerically."""
     concordant = n - n10 - n01
@@ -164,8 +166,9 @@ LABELS = ["a", "b", "c"]
 def random_predictions(n: int, seed: int, accuracy: float) -> tuple[list[str], list[str | None]]:
     rng = np.random.default_rng(seed)
     gold = [LABELS[k] for k in rng.integers(0, 3, n)]
-    predicted = [g if rng.random() < accuracy else (None if rng.random() < 0.3 else LABELS[rng.integers(0, 3)])
-                 for g in gold]
+    predicted = [
+        g if rng.random() < accuracy else (None if rng.random() < 0.3 else LABELS[rng.integers(0, 3)]) for g in gold
+    ]
     return gold, predicted
 
 
@@ -193,8 +196,9 @@ def f1_parts(gold, predicted):
 def test_identical_predictions_pass_with_p_one():
     gold, predicted = random_predictions(100, seed=4, accuracy=0.7)
     parts = f1_parts(gold, predicted)
-    test = stats.paired_resampled_drop(parts, parts, additive.macro_f1_from_sums, margin=0.0, alpha=0.01, seed=0,
-                                       resamples=500)
+    test = stats.paired_resampled_drop(
+        parts, parts, additive.macro_f1_from_sums, margin=0.0, alpha=0.01, seed=0, resamples=500
+    )
     assert test.estimate == 0.0 and test.p_value == 1.0 and (test.ci_low, test.ci_high) == (0.0, 0.0)
     assert test.method == "paired permutation test, 500 swaps"
 
@@ -206,13 +210,15 @@ def test_permutation_test_matches_a_brute_force_swap_loop():
     p = stats.paired_permutation_p(base, run, additive.macro_f1_from_sums, seed=5, resamples=300)
     swaps = np.random.default_rng(5).integers(0, 2, size=(300, 40))
     observed = f1_score(gold, [x or "-" for x in good], labels=LABELS, average="macro", zero_division=0) - f1_score(
-        gold, [x or "-" for x in worse], labels=LABELS, average="macro", zero_division=0)
+        gold, [x or "-" for x in worse], labels=LABELS, average="macro", zero_division=0
+    )
     at_least = 0
     for row in swaps:
         b = [w if s else g for g, w, s in zip(good, worse, row)]
         r = [g if s else w for g, w, s in zip(good, worse, row)]
-        drop = (f1_score(gold, [x or "-" for x in b], labels=LABELS, average="macro", zero_division=0)
-                - f1_score(gold, [x or "-" for x in r], labels=LABELS, average="macro", zero_division=0))
+        drop = f1_score(gold, [x or "-" for x in b], labels=LABELS, average="macro", zero_division=0) - f1_score(
+            gold, [x or "-" for x in r], labels=LABELS, average="macro", zero_division=0
+        )
         at_least += drop >= observed - 1e-12
     assert p == (1 + at_least) / 301
 
@@ -222,10 +228,12 @@ def test_large_f1_drop_fails_deterministically_at_a_margin():
     rng = np.random.default_rng(6)
     worse = [None if rng.random() < 0.2 else p for p in good]  # a fifth of answers become unreadable
     base, run = f1_parts(gold, good), f1_parts(gold, worse)
-    first = stats.paired_resampled_drop(base, run, additive.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11,
-                                        resamples=2000)
-    again = stats.paired_resampled_drop(base, run, additive.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11,
-                                        resamples=2000)
+    first = stats.paired_resampled_drop(
+        base, run, additive.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11, resamples=2000
+    )
+    again = stats.paired_resampled_drop(
+        base, run, additive.macro_f1_from_sums, margin=0.02, alpha=0.01, seed=11, resamples=2000
+    )
     assert first == again
     assert first.estimate > 0.1 and first.ci_low > 0.02
     assert first.p_value == pytest.approx(1 / 2001)  # no resample comes near the margin
@@ -262,8 +270,15 @@ def test_margin_bootstrap_is_capped_by_the_permutation_test():
     gold, good = random_predictions(30, seed=12, accuracy=1.0)
     worse = list(good)
     worse[0] = worse[1] = None
-    test = stats.paired_resampled_drop(f1_parts(gold, good), f1_parts(gold, worse), additive.macro_f1_from_sums,
-                                       margin=0.001, alpha=0.01, seed=3, resamples=2000)
+    test = stats.paired_resampled_drop(
+        f1_parts(gold, good),
+        f1_parts(gold, worse),
+        additive.macro_f1_from_sums,
+        margin=0.001,
+        alpha=0.01,
+        seed=3,
+        resamples=2000,
+    )
     assert test.p_value > 0.2 and test.method.endswith("capped by the permutation test")
 
 
@@ -280,8 +295,16 @@ def test_resampled_floor():
 
 
 # ----------------------------------------------------------------------------- verdict
-@pytest.mark.parametrize("worse, p, expected", [(False, 0.0001, "pass"), (False, None, "pass"), (True, 0.009, "fail"),
-                                                (True, 0.01, "inconclusive"), (True, None, "inconclusive")])
+@pytest.mark.parametrize(
+    "worse, p, expected",
+    [
+        (False, 0.0001, "pass"),
+        (False, None, "pass"),
+        (True, 0.009, "fail"),
+        (True, 0.01, "inconclusive"),
+        (True, None, "inconclusive"),
+    ],
+)
 def test_verdict_table(worse, p, expected):
     assert stats.verdict(worse, p, 0.01) == expected
 

@@ -6,15 +6,25 @@ import pytest
 
 from harness.model.generate import MIN_SHARED_PREFIX, encode_prompts, generate, shared_prefix_length
 
-SYSTEM = ("You sort short notes into three kinds. Answer with one line 'kind: <label>', where the label is "
-          "alpha (fruit), beta (building materials) or gamma (weather).")
+SYSTEM = (
+    "You sort short notes into three kinds. Answer with one line 'kind: <label>', where the label is "
+    "alpha (fruit), beta (building materials) or gamma (weather)."
+)
 
 
 def conversations(n: int) -> list[list[dict]]:
-    notes = ["apples again", "a long note about bricks and mortar and walls " * 3, "clouds", "rain on the roof today",
-             "pears", "concrete blocks, many of them, stacked high"]
-    return [[{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Note {i}: {notes[i % len(notes)]}"}]
-            for i in range(n)]
+    notes = [
+        "apples again",
+        "a long note about bricks and mortar and walls " * 3,
+        "clouds",
+        "rain on the roof today",
+        "pears",
+        "concrete blocks, many of them, stacked high",
+    ]
+    return [
+        [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Note {i}: {notes[i % len(notes)]}"}]
+        for i in range(n)
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -13,20 +13,21 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY_SUITE, make_items, write_jsonl
 from rich.console import Console
 from safetensors.torch import load_file
 
-from conftest import TINY_SUITE, make_items, write_jsonl
-from harness.cli.main import main
-from harness.data.splits import read_split
-from harness.core.errors import BenchError
-from harness.model.generate import encode_prompts, generate
-from harness.package.build import METADATA_FILE, build_metadata, observed_risks, package_variant
-from harness.data.prompts import PromptTemplate, prompt_hash
-from harness.core.files import read_json, read_jsonl
-from harness.tasks import task_from_spec
 # tiny_extraction, tiny_generation: module fixtures, a run of that module's tiny extraction / generation suite
 from test_task_type_runs import EXTRACTION_SCHEMA, tiny_extraction, tiny_generation  # noqa: F401
+
+from harness.cli.main import main
+from harness.core.errors import BenchError
+from harness.core.files import read_json, read_jsonl
+from harness.data.prompts import PromptTemplate, prompt_hash
+from harness.data.splits import read_split
+from harness.model.generate import encode_prompts, generate
+from harness.package.build import METADATA_FILE, build_metadata, observed_risks, package_variant
+from harness.tasks import task_from_spec
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +77,20 @@ def regenerate(model, tokenizer, run_dir: Path, metadata: dict) -> dict[str, tup
     prompt = metadata["prompt"]
     items = read_split("test", Path(manifest["data"]["test"]["path"]), task_of(prompt)).items
     conversations = [PromptTemplate(prompt["system_prompt"]).render(i.prompt_messages()) for i in items]
-    outputs = generate(model, tokenizer, conversations, batch_size=prompt["batch_size"], max_new_tokens=prompt["max_new_tokens"])
-    return {item.id: (prompt_hash(conversation), out.text) for item, conversation, out in zip(items, conversations, outputs)}
+    outputs = generate(
+        model, tokenizer, conversations, batch_size=prompt["batch_size"], max_new_tokens=prompt["max_new_tokens"]
+    )
+    return {
+        item.id: (prompt_hash(conversation), out.text) for item, conversation, out in zip(items, conversations, outputs)
+    }
 
 
 def run_predictions(run_dir: Path, variant: str) -> dict[str, tuple[str, str]]:
-    return {row["item_id"]: (row["prompt_hash"], row["raw_output"])
-            for row in read_jsonl(run_dir / "samples.jsonl") if row["variant"] == variant}
+    return {
+        row["item_id"]: (row["prompt_hash"], row["raw_output"])
+        for row in read_jsonl(run_dir / "samples.jsonl")
+        if row["variant"] == variant
+    }
 
 
 def first_logits(model, tokenizer) -> torch.Tensor:
@@ -95,7 +103,12 @@ def assert_reproduces_the_run(out: Path, run_dir: Path, model_dir: Path, n_items
     """Plain peft on the plain base, asked as bench_package.json says, gives the run's outputs; the weights are the run's."""
     from peft import PeftModel
 
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "adapter_config.json", "adapter_model.safetensors", METADATA_FILE]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        METADATA_FILE,
+    ]
     base, tokenizer = plain_base(model_dir)
     model = PeftModel.from_pretrained(base, out).eval()
     predictions = regenerate(model, tokenizer, run_dir, read_json(out / METADATA_FILE))
@@ -130,8 +143,16 @@ def test_model_card_is_hub_readable_and_holds_the_runs_facts(run_dir, tiny_model
     acc = record["metrics"]["accuracy"]
     assert accuracy.metric_value == round(acc["value"], 4) and accuracy.dataset_split == "test"
     assert f"95% CI {acc['ci_low']:.3f}-{acc['ci_high']:.3f}, n=9" in accuracy.metric_name
-    for heading in ("## How to use", "## Evaluation", "## Forgetting", "## Training data", "## Hyperparameters",
-                    "## Cost", "## Known risks", "## Provenance"):
+    for heading in (
+        "## How to use",
+        "## Evaluation",
+        "## Forgetting",
+        "## Training data",
+        "## Hyperparameters",
+        "## Cost",
+        "## Known risks",
+        "## Provenance",
+    ):
         assert heading in card.text
     for split in manifest["data"].values():
         assert split["sha256"] in card.text
@@ -140,14 +161,26 @@ def test_model_card_is_hub_readable_and_holds_the_runs_facts(run_dir, tiny_model
 
     metadata = read_json(out / METADATA_FILE)
     evaluation = metadata["evaluation"]
-    assert list(evaluation["metrics"]) == ["accuracy", "macro_f1", "format_compliance"] and evaluation["metrics"]["accuracy"] == acc
-    assert evaluation["invalid_rate"] == record["metrics"]["invalid_rate"] and evaluation["per_class"] == record["metrics"]["per_class"]
+    assert (
+        list(evaluation["metrics"]) == ["accuracy", "macro_f1", "format_compliance"]
+        and evaluation["metrics"]["accuracy"] == acc
+    )
+    assert (
+        evaluation["invalid_rate"] == record["metrics"]["invalid_rate"]
+        and evaluation["per_class"] == record["metrics"]["per_class"]
+    )
     assert evaluation["run_columns"] == ["macro_f1", "accuracy"]  # the report ranks classification by macro-F1
-    assert metadata["prompt"]["labels"] == ["alpha", "beta", "gamma"] and metadata["prompt"]["answer_format"] == "kind: {label}"
+    assert (
+        metadata["prompt"]["labels"] == ["alpha", "beta", "gamma"]
+        and metadata["prompt"]["answer_format"] == "kind: {label}"
+    )
     assert "| variant | kind | macro-F1 [95% CI] | accuracy [95% CI] |" in card.text
     assert {r.task_type for r in card.data.eval_results} == {"text-classification"}
     assert metadata["hyperparameters"]["r"] == 4 and metadata["training"]["learning_rate"] == 0.001
-    assert metadata["training"]["seed"] == record["seed"] and metadata["cost"]["train_seconds"] == record["cost"]["train_seconds"]
+    assert (
+        metadata["training"]["seed"] == record["seed"]
+        and metadata["cost"]["train_seconds"] == record["cost"]["train_seconds"]
+    )
     assert metadata["dataset"]["splits"]["test"]["sha256"] == manifest["data"]["test"]["sha256"]
     assert metadata["risks"]["observed"] and metadata["risks"]["not_tested"]
     for name, digest in metadata["files"].items():
@@ -204,12 +237,19 @@ def test_risks_name_the_failure_modes_observed(run_dir):
     record["metrics"]["accuracy"].update(value=6 / 9, ci_low=0.35, ci_high=0.88)
     record["metrics"]["invalid_rate"]["value"] = 1 / 9
     record["metrics"]["format_compliance"]["value"] = 8 / 9
-    record["metrics"]["confusion"] = {"labels": ["alpha", "beta", "gamma", "<invalid>"],
-                                      "matrix": [[1, 2, 0, 0], [0, 3, 0, 0], [0, 0, 2, 1]]}
+    record["metrics"]["confusion"] = {
+        "labels": ["alpha", "beta", "gamma", "<invalid>"],
+        "matrix": [[1, 2, 0, 0], [0, 3, 0, 0], [0, 0, 2, 1]],
+    }
     for label, recall in (("alpha", 1 / 3), ("beta", 1.0), ("gamma", 2 / 3)):
         record["metrics"]["per_class"][label].update(recall=recall, support=3)
-    results["probes"] = {"bench_arithmetic": {"metric": "acc", "base": 0.5,
-                                              "variants": {"lora": {"delta": -0.1, "ci_low": -0.15, "ci_high": -0.05}}}}
+    results["probes"] = {
+        "bench_arithmetic": {
+            "metric": "acc",
+            "base": 0.5,
+            "variants": {"lora": {"delta": -0.1, "ci_low": -0.15, "ci_high": -0.05}},
+        }
+    }
     risks = observed_risks(record, [], results)
     assert "1 of 9 test outputs named no valid label; a downstream parser gets nothing usable from them." in risks
     assert "1 of 9 outputs were not exactly in the answer format; parse leniently or constrain decoding." in risks
@@ -217,8 +257,17 @@ def test_risks_name_the_failure_modes_observed(run_dir):
     assert "Recall is lowest on 'alpha': 0.33 over 3 test item(s)." in risks
     assert "Forgetting on probe 'bench_arithmetic': -0.100 against the base (95% CI -0.150 to -0.050)." in risks
     metadata = build_metadata(manifest, results, record, [], run_dir=run_dir, merged=False)
-    assert metadata["forgetting"] == [{"task": "bench_arithmetic", "metric": "acc", "base": 0.5, "delta": -0.1,
-                                       "ci_low": -0.15, "ci_high": -0.05, "value": None}]
+    assert metadata["forgetting"] == [
+        {
+            "task": "bench_arithmetic",
+            "metric": "acc",
+            "base": 0.5,
+            "delta": -0.1,
+            "ci_low": -0.15,
+            "ci_high": -0.05,
+            "value": None,
+        }
+    ]
     assert not any("forgetting of the base model's skills is unmeasured" in n for n in metadata["risks"]["not_tested"])
 
 
@@ -245,10 +294,20 @@ def test_extraction_package_records_the_schema_and_field_scores(tiny_extraction,
     assert prompt["normalise"] == {"case_insensitive": True, "collapse_whitespace": True}
     assert "labels" not in prompt and "answer_format" not in prompt
     evaluation, metrics = metadata["evaluation"], record["metrics"]
-    assert list(evaluation["metrics"]) == ["field_f1_micro", "field_f1_macro", "accuracy", "parse_rate", "format_compliance"]
+    assert list(evaluation["metrics"]) == [
+        "field_f1_micro",
+        "field_f1_macro",
+        "accuracy",
+        "parse_rate",
+        "format_compliance",
+    ]
     assert all(evaluation["metrics"][key] == metrics[key] for key in evaluation["metrics"])
     assert evaluation["metric_names"]["accuracy"] == "record exact match"
-    assert evaluation["per_field"] == metrics["per_field"] and "per_class" not in evaluation and "confusion" not in evaluation
+    assert (
+        evaluation["per_field"] == metrics["per_field"]
+        and "per_class" not in evaluation
+        and "confusion" not in evaluation
+    )
     assert evaluation["run_columns"] == ["field_f1_micro", "accuracy"]
     assert [row["variant"] for row in evaluation["run_variants"]] == ["zero-shot", "few-shot", "lora"]
     assert evaluation["run_variants"][2]["field_f1_micro"]["value"] == metrics["field_f1_micro"]["value"]
@@ -256,20 +315,36 @@ def test_extraction_package_records_the_schema_and_field_scores(tiny_extraction,
 
     unparsed = 12 - round(metrics["parse_rate"]["value"] * 12)
     assert unparsed  # the tiny random model writes no JSON
-    assert f"{unparsed} of 12 outputs did not parse as JSON; a program reading them gets no record." in metadata["risks"]["observed"]
-    assert any(r.startswith("Field F1 (micro) was measured on 12 items; its 95% interval is") for r in metadata["risks"]["observed"])
+    assert (
+        f"{unparsed} of 12 outputs did not parse as JSON; a program reading them gets no record."
+        in metadata["risks"]["observed"]
+    )
+    assert any(
+        r.startswith("Field F1 (micro) was measured on 12 items; its 95% interval is")
+        for r in metadata["risks"]["observed"]
+    )
     assert any("fields ['people', 'amounts'] of the suite's JSON Schema" in n for n in metadata["risks"]["not_tested"])
 
-    assert hub_metrics(card) == [("token-classification", "f1", {"average": "micro"}),
-                                 ("token-classification", "f1", {"average": "macro"}),
-                                 ("token-classification", "accuracy", None), ("token-classification", "parse_rate", None),
-                                 ("token-classification", "format_compliance", None)]
+    assert hub_metrics(card) == [
+        ("token-classification", "f1", {"average": "micro"}),
+        ("token-classification", "f1", {"average": "macro"}),
+        ("token-classification", "accuracy", None),
+        ("token-classification", "parse_rate", None),
+        ("token-classification", "format_compliance", None),
+    ]
     assert card.data.eval_results[0].metric_name.startswith("Field F1 (micro) (95% CI")
     assert "token-classification" in card.data.tags and "text-classification" not in card.data.tags
-    for text in ("an extraction task", '"additionalProperties": false', "| field F1 (micro) (ranks the variants) |",
-                 "| field | F1 | exact match [95% CI] | right | extra | missed |", "| people | 0.000 |",
-                 "| variant | kind | field F1 (micro) [95% CI] | record exact match [95% CI] |", "| **lora** | lora |",
-                 "| split | file | items | sha256 |", "did not parse as JSON"):
+    for text in (
+        "an extraction task",
+        '"additionalProperties": false',
+        "| field F1 (micro) (ranks the variants) |",
+        "| field | F1 | exact match [95% CI] | right | extra | missed |",
+        "| people | 0.000 |",
+        "| variant | kind | field F1 (micro) [95% CI] | record exact match [95% CI] |",
+        "| **lora** | lora |",
+        "| split | file | items | sha256 |",
+        "did not parse as JSON",
+    ):
         assert text in card.text, text
 
 
@@ -279,29 +354,52 @@ def test_generation_package_records_the_constraints_and_scores(tiny_generation, 
 
     prompt = metadata["prompt"]
     assert prompt["task_type"] == "generation" and prompt["min_rouge_l"] == 0.3
-    assert prompt["constraints"] == {"max_words": 20, "min_words": None, "regex": None, "required_phrases": [],
-                                     "forbidden_phrases": ["PO"], "keep_numbers": True}
+    assert prompt["constraints"] == {
+        "max_words": 20,
+        "min_words": None,
+        "regex": None,
+        "required_phrases": [],
+        "forbidden_phrases": ["PO"],
+        "keep_numbers": True,
+    }
     evaluation, metrics = metadata["evaluation"], record["metrics"]
     assert list(evaluation["metrics"]) == ["accuracy", "rouge_l", "chrf", "format_compliance"]
     assert all(evaluation["metrics"][key] == metrics[key] for key in evaluation["metrics"])
-    assert evaluation["per_constraint"] == metrics["per_constraint"] and evaluation["words_mean"] == metrics["words_mean"]
+    assert (
+        evaluation["per_constraint"] == metrics["per_constraint"] and evaluation["words_mean"] == metrics["words_mean"]
+    )
     assert set(evaluation["per_constraint"]) == {"max_words", "forbidden_phrases", "keep_numbers", "non_empty"}
     assert evaluation["run_columns"] == ["accuracy", "rouge_l"] and "per_class" not in evaluation
 
     broken = 12 - round(metrics["format_compliance"]["value"] * 12)
     assert broken  # the tiny random model writes nothing: non_empty fails
     observed = metadata["risks"]["observed"]
-    assert f"{broken} of 12 outputs broke at least one of the suite's constraints; check outputs before use." in observed
+    assert (
+        f"{broken} of 12 outputs broke at least one of the suite's constraints; check outputs before use." in observed
+    )
     assert "The constraint 'non_empty' was broken by 12 of 12 outputs." in observed
     assert any(r.startswith("Pass rate was measured on 12 items") for r in observed)
-    assert any("constraints (forbidden_phrases, keep_numbers, max_words, non_empty)" in n for n in metadata["risks"]["not_tested"])
+    assert any(
+        "constraints (forbidden_phrases, keep_numbers, max_words, non_empty)" in n
+        for n in metadata["risks"]["not_tested"]
+    )
 
-    assert hub_metrics(card) == [("text2text-generation", "accuracy", None),
-                                 ("text2text-generation", "rouge", {"rouge_types": ["rougeL"]}),
-                                 ("text2text-generation", "chrf", None), ("text2text-generation", "format_compliance", None)]
+    assert hub_metrics(card) == [
+        ("text2text-generation", "accuracy", None),
+        ("text2text-generation", "rouge", {"rouge_types": ["rougeL"]}),
+        ("text2text-generation", "chrf", None),
+        ("text2text-generation", "format_compliance", None),
+    ]
     assert card.data.eval_results[0].metric_name.startswith("Pass rate (95% CI")
-    for text in ("a generation task", "- `max_words`: 20", '- `forbidden_phrases`: ["PO"]', "ROUGE-L of at least 0.3",
-                 "| constraint | met [95% CI] |", "| keep_numbers |", "| variant | kind | pass rate [95% CI] | ROUGE-L [95% CI] |"):
+    for text in (
+        "a generation task",
+        "- `max_words`: 20",
+        '- `forbidden_phrases`: ["PO"]',
+        "ROUGE-L of at least 0.3",
+        "| constraint | met [95% CI] |",
+        "| keep_numbers |",
+        "| variant | kind | pass rate [95% CI] | ROUGE-L [95% CI] |",
+    ):
         assert text in card.text, text
     assert "min_words" not in card.text.split("## How to use")[1].split("```")[0]  # unset constraints are not listed
 
@@ -316,9 +414,11 @@ def test_extraction_and_generation_risks_name_what_broke(tiny_extraction, tiny_g
     record["metrics"]["per_field"]["people"].update(f1=0.4, tp=4, fp=2, fn=8)
     record["metrics"]["per_field"]["amounts"].update(f1=0.9, tp=9, fp=1, fn=1)
     risks = observed_risks(record, [], results)
-    assert risks[:3] == ["4 of 12 outputs did not parse as JSON; a program reading them gets no record.",
-                         "2 of 12 outputs parsed as JSON but broke the schema; validate them before use.",
-                         "Field F1 is lowest on 'people': 0.40 (4 right, 2 extra, 8 missed value(s))."]
+    assert risks[:3] == [
+        "4 of 12 outputs did not parse as JSON; a program reading them gets no record.",
+        "2 of 12 outputs parsed as JSON but broke the schema; validate them before use.",
+        "Field F1 is lowest on 'people': 0.40 (4 right, 2 extra, 8 missed value(s)).",
+    ]
 
     results = read_json(tiny_generation / "results.json")
     record = json.loads(json.dumps(results["variants"]["lora"]))
@@ -328,8 +428,9 @@ def test_extraction_and_generation_risks_name_what_broke(tiny_extraction, tiny_g
     for name, met in (("max_words", 9), ("keep_numbers", 11), ("forbidden_phrases", 12), ("non_empty", 12)):
         record["metrics"]["per_constraint"][name]["value"] = met / 12
     risks = observed_risks(record, [], results)
-    assert risks[:4] == ["3 of 12 outputs broke at least one of the suite's constraints; check outputs before use.",
-                         "The constraint 'max_words' was broken by 3 of 12 outputs.",
-                         "The constraint 'keep_numbers' was broken by 1 of 12 outputs.",
-                         "5 of 12 outputs met every constraint but stayed below the suite's ROUGE-L pass mark against "
-                         "the reference."]
+    assert risks[:4] == [
+        "3 of 12 outputs broke at least one of the suite's constraints; check outputs before use.",
+        "The constraint 'max_words' was broken by 3 of 12 outputs.",
+        "The constraint 'keep_numbers' was broken by 1 of 12 outputs.",
+        "5 of 12 outputs met every constraint but stayed below the suite's ROUGE-L pass mark against the reference.",
+    ]

@@ -23,7 +23,13 @@ from harness.probes.run import (
     run_probes,
 )
 
-SHIPPED = ["bench_arithmetic", "bench_arithmetic_gen", "bench_commonsense", "bench_format_following", "bench_world_knowledge"]
+SHIPPED = [
+    "bench_arithmetic",
+    "bench_arithmetic_gen",
+    "bench_commonsense",
+    "bench_format_following",
+    "bench_world_knowledge",
+]
 MIN_ITEMS = {"bench_arithmetic_gen": 100}  # generation probes are slower per item; the rest need >= 150
 
 
@@ -53,7 +59,9 @@ def test_lm_eval_validate_finds_every_task(tmp_path):
     rendered = render_task_dir(tmp_path / "tasks")
     out = subprocess.run(
         [sys.executable, "-m", "lm_eval", "validate", "--tasks", ",".join(SHIPPED), "--include_path", str(rendered)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "All tasks found and valid" in out.stdout
@@ -135,7 +143,9 @@ def test_score_equals_lm_eval_run_directly(tiny, tmp_path):
     from lm_eval.tasks import TaskManager
 
     model, tok = tiny
-    ours = run_probes(model, tok, ["bench_arithmetic", "bench_arithmetic_gen"], limit=12, label="base", out_dir=tmp_path)
+    ours = run_probes(
+        model, tok, ["bench_arithmetic", "bench_arithmetic_gen"], limit=12, label="base", out_dir=tmp_path
+    )
 
     direct = lm_eval.simple_evaluate(
         model=HFLM(pretrained=model, tokenizer=tok, batch_size=8, device="cpu"),
@@ -173,11 +183,15 @@ def _lora(model, **kwargs):
 def test_lora_with_nonzero_weights_is_detected_as_applied(tiny, tmp_path):
     model, tok = tiny
     base = run_probes(model, tok, ["bench_arithmetic"], limit=10, label="base", out_dir=tmp_path)
-    variant = run_probes(_lora(model, init_lora_weights=False), tok, ["bench_arithmetic"], limit=10,
-                         label="lora", out_dir=tmp_path)
+    variant = run_probes(
+        _lora(model, init_lora_weights=False), tok, ["bench_arithmetic"], limit=10, label="lora", out_dir=tmp_path
+    )
     result = compare_to_base(base, variant)["bench_arithmetic"]
     assert result["adapter_applied"] is True
-    assert result["n"] == 10 and result["delta"] == variant["bench_arithmetic"]["score"] - base["bench_arithmetic"]["score"]
+    assert (
+        result["n"] == 10
+        and result["delta"] == variant["bench_arithmetic"]["score"] - base["bench_arithmetic"]["score"]
+    )
 
 
 def test_zero_initialised_lora_raises(tiny, tmp_path):
@@ -220,8 +234,16 @@ def test_unknown_task_name_suggests_the_right_one(tiny, tmp_path):
 
 # ----------------------------------------------------------------------------- comparison arithmetic
 def _scores(per_item, lls, *, status="ok", items_hash="h"):
-    return {"status": status, "metric": "acc", "score": sum(per_item) / len(per_item), "n": len(per_item),
-            "per_item": per_item, "loglikelihoods": lls, "items_hash": items_hash, "reason": None}
+    return {
+        "status": status,
+        "metric": "acc",
+        "score": sum(per_item) / len(per_item),
+        "n": len(per_item),
+        "per_item": per_item,
+        "loglikelihoods": lls,
+        "items_hash": items_hash,
+        "reason": None,
+    }
 
 
 def test_compare_exact_on_small_cases():
@@ -233,7 +255,12 @@ def test_compare_exact_on_small_cases():
     # Two items, one lost: resample means are -1, -0.5, 0 with chances 1/4, 1/2, 1/4,
     # so the 2.5th and 97.5th percentiles are exactly -1 and 0.
     result = compare_to_base({"t": _scores([1.0, 1.0], [-1.0, -1.0])}, {"t": _scores([0.0, 1.0], [-2.0, -1.0])})["t"]
-    assert (result["delta"], result["ci_low"], result["ci_high"], result["verdict"]) == (-0.5, -1.0, 0.0, "inconclusive")
+    assert (result["delta"], result["ci_low"], result["ci_high"], result["verdict"]) == (
+        -0.5,
+        -1.0,
+        0.0,
+        "inconclusive",
+    )
 
 
 def test_compare_reports_unavailable_and_refuses_unpaired_items():

@@ -16,8 +16,12 @@ from harness.run.recipe import run_suite
 
 bnb = pytest.importorskip("bitsandbytes")
 
-from harness.variants.qlora import (SilentZeroGradientError, _cpu_repacking, check_gradients_flow,  # noqa: E402
-                                    check_quantized_backward)
+from harness.variants.qlora import (  # noqa: E402
+    SilentZeroGradientError,
+    _cpu_repacking,
+    check_gradients_flow,
+    check_quantized_backward,
+)
 
 
 def repacks_on_this_cpu() -> bool:
@@ -30,10 +34,13 @@ def test_lora_gradients_are_nonzero_in_a_qlora_variant_within_a_run_that_predict
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))
     text = tiny_suite.read_text().split("  - name: few-shot")[0]  # zero-shot predicts first
     # Validation loss after every step: an eval-mode pass between every two training steps.
-    tiny_suite.write_text(text + """\
+    tiny_suite.write_text(
+        text
+        + """\
   - {name: qlora, kind: qlora, r: 4, alpha: 8, training: {eval_every: 1}}
   - {name: qlora-after-prediction, kind: qlora, r: 4, alpha: 8, target_modules: [q_proj, v_proj, down_proj]}
-""")
+"""
+    )
     variants = read_json(run_suite(tiny_suite, tmp_path / "run").run_dir / "results.json")["variants"]
     for name, expected_tensors in (("qlora", 8), ("qlora-after-prediction", 6)):
         record = variants[name]
@@ -54,8 +61,12 @@ def load_tiny_4bit(model_dir):
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                      bnb_4bit_compute_dtype=torch.bfloat16)
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+    )
     model = AutoModelForCausalLM.from_pretrained(model_dir, quantization_config=quantization)
     model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     return get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
@@ -87,9 +98,13 @@ def test_a_repack_during_training_is_caught_after_training_even_when_lora_gradie
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
-    model = prepare_model_for_kbit_training(AutoModelForCausalLM.from_pretrained(tiny_model_dir, quantization_config=quantization),
-                                            use_gradient_checkpointing=False)
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+    )
+    model = prepare_model_for_kbit_training(
+        AutoModelForCausalLM.from_pretrained(tiny_model_dir, quantization_config=quantization),
+        use_gradient_checkpointing=False,
+    )
     model = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM"))
     assert check_quantized_backward(model, when="fresh") == 14
     with torch.no_grad():  # as if trained for a while

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.model.generate import encode_prompts
 from harness.model.rank import choice_token_ids, rank_choices
+from harness.variants.base import variant_configs
 
 # A shared prefix ("kind:"), tails of different lengths, and a label that is a prefix of another.
 CHOICES = ["kind: alpha", "kind: beta", "kind: gamma", "kind: sale", "kind: sale_of_goods"]
@@ -45,9 +45,10 @@ def test_candidates_are_the_trained_completion_up_to_end_of_turn(tiny):
     conv = CONVERSATIONS[1]
     prompt = encode_prompts(tokenizer, [conv])[0]
     for choice, ids in zip(CHOICES, choice_token_ids(tokenizer, conv, CHOICES)):
-        full = tokenizer.apply_chat_template(conv + [{"role": "assistant", "content": choice}], tokenize=True,
-                                             return_dict=True)["input_ids"]
-        completion = full[len(prompt):]  # what trl puts the loss on
+        full = tokenizer.apply_chat_template(
+            conv + [{"role": "assistant", "content": choice}], tokenize=True, return_dict=True
+        )["input_ids"]
+        completion = full[len(prompt) :]  # what trl puts the loss on
         assert ids == completion[: len(ids)] and ids[-1] == tokenizer.eos_token_id
         assert tokenizer.decode(ids) == choice + tokenizer.eos_token  # the template's newline after it is left out
 
@@ -81,8 +82,9 @@ def test_results_do_not_depend_on_batch_size_or_item_order(tiny):
 def test_ties_go_to_the_first_choice_and_progress_is_reported(tiny):
     model, tokenizer = tiny
     seen = []
-    ranked = rank_choices(model, tokenizer, CONVERSATIONS[:3], ["kind: beta", "kind: beta"], batch_size=2,
-                          on_batch=seen.append)
+    ranked = rank_choices(
+        model, tokenizer, CONVERSATIONS[:3], ["kind: beta", "kind: beta"], batch_size=2, on_batch=seen.append
+    )
     assert seen == [2, 1]
     for r in ranked:
         assert r.choice == 0 and r.loglikelihoods[0] == r.loglikelihoods[1]
@@ -157,9 +159,12 @@ def test_rank_mode_refuses_merge_check(tmp_path):
     from harness.suite import load_suite
 
     path = tmp_path / "suite.yaml"
-    path.write_text(EXTRACTION_SUITE.replace("type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}",
-                                             "type: classification\n  labels: [a, b]")
-                    .replace("  mode: rank\n", "  mode: rank\n  merge_check: true\n"))
+    path.write_text(
+        EXTRACTION_SUITE.replace(
+            "type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}",
+            "type: classification\n  labels: [a, b]",
+        ).replace("  mode: rank\n", "  mode: rank\n  merge_check: true\n")
+    )
     with pytest.raises(BenchError) as info:
         load_suite(path, variant_configs())
     assert any("inference" in str(p) and "merge_check" in str(p) for p in info.value.problems)

@@ -20,20 +20,32 @@ import pytest
 from sklearn.metrics import f1_score
 
 from harness.core.files import write_json, write_jsonl
-from harness.report import write_comparison, write_report
 from harness.records import read_probes
+from harness.report import write_comparison, write_report
 from harness.report.build import build_view, rank_groups
 from harness.report.failures import categorise, failure_mode
 from harness.report.markdown import md_text
-from harness.tasks.metrics import parts
 from harness.report.paired import Delta, PairedComparison, compare, paired_delta
 from harness.report.plots import pareto_front
 from harness.report.recommend import Candidate, recommend
 from harness.stats import policy
 from harness.tasks.classification import score_classification
+from harness.tasks.metrics import parts
 
 LABELS = ["contract", "tort", "property"]
-SECTIONS = ["summary", "variants", "quality", "rank", "training", "forgetting", "changes", "failures", "confusion", "data", "manifest"]
+SECTIONS = [
+    "summary",
+    "variants",
+    "quality",
+    "rank",
+    "training",
+    "forgetting",
+    "changes",
+    "failures",
+    "confusion",
+    "data",
+    "manifest",
+]
 XSS = "<script>alert('pwned')</script>"
 
 # name, kind, share right, share well-formed, train seconds, rank
@@ -47,16 +59,36 @@ VARIANTS = [
 
 
 # ----------------------------------------------------------------------------- a synthetic run folder
-def synthetic_run(path: Path, *, n: int = 120, variants=VARIANTS, labels=LABELS, probes: bool = True,
-                  failed: bool = True, seed: int = 0, input_text=None) -> Path:
+def synthetic_run(
+    path: Path,
+    *,
+    n: int = 120,
+    variants=VARIANTS,
+    labels=LABELS,
+    probes: bool = True,
+    failed: bool = True,
+    seed: int = 0,
+    input_text=None,
+) -> Path:
     """Write manifest.json, results.json, samples.jsonl and the test file, as `bench run` would."""
     rng = random.Random(seed)
     gold = [labels[i % len(labels)] for i in range(n)]
     ids = [f"item-{i:03d}" for i in range(n)]
     texts = [input_text(i) if input_text else f"Case {i}: a dispute about {gold[i]} matters." for i in range(n)]
     test_file = path / "data" / "test.jsonl"
-    write_jsonl(test_file, [{"id": ids[i], "messages": [{"role": "user", "content": texts[i]},
-                                                         {"role": "assistant", "content": f"label: {gold[i]}"}]} for i in range(n)])
+    write_jsonl(
+        test_file,
+        [
+            {
+                "id": ids[i],
+                "messages": [
+                    {"role": "user", "content": texts[i]},
+                    {"role": "assistant", "content": f"label: {gold[i]}"},
+                ],
+            }
+            for i in range(n)
+        ],
+    )
     difficulty = [rng.random() for _ in range(n)]  # shared across variants: better variants fix the easier items first
     records, samples = {}, []
     for index, (name, kind, right, formed, train_s, rank) in enumerate(variants):
@@ -75,51 +107,136 @@ def synthetic_run(path: Path, *, n: int = 120, variants=VARIANTS, labels=LABELS,
                     "empty": (None, "\n\n", False),
                     "overlong": (None, "the answer depends on many things " * 3, False),
                 }[mode]
-            rows.append({"variant": name, "item_id": ids[i], "item_hash": hashlib.sha256(texts[i].encode()).hexdigest()[:16],
-                         "prompt_hash": "p", "raw_output": raw, "parsed": parsed, "gold": gold[i], "correct": parsed == gold[i],
-                         "format_ok": ok_format, "prompt_tokens": 40, "output_tokens": 16 if "many things" in raw else 3,
-                         "latency_s": 0.01})
+            rows.append(
+                {
+                    "variant": name,
+                    "item_id": ids[i],
+                    "item_hash": hashlib.sha256(texts[i].encode()).hexdigest()[:16],
+                    "prompt_hash": "p",
+                    "raw_output": raw,
+                    "parsed": parsed,
+                    "gold": gold[i],
+                    "correct": parsed == gold[i],
+                    "format_ok": ok_format,
+                    "prompt_tokens": 40,
+                    "output_tokens": 16 if "many things" in raw else 3,
+                    "latency_s": 0.01,
+                }
+            )
         with patch.object(policy, "RESAMPLES", 200):  # the real scorer, with fewer resamples: fast enough for tests
-            metrics = score_classification([r["gold"] for r in rows], [r["parsed"] for r in rows], [r["format_ok"] for r in rows],
-                                           labels, seed=index)
+            metrics = score_classification(
+                [r["gold"] for r in rows],
+                [r["parsed"] for r in rows],
+                [r["format_ok"] for r in rows],
+                labels,
+                seed=index,
+            )
         trains = kind == "lora"
         records[name] = {
-            "name": name, "kind": kind, "status": "ok", "reason": None, "config": {"name": name, "kind": kind, **({"r": rank} if rank else {})},
-            "training_config": None, "seed": index, "n_items": n, "metrics": metrics,
-            "cost": {"train_seconds": train_s, "prepare_seconds": train_s + 1, "infer_seconds": 5.0 + (3 if kind == "few_shot" else 0),
-                     "peak_rss_mb": 900.0 + 10 * (rank or 0), "peak_cuda_mb": None, "trainable_params": 1000 * (rank or 0),
-                     "total_params": 135_000_000, "trainable_share": 1000 * (rank or 0) / 135e6, "adapter_bytes": 4000 * (rank or 0)},
-            "training": {"seconds": train_s, "steps": 20, "trained_tokens": 5000,
-                         "loss_curve": [{"step": s, "loss": 3.0 / s} for s in range(1, 21)],
-                         "eval_curve": [{"step": s, "eval_loss": 3.2 / s ** 0.8} for s in (5, 10, 15, 20)]} if trains else None,
-            "key": f"k{index}", "reused": False}
+            "name": name,
+            "kind": kind,
+            "status": "ok",
+            "reason": None,
+            "config": {"name": name, "kind": kind, **({"r": rank} if rank else {})},
+            "training_config": None,
+            "seed": index,
+            "n_items": n,
+            "metrics": metrics,
+            "cost": {
+                "train_seconds": train_s,
+                "prepare_seconds": train_s + 1,
+                "infer_seconds": 5.0 + (3 if kind == "few_shot" else 0),
+                "peak_rss_mb": 900.0 + 10 * (rank or 0),
+                "peak_cuda_mb": None,
+                "trainable_params": 1000 * (rank or 0),
+                "total_params": 135_000_000,
+                "trainable_share": 1000 * (rank or 0) / 135e6,
+                "adapter_bytes": 4000 * (rank or 0),
+            },
+            "training": {
+                "seconds": train_s,
+                "steps": 20,
+                "trained_tokens": 5000,
+                "loss_curve": [{"step": s, "loss": 3.0 / s} for s in range(1, 21)],
+                "eval_curve": [{"step": s, "eval_loss": 3.2 / s**0.8} for s in (5, 10, 15, 20)],
+            }
+            if trains
+            else None,
+            "key": f"k{index}",
+            "reused": False,
+        }
         samples += rows
     if failed:
-        records["full"] = {"name": "full", "kind": "full", "status": "failed", "reason": "RuntimeError: out of memory",
-                           "config": {"name": "full", "kind": "full"}, "metrics": None, "cost": {}, "training": None,
-                           "key": "kfull", "reused": False}
-    results = {"schema_version": 1, "suite": {"name": "legal", "path": "suites/legal.yaml", "sha256": "ab" * 32},
-               "task": {"type": "classification", "labels": labels, "n_test_items": n}, "variants": records}
+        records["full"] = {
+            "name": "full",
+            "kind": "full",
+            "status": "failed",
+            "reason": "RuntimeError: out of memory",
+            "config": {"name": "full", "kind": "full"},
+            "metrics": None,
+            "cost": {},
+            "training": None,
+            "key": "kfull",
+            "reused": False,
+        }
+    results = {
+        "schema_version": 1,
+        "suite": {"name": "legal", "path": "suites/legal.yaml", "sha256": "ab" * 32},
+        "task": {"type": "classification", "labels": labels, "n_test_items": n},
+        "variants": records,
+    }
     if probes:
         results["probes"] = {
-            "arithmetic": {"metric": "acc", "base": {"value": 0.62},
-                           "variants": {"lora-r4": {"delta": -0.01, "ci_low": -0.05, "ci_high": 0.03},
-                                        "lora-r16": {"delta": -0.02, "ci_low": -0.06, "ci_high": 0.02},
-                                        "lora-r64": {"delta": -0.12, "ci_low": -0.18, "ci_high": -0.06}}},
-            "commonsense": {"metric": "acc", "base": 0.71,
-                            "variants": {"lora-r4": {"delta": 0.0, "ci_low": -0.04, "ci_high": 0.04},
-                                         "lora-r16": {"delta": 0.01, "ci_low": -0.03, "ci_high": 0.05},
-                                         "lora-r64": {"delta": -0.05, "ci_low": -0.10, "ci_high": 0.0}}},
+            "arithmetic": {
+                "metric": "acc",
+                "base": {"value": 0.62},
+                "variants": {
+                    "lora-r4": {"delta": -0.01, "ci_low": -0.05, "ci_high": 0.03},
+                    "lora-r16": {"delta": -0.02, "ci_low": -0.06, "ci_high": 0.02},
+                    "lora-r64": {"delta": -0.12, "ci_low": -0.18, "ci_high": -0.06},
+                },
+            },
+            "commonsense": {
+                "metric": "acc",
+                "base": 0.71,
+                "variants": {
+                    "lora-r4": {"delta": 0.0, "ci_low": -0.04, "ci_high": 0.04},
+                    "lora-r16": {"delta": 0.01, "ci_low": -0.03, "ci_high": 0.05},
+                    "lora-r64": {"delta": -0.05, "ci_low": -0.10, "ci_high": 0.0},
+                },
+            },
         }
-    manifest = {"schema_version": 1, "bench_version": "0.1.0", "created": "2025-01-01T12:00:00+00:00",
-                "suite": results["suite"], "resolved_config": {"name": "legal", "inference": {"max_new_tokens": 16},
-                                                               "base_model": {"name": "smollm2-135m-instruct"}},
-                "data": {"test": {"path": str(test_file), "sha256": hashlib.sha256(test_file.read_bytes()).hexdigest(),
-                                  "items": n, "labels": {label: gold.count(label) for label in labels}},
-                         "train": {"path": "data/train.jsonl", "sha256": "cd" * 32, "items": 300, "labels": {label: 100 for label in labels}}},
-                "seeds": {"suite": 7, "variants": {name: i for i, (name, *_rest) in enumerate(variants)}},
-                "packages": {"torch": "2.13.0", "transformers": "5.24.0"}, "git_commit": "0123456789abcdef",
-                "machine": {"cpu": "test cpu", "gpu": None}, "status": "complete", "stages": {"total": 200.0}}
+    manifest = {
+        "schema_version": 1,
+        "bench_version": "0.1.0",
+        "created": "2025-01-01T12:00:00+00:00",
+        "suite": results["suite"],
+        "resolved_config": {
+            "name": "legal",
+            "inference": {"max_new_tokens": 16},
+            "base_model": {"name": "smollm2-135m-instruct"},
+        },
+        "data": {
+            "test": {
+                "path": str(test_file),
+                "sha256": hashlib.sha256(test_file.read_bytes()).hexdigest(),
+                "items": n,
+                "labels": {label: gold.count(label) for label in labels},
+            },
+            "train": {
+                "path": "data/train.jsonl",
+                "sha256": "cd" * 32,
+                "items": 300,
+                "labels": {label: 100 for label in labels},
+            },
+        },
+        "seeds": {"suite": 7, "variants": {name: i for i, (name, *_rest) in enumerate(variants)}},
+        "packages": {"torch": "2.13.0", "transformers": "5.24.0"},
+        "git_commit": "0123456789abcdef",
+        "machine": {"cpu": "test cpu", "gpu": None},
+        "status": "complete",
+        "stages": {"total": 200.0},
+    }
     write_json(path / "manifest.json", manifest)
     write_json(path / "results.json", results)
     write_jsonl(path / "samples.jsonl", samples)
@@ -159,7 +276,9 @@ class Page(HTMLParser):
 def assert_self_contained(html: str) -> None:
     page = Page(html)
     for tag, attrs in page.tags:
-        assert tag not in ("link", "iframe", "object", "embed", "img", "base"), f"external-capable <{tag}> in the report"
+        assert tag not in ("link", "iframe", "object", "embed", "img", "base"), (
+            f"external-capable <{tag}> in the report"
+        )
         for name, value in attrs.items():
             if name in ("src", "action", "poster", "data") or name.endswith("href"):
                 assert (value or "").startswith("#"), f"<{tag} {name}={value!r}> points outside the page"
@@ -261,8 +380,15 @@ def test_report_is_byte_identical_when_written_twice(synthetic):
 def test_untrusted_text_in_labels_outputs_and_inputs_is_shown_as_text(tmp_path):
     labels = ["safe", XSS, 'a"b&c']
     variants = [("zero-shot", "zero_shot", 0.3, 0.5, 0.0, None), ("lora", "lora", 0.9, 1.0, 10.0, 8)]
-    run = synthetic_run(tmp_path / "run", n=30, labels=labels, variants=variants, probes=False, failed=False,
-                        input_text=lambda i: f"<img src=x onerror=alert({i})> item {i}")
+    run = synthetic_run(
+        tmp_path / "run",
+        n=30,
+        labels=labels,
+        variants=variants,
+        probes=False,
+        failed=False,
+        input_text=lambda i: f"<img src=x onerror=alert({i})> item {i}",
+    )
     html = write_report(run).read_text()
     page = Page(html)
 
@@ -278,8 +404,12 @@ def test_untrusted_text_in_labels_outputs_and_inputs_is_shown_as_text(tmp_path):
 
 
 def test_no_zero_shot_variant_no_probes_no_grid_each_section_says_why(tmp_path):
-    run = synthetic_run(tmp_path / "run", variants=[("lora", "lora", 0.9, 1.0, 10.0, 8), ("few-shot", "few_shot", 0.5, 1.0, 0.0, None)],
-                        probes=False, failed=False)
+    run = synthetic_run(
+        tmp_path / "run",
+        variants=[("lora", "lora", 0.9, 1.0, 10.0, 8), ("few-shot", "few_shot", 0.5, 1.0, 0.0, None)],
+        probes=False,
+        failed=False,
+    )
     html = write_report(run).read_text()
     text = " ".join(" ".join(Page(html).text).split())
     assert "no zero-shot variant" in text
@@ -348,8 +478,18 @@ def test_cli_report_and_errors(synthetic, tmp_path):
 # ----------------------------------------------------------------------------- the analysis, unit by unit
 def _candidate(name, f1, low, high, *, cost, fmt=1.0, base=False, trains=True, forgetting=(), n=200):
     interval = {"value": f1, "ci_low": low, "ci_high": high, "n": n}
-    return Candidate(name=name, score=interval, second=interval, accuracy=interval, format_compliance={"value": fmt},
-                     cost=cost, cost_unit="s", is_base=base, trains=trains, forgetting=list(forgetting))
+    return Candidate(
+        name=name,
+        score=interval,
+        second=interval,
+        accuracy=interval,
+        format_compliance={"value": fmt},
+        cost=cost,
+        cost_unit="s",
+        is_base=base,
+        trains=trains,
+        forgetting=list(forgetting),
+    )
 
 
 def no_pairs(a, b):
@@ -357,15 +497,32 @@ def no_pairs(a, b):
 
 
 def test_recommend_clear_winner():
-    rec = recommend([_candidate("base", 0.4, 0.35, 0.45, cost=1, base=True, trains=False), _candidate("lora", 0.8, 0.75, 0.85, cost=50)],
-                    no_pairs, base=None, n_test=200)
+    rec = recommend(
+        [
+            _candidate("base", 0.4, 0.35, 0.45, cost=1, base=True, trains=False),
+            _candidate("lora", 0.8, 0.75, 0.85, cost=50),
+        ],
+        no_pairs,
+        base=None,
+        n_test=200,
+    )
     assert (rec.pick, rec.verdict) == ("lora", "clear")
-    assert rec.caveats == ["Forgetting of general skills was not measured (the run has no probes); add probes to the suite to check it."]
+    assert rec.caveats == [
+        "Forgetting of general skills was not measured (the run has no probes); add probes to the suite to check it."
+    ]
 
 
 def test_recommend_prefers_the_cheaper_of_tied_variants():
-    rec = recommend([_candidate("big", 0.82, 0.77, 0.87, cost=100), _candidate("small", 0.80, 0.75, 0.85, cost=10),
-                     _candidate("bad", 0.50, 0.45, 0.55, cost=1)], no_pairs, base=None, n_test=200)
+    rec = recommend(
+        [
+            _candidate("big", 0.82, 0.77, 0.87, cost=100),
+            _candidate("small", 0.80, 0.75, 0.85, cost=10),
+            _candidate("bad", 0.50, 0.45, 0.55, cost=1),
+        ],
+        no_pairs,
+        base=None,
+        n_test=200,
+    )
     assert (rec.pick, rec.verdict) == ("small", "tied")
     assert rec.contenders == ["big", "small"]
     assert any("big scored higher" in line and "cheaper" in line for line in rec.evidence)
@@ -375,9 +532,13 @@ def test_recommend_ships_a_classical_baseline_within_the_practical_margin_even_w
     tfidf = dataclasses.replace(_candidate("tfidf", 0.89, 0.885, 0.895, cost=2, trains=False), classical=True)
     rec = recommend([_candidate("lora", 0.90, 0.897, 0.903, cost=400), tfidf], no_pairs, base=None, n_test=200)
     assert (rec.pick, rec.verdict) == ("tfidf", "tied")
-    assert rec.headline.startswith("Ship tfidf: macro-F1 0.890; within the practical margin (2 points) of the best (lora)")
-    assert ("The best LLM variant, lora, is 1.0 point above on macro-F1 (0.900 against 0.890); it would add those "
-            "1.0 point and free-text answers from a chat model at 200× the compute") in rec.headline
+    assert rec.headline.startswith(
+        "Ship tfidf: macro-F1 0.890; within the practical margin (2 points) of the best (lora)"
+    )
+    assert (
+        "The best LLM variant, lora, is 1.0 point above on macro-F1 (0.900 against 0.890); it would add those "
+        "1.0 point and free-text answers from a chat model at 200× the compute"
+    ) in rec.headline
     assert any("but by 1.0 point; tfidf is chosen because it is a classical baseline" in line for line in rec.evidence)
     assert not any("Forgetting" in c for c in rec.caveats)
 
@@ -386,27 +547,54 @@ def test_recommend_keeps_the_llm_beyond_the_margin_and_says_how_far_the_classica
     tfidf = dataclasses.replace(_candidate("tfidf", 0.80, 0.75, 0.85, cost=2, trains=False), classical=True)
     rec = recommend([_candidate("lora", 0.95, 0.92, 0.98, cost=400), tfidf], no_pairs, base=None, n_test=200)
     assert rec.pick == "lora"
-    assert any(line.startswith("The best classical baseline, tfidf, is 15.0 points below on macro-F1 (0.800), beyond "
-                               "the practical margin of 2 points; lora costs 200× the compute") for line in rec.evidence)
+    assert any(
+        line.startswith(
+            "The best classical baseline, tfidf, is 15.0 points below on macro-F1 (0.800), beyond "
+            "the practical margin of 2 points; lora costs 200× the compute"
+        )
+        for line in rec.evidence
+    )
 
 
 def test_recommend_sets_aside_non_compliant_variants_while_a_compliant_one_is_tied():
-    rec = recommend([_candidate("sloppy", 0.82, 0.77, 0.87, cost=1, fmt=0.6), _candidate("tidy", 0.80, 0.75, 0.85, cost=10)],
-                    no_pairs, base=None, n_test=200)
+    rec = recommend(
+        [_candidate("sloppy", 0.82, 0.77, 0.87, cost=1, fmt=0.6), _candidate("tidy", 0.80, 0.75, 0.85, cost=10)],
+        no_pairs,
+        base=None,
+        n_test=200,
+    )
     assert rec.pick == "tidy"
     assert any("format compliance below 95%: sloppy" in line for line in rec.evidence)
     assert rec.headline.endswith("within noise of the best (sloppy), and unlike it, format-compliant.")
-    assert "tidy is chosen because it meets the format-compliance threshold and sloppy does not (100% against 60%)." in rec.evidence[1]
+    assert (
+        "tidy is chosen because it meets the format-compliance threshold and sloppy does not (100% against 60%)."
+        in rec.evidence[1]
+    )
 
 
 def test_recommend_prefers_a_tied_variant_that_does_not_forget():
     drop = {"task": "arithmetic", "delta": -0.1, "ci_low": -0.15, "ci_high": -0.05}
-    rec = recommend([_candidate("cheap-but-forgets", 0.82, 0.77, 0.87, cost=1, forgetting=[drop]),
-                     _candidate("keeps-skills", 0.80, 0.75, 0.85, cost=10, forgetting=[{**drop, "delta": 0.0, "ci_low": -0.04, "ci_high": 0.04}])],
-                    no_pairs, base=None, n_test=200)
+    rec = recommend(
+        [
+            _candidate("cheap-but-forgets", 0.82, 0.77, 0.87, cost=1, forgetting=[drop]),
+            _candidate(
+                "keeps-skills",
+                0.80,
+                0.75,
+                0.85,
+                cost=10,
+                forgetting=[{**drop, "delta": 0.0, "ci_low": -0.04, "ci_high": 0.04}],
+            ),
+        ],
+        no_pairs,
+        base=None,
+        n_test=200,
+    )
     assert rec.pick == "keeps-skills"
     assert rec.headline.endswith("and unlike it, shows no clear forgetting.")
-    assert any("cheap-but-forgets clearly forgets on a probe task and keeps-skills does not" in line for line in rec.evidence)
+    assert any(
+        "cheap-but-forgets clearly forgets on a probe task and keeps-skills does not" in line for line in rec.evidence
+    )
 
 
 def test_recommend_warns_when_the_pick_is_not_format_compliant():
@@ -419,8 +607,15 @@ def test_recommend_keeps_the_base_when_a_variant_is_not_clearly_better():
     def pairs(a, b):
         return PairedComparison(a=a, b=b, n_items=50, deltas={"macro_f1": Delta(0.05, -0.02, 0.12)}, mcnemar_p=0.3)
 
-    rec = recommend([_candidate("zero-shot", 0.60, 0.50, 0.70, cost=5, base=True, trains=False, n=50),
-                     _candidate("lora", 0.65, 0.55, 0.75, cost=50, n=50)], pairs, base="zero-shot", n_test=50)
+    rec = recommend(
+        [
+            _candidate("zero-shot", 0.60, 0.50, 0.70, cost=5, base=True, trains=False, n=50),
+            _candidate("lora", 0.65, 0.55, 0.75, cost=50, n=50),
+        ],
+        pairs,
+        base="zero-shot",
+        n_test=50,
+    )
     # With paired evidence the base is tied with lora, and it is cheaper: keep the base.
     assert (rec.pick, rec.verdict) == ("zero-shot", "tied")
     assert rec.headline.startswith("Keep the base model")
@@ -428,24 +623,39 @@ def test_recommend_keeps_the_base_when_a_variant_is_not_clearly_better():
 
 
 def test_recommend_is_inconclusive_when_the_cheaper_tied_pick_is_not_clearly_better_than_the_base():
-    gaps = {("zero-shot", "big"): (0.30, 0.20, 0.40), ("small", "big"): (0.10, -0.01, 0.21),
-            ("zero-shot", "small"): (0.20, -0.02, 0.42)}
+    gaps = {
+        ("zero-shot", "big"): (0.30, 0.20, 0.40),
+        ("small", "big"): (0.10, -0.01, 0.21),
+        ("zero-shot", "small"): (0.20, -0.02, 0.42),
+    }
 
     def pairs(a, b):
         delta, low, high = gaps[(a, b)]
         return PairedComparison(a=a, b=b, n_items=300, deltas={"macro_f1": Delta(delta, low, high)}, mcnemar_p=0.2)
 
-    rec = recommend([_candidate("zero-shot", 0.5, 0.4, 0.6, cost=1, base=True, trains=False),
-                     _candidate("big", 0.8, 0.75, 0.85, cost=100), _candidate("small", 0.7, 0.6, 0.8, cost=10)],
-                    pairs, base="zero-shot", n_test=300)
+    rec = recommend(
+        [
+            _candidate("zero-shot", 0.5, 0.4, 0.6, cost=1, base=True, trains=False),
+            _candidate("big", 0.8, 0.75, 0.85, cost=100),
+            _candidate("small", 0.7, 0.6, 0.8, cost=10),
+        ],
+        pairs,
+        base="zero-shot",
+        n_test=300,
+    )
     assert (rec.pick, rec.verdict) == ("small", "inconclusive")
     assert "not clearly better than the base model zero-shot" in rec.headline
 
 
 def test_recommend_reports_forgetting_and_missing_results():
     drop = {"task": "arithmetic", "delta": -0.1, "ci_low": -0.15, "ci_high": -0.05}
-    rec = recommend([_candidate("lora", 0.8, 0.75, 0.85, cost=5, forgetting=[drop])], no_pairs, base=None, n_test=500,
-                    not_run={"full": "failed: OOM"})
+    rec = recommend(
+        [_candidate("lora", 0.8, 0.75, 0.85, cost=5, forgetting=[drop])],
+        no_pairs,
+        base=None,
+        n_test=500,
+        not_run={"full": "failed: OOM"},
+    )
     assert any(line.startswith("Forgetting: arithmetic drops by 0.100") for line in rec.caveats)
     assert any("full (failed: OOM)" in line for line in rec.caveats)
 
@@ -460,12 +670,19 @@ def test_paired_delta_matches_sklearn_and_fixed_broke_are_exact():
     gold = ["a", "b", "c", "a", "b", "c", "a", "b"]
     pred_a = ["a", "b", None, "b", "b", "a", "a", "c"]
     pred_b = ["a", "b", "c", "a", "c", "c", "a", "b"]
-    rows = lambda pred: {str(i): {"gold": g, "parsed": p, "correct": g == p} for i, (g, p) in enumerate(zip(gold, pred))}  # noqa: E731
-    (parts_a, combine), (parts_b, _) = (parts("macro_f1", list(rows(pred).values()), ["a", "b", "c"]) for pred in (pred_a, pred_b))
+
+    def rows(pred):
+        return {str(i): {"gold": g, "parsed": p, "correct": g == p} for i, (g, p) in enumerate(zip(gold, pred))}
+
+    (parts_a, combine), (parts_b, _) = (
+        parts("macro_f1", list(rows(pred).values()), ["a", "b", "c"]) for pred in (pred_a, pred_b)
+    )
     delta, low, high = dataclasses.astuple(paired_delta(parts_a, parts_b, combine))
 
     def f1(pred):
-        return f1_score(gold, [p or "<invalid>" for p in pred], labels=["a", "b", "c"], average="macro", zero_division=0)
+        return f1_score(
+            gold, [p or "<invalid>" for p in pred], labels=["a", "b", "c"], average="macro", zero_division=0
+        )
 
     assert delta == pytest.approx(f1(pred_b) - f1(pred_a))
     assert low <= delta <= high
@@ -477,12 +694,31 @@ def test_paired_delta_matches_sklearn_and_fixed_broke_are_exact():
 def test_failure_modes_are_exclusive_and_ordered():
     base = {"item_id": "x", "gold": "a", "output_tokens": 3}
     assert failure_mode({**base, "raw_output": "kind: a", "parsed": "a", "correct": True, "format_ok": True}, 8) is None
-    assert failure_mode({**base, "raw_output": "  \n", "parsed": None, "correct": False, "format_ok": False}, 8) == "empty"
-    assert failure_mode({**base, "raw_output": "blah", "parsed": None, "correct": False, "format_ok": False, "output_tokens": 8}, 8) == "overlong"
-    assert failure_mode({**base, "raw_output": "blah", "parsed": None, "correct": False, "format_ok": False}, 8) == "invalid"
-    assert failure_mode({**base, "raw_output": "kind: b", "parsed": "b", "correct": False, "format_ok": True}, 8) == "wrong_label"
-    assert failure_mode({**base, "raw_output": "A.", "parsed": "a", "correct": True, "format_ok": False}, 8) == "format_only"
-    rows = [{**base, "item_id": str(i), "raw_output": "kind: b", "parsed": "b", "correct": False, "format_ok": True} for i in range(5)]
+    assert (
+        failure_mode({**base, "raw_output": "  \n", "parsed": None, "correct": False, "format_ok": False}, 8) == "empty"
+    )
+    assert (
+        failure_mode(
+            {**base, "raw_output": "blah", "parsed": None, "correct": False, "format_ok": False, "output_tokens": 8}, 8
+        )
+        == "overlong"
+    )
+    assert (
+        failure_mode({**base, "raw_output": "blah", "parsed": None, "correct": False, "format_ok": False}, 8)
+        == "invalid"
+    )
+    assert (
+        failure_mode({**base, "raw_output": "kind: b", "parsed": "b", "correct": False, "format_ok": True}, 8)
+        == "wrong_label"
+    )
+    assert (
+        failure_mode({**base, "raw_output": "A.", "parsed": "a", "correct": True, "format_ok": False}, 8)
+        == "format_only"
+    )
+    rows = [
+        {**base, "item_id": str(i), "raw_output": "kind: b", "parsed": "b", "correct": False, "format_ok": True}
+        for i in range(5)
+    ]
     modes = categorise("v", rows, 8, {"0": "the input"})
     assert modes.counts["wrong_label"] == 5 and modes.total == 5
     assert len(modes.examples["wrong_label"]) == 3 and modes.examples["wrong_label"][0].input == "the input"
@@ -495,7 +731,9 @@ def test_pareto_front_keeps_only_undominated_points():
 
 def test_rank_groups_follow_grid_names(synthetic):
     view = build_view(synthetic)
-    assert [(g.name, g.points) for g in rank_groups(view.variants)] == [("lora", [(4, "lora-r4"), (16, "lora-r16"), (64, "lora-r64")])]
+    assert [(g.name, g.points) for g in rank_groups(view.variants)] == [
+        ("lora", [(4, "lora-r4"), (16, "lora-r16"), (64, "lora-r64")])
+    ]
 
 
 def test_probe_shapes_are_read_or_shown_verbatim():
@@ -508,9 +746,22 @@ def test_probe_shapes_are_read_or_shown_verbatim():
 def test_failure_modes_of_an_extraction_show_records_and_pair_no_labels():
     gold = {"people": ["Ann Lee"], "amounts": ["$5"]}
     wrong = {"people": ["Ann"], "amounts": ["$5"]}
-    rows = [{"item_id": str(i), "gold": gold, "parsed": wrong, "raw_output": json.dumps(wrong), "correct": False,
-             "format_ok": True, "output_tokens": 12} for i in range(2)]
+    rows = [
+        {
+            "item_id": str(i),
+            "gold": gold,
+            "parsed": wrong,
+            "raw_output": json.dumps(wrong),
+            "correct": False,
+            "format_ok": True,
+            "output_tokens": 12,
+        }
+        for i in range(2)
+    ]
     modes = categorise("lora", rows, 96, {})
     assert modes.counts["wrong_label"] == 2 and modes.confused_pairs == []
     example = modes.examples["wrong_label"][0]
-    assert example.gold == '{"people": ["Ann Lee"], "amounts": ["$5"]}' and example.parsed == '{"people": ["Ann"], "amounts": ["$5"]}'
+    assert (
+        example.gold == '{"people": ["Ann Lee"], "amounts": ["$5"]}'
+        and example.parsed == '{"people": ["Ann"], "amounts": ["$5"]}'
+    )

@@ -17,8 +17,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 PAYLOAD = "<script>window.pwned = 1; document.title = 'pwned';</script>"
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                                reason="needs chromium and chromedriver: apt-get install -y chromium chromium-driver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="needs chromium and chromedriver: apt-get install -y chromium chromium-driver",
+)
 
 
 @pytest.fixture
@@ -28,10 +30,20 @@ def browser(tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1366,900",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--window-size=1366,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     # An explicit driver path: selenium must not go looking for (or downloading) one.
@@ -71,7 +83,8 @@ def click(driver, element) -> None:
 
 def row_order(driver, table_id: str) -> list[str]:
     return driver.execute_script(
-        f"return Array.from(document.querySelectorAll('#{table_id} tbody tr')).map(r => r.dataset.variant);")
+        f"return Array.from(document.querySelectorAll('#{table_id} tbody tr')).map(r => r.dataset.variant);"
+    )
 
 
 def test_report_in_headless_chromium(tiny_suite, tmp_path, browser):
@@ -104,10 +117,16 @@ def test_report_in_headless_chromium(tiny_suite, tmp_path, browser):
     header = browser.find_element(By.CSS_SELECTOR, "#variant-table thead th:first-child button")
     click(browser, header)
     assert row_order(browser, "variant-table") == names
-    assert browser.find_element(By.CSS_SELECTOR, "#variant-table thead th:first-child").get_attribute("aria-sort") == "ascending"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#variant-table thead th:first-child").get_attribute("aria-sort")
+        == "ascending"
+    )
     click(browser, header)
     assert row_order(browser, "variant-table") == names[::-1]
-    click(browser, browser.find_element(By.XPATH, "//table[@id='variant-table']//th[contains(., 'inference time')]/button"))
+    click(
+        browser,
+        browser.find_element(By.XPATH, "//table[@id='variant-table']//th[contains(., 'inference time')]/button"),
+    )
     times = [run.results["variants"][n]["cost"]["infer_seconds"] for n in row_order(browser, "variant-table")]
     assert times == sorted(times)  # cost columns sort cheapest first
 

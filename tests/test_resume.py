@@ -24,8 +24,12 @@ def finished_entries(store: Path) -> list[Path]:
 def test_sigkill_then_rerun_reuses_finished_variants(tiny_suite, tmp_path):
     run_dir, store = tmp_path / "run", tmp_path / ".bench-store"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-m", "harness.cli.main", "run", str(tiny_suite), "--out", str(run_dir)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli.main", "run", str(tiny_suite), "--out", str(run_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while not finished_entries(store) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
@@ -56,6 +60,7 @@ def test_interrupted_training_resumes_from_its_checkpoint(tiny_suite, tmp_path, 
             on_step(current, total)
             if current == 2:
                 raise KeyboardInterrupt  # what Ctrl-C does mid-training
+
         return real_train(*args, on_step=step, **kwargs)
 
     monkeypatch.setattr(runner, "train_sft", interrupted_at_step_two)
@@ -71,4 +76,6 @@ def test_interrupted_training_resumes_from_its_checkpoint(tiny_suite, tmp_path, 
     assert lora["training"]["resumed_from_checkpoint"] is True
     assert lora["training"]["steps"] == 3
     assert [p["step"] for p in lora["training"]["loss_curve"]][-1] == 3
-    assert not list((tmp_path / ".bench-store").glob("*/trainer")), "checkpoints are removed once the variant is finished"
+    assert not list((tmp_path / ".bench-store").glob("*/trainer")), (
+        "checkpoints are removed once the variant is finished"
+    )

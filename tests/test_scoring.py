@@ -11,17 +11,20 @@ from harness.tasks.classification import score_classification
 TASK = ClassificationTaskRules(labels=("sale", "sale_of_goods", "lease"), answer_format="contract_type: {label}")
 
 
-@pytest.mark.parametrize("output, label, format_ok", [
-    ("contract_type: lease", "lease", True),
-    ("  contract_type: sale_of_goods\n", "sale_of_goods", True),  # surrounding whitespace is not a format error
-    ("contract_type: sale", "sale", True),
-    ("contract_type: lease.", "lease", False),  # right label, stray punctuation
-    ("Contract_Type: LEASE", "lease", False),
-    ("I think it is a lease", "lease", False),
-    ("contract_type: leasehold", None, False),  # no whole-word label
-    ("", None, False),
-    ("contract_type: rent", None, False),
-])
+@pytest.mark.parametrize(
+    "output, label, format_ok",
+    [
+        ("contract_type: lease", "lease", True),
+        ("  contract_type: sale_of_goods\n", "sale_of_goods", True),  # surrounding whitespace is not a format error
+        ("contract_type: sale", "sale", True),
+        ("contract_type: lease.", "lease", False),  # right label, stray punctuation
+        ("Contract_Type: LEASE", "lease", False),
+        ("I think it is a lease", "lease", False),
+        ("contract_type: leasehold", None, False),  # no whole-word label
+        ("", None, False),
+        ("contract_type: rent", None, False),
+    ],
+)
 def test_parse(output, label, format_ok):
     parsed = TASK.parse(output)
     assert (parsed.answer, parsed.format_ok) == (label, format_ok)

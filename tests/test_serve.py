@@ -31,8 +31,14 @@ def make_adapter(base_dir: Path, out: Path, *, seed: int, use_dora: bool = False
 
     base = load_base(str(base_dir))
     torch.manual_seed(seed)
-    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False,
-                        use_dora=use_dora, task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=4,
+        lora_alpha=8,
+        target_modules=["q_proj", "v_proj"],
+        init_lora_weights=False,
+        use_dora=use_dora,
+        task_type="CAUSAL_LM",
+    )
     get_peft_model(base.model, config).save_pretrained(out)
     return out
 
@@ -40,7 +46,10 @@ def make_adapter(base_dir: Path, out: Path, *, seed: int, use_dora: bool = False
 @pytest.fixture(scope="module")
 def adapters(tiny_model_dir, tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("adapters")
-    return {"one": make_adapter(tiny_model_dir, root / "one", seed=1), "two": make_adapter(tiny_model_dir, root / "two", seed=2)}
+    return {
+        "one": make_adapter(tiny_model_dir, root / "one", seed=1),
+        "two": make_adapter(tiny_model_dir, root / "two", seed=2),
+    }
 
 
 def free_port() -> int:
@@ -59,7 +68,9 @@ def server(tiny_model_dir, adapters):
     base = load_base(str(tiny_model_dir))
     registry = AdapterRegistry.load(base, "tiny", adapters)
     port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(registry, max_tokens_limit=64), host="127.0.0.1", port=port, log_level="warning"))
+    uv = uvicorn.Server(
+        uvicorn.Config(create_app(registry, max_tokens_limit=64), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -98,9 +109,11 @@ def test_each_model_name_answers_with_its_own_adapter(server, adapters, tiny_mod
         text = body["choices"][0]["message"]["content"]
         assert answers.setdefault(name, text) == text
     assert len({answers["one"], answers["two"], answers["tiny"]}) == 3
-    assert answers == {"one": reference_output(tiny_model_dir, adapters["one"]),
-                       "two": reference_output(tiny_model_dir, adapters["two"]),
-                       "tiny": reference_output(tiny_model_dir, None)}
+    assert answers == {
+        "one": reference_output(tiny_model_dir, adapters["one"]),
+        "two": reference_output(tiny_model_dir, adapters["two"]),
+        "tiny": reference_output(tiny_model_dir, None),
+    }
 
 
 def test_base_weights_are_loaded_once_and_shared(server):
@@ -127,19 +140,37 @@ def test_models_and_health(server, adapters):
     assert health["warnings"] == []
 
 
-@pytest.mark.parametrize("body, status, message", [
-    ({"model": "three", "messages": MESSAGES}, 404, "model 'three' is not served here; available: tiny, one, two"),
-    ({"model": "one", "messages": []}, 400, "messages: List should have at least 1 item"),
-    ({"model": "one", "messages": [{"role": "robot", "content": "hi"}]}, 400,
-     "messages.0.role: Input should be 'system', 'user' or 'assistant'"),
-    ({"model": "one", "messages": MESSAGES, "stream": True}, 400, "stream: streaming is not supported"),
-    ({"model": "one", "messages": MESSAGES, "n": 2}, 400, "n: only one choice per request is supported"),
-    ({"model": "one", "messages": MESSAGES, "logit_bias": {}}, 400, "logit_bias: unknown field"),
-    ({"model": "one", "messages": MESSAGES, "max_tokens": 0}, 400, "max_tokens: Input should be greater than or equal to 1"),
-    ({"model": "one", "messages": MESSAGES, "max_tokens": 65}, 400, "max_tokens is 65; this server allows at most 64"),
-    ({"model": "one", "messages": MESSAGES, "temperature": 3}, 400, "temperature: Input should be less than or equal to 2"),
-    ({"messages": MESSAGES}, 400, "model: Field required"),
-])
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        ({"model": "three", "messages": MESSAGES}, 404, "model 'three' is not served here; available: tiny, one, two"),
+        ({"model": "one", "messages": []}, 400, "messages: List should have at least 1 item"),
+        (
+            {"model": "one", "messages": [{"role": "robot", "content": "hi"}]},
+            400,
+            "messages.0.role: Input should be 'system', 'user' or 'assistant'",
+        ),
+        ({"model": "one", "messages": MESSAGES, "stream": True}, 400, "stream: streaming is not supported"),
+        ({"model": "one", "messages": MESSAGES, "n": 2}, 400, "n: only one choice per request is supported"),
+        ({"model": "one", "messages": MESSAGES, "logit_bias": {}}, 400, "logit_bias: unknown field"),
+        (
+            {"model": "one", "messages": MESSAGES, "max_tokens": 0},
+            400,
+            "max_tokens: Input should be greater than or equal to 1",
+        ),
+        (
+            {"model": "one", "messages": MESSAGES, "max_tokens": 65},
+            400,
+            "max_tokens is 65; this server allows at most 64",
+        ),
+        (
+            {"model": "one", "messages": MESSAGES, "temperature": 3},
+            400,
+            "temperature: Input should be less than or equal to 2",
+        ),
+        ({"messages": MESSAGES}, 400, "model: Field required"),
+    ],
+)
 def test_invalid_requests_are_refused_with_a_clear_message(server, body, status, message):
     client, _, _ = server
     response = client.post("/v1/chat/completions", json=body)
@@ -158,8 +189,12 @@ def test_text_parts_and_seeded_sampling(server):
     client, _, _ = server
     parts = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in MESSAGES]
     as_parts = client.post("/v1/chat/completions", json={"model": "two", "messages": parts, "max_tokens": 8}).json()
-    assert as_parts["choices"][0]["message"]["content"] == chat(client, "two").json()["choices"][0]["message"]["content"]
-    sampled = [chat(client, "one", temperature=1.0, seed=5).json()["choices"][0]["message"]["content"] for _ in range(2)]
+    assert (
+        as_parts["choices"][0]["message"]["content"] == chat(client, "two").json()["choices"][0]["message"]["content"]
+    )
+    sampled = [
+        chat(client, "one", temperature=1.0, seed=5).json()["choices"][0]["message"]["content"] for _ in range(2)
+    ]
     assert sampled[0] == sampled[1]  # same seed, same sample
 
 
@@ -190,9 +225,11 @@ def test_print_vllm(adapters, tiny_model_dir, capsys):
     args = ["serve", "--adapter", f"one={adapters['one']}", "--adapter", f"two={adapters['two']}", "--print-vllm"]
     assert main([*args, "--base", "smollm2-135m-instruct", "--port", "9000"]) == 0
     line = " ".join(capsys.readouterr().out.replace("\\\n", " ").split())
-    assert line == (f"vllm serve HuggingFaceTB/SmolLM2-135M-Instruct --host 127.0.0.1 --port 9000 --dtype float32 "
-                    f"--served-model-name smollm2-135m-instruct --enable-lora --max-loras 2 --max-lora-rank 8 "
-                    f"--lora-modules one={adapters['one'].resolve()} two={adapters['two'].resolve()}")
+    assert line == (
+        f"vllm serve HuggingFaceTB/SmolLM2-135M-Instruct --host 127.0.0.1 --port 9000 --dtype float32 "
+        f"--served-model-name smollm2-135m-instruct --enable-lora --max-loras 2 --max-lora-rank 8 "
+        f"--lora-modules one={adapters['one'].resolve()} two={adapters['two'].resolve()}"
+    )
     # Without --base, the base the adapters were trained on.
     assert main(args) == 0
     assert f"vllm serve {tiny_model_dir}" in capsys.readouterr().out
@@ -208,8 +245,22 @@ def test_print_vllm_refuses_what_vllm_cannot_serve(tiny_model_dir, tmp_path, cap
 def test_bench_serve_command_end_to_end(adapters, tiny_model_dir, tmp_path):
     """The real CLI in its own process: start, answer, stop."""
     port = free_port()
-    command = [sys.executable, "-m", "harness.cli.main", "serve", "--adapter", f"one={adapters['one']}",
-               "--adapter", f"two={adapters['two']}", "--base", str(tiny_model_dir), "--base-name", "tiny", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli.main",
+        "serve",
+        "--adapter",
+        f"one={adapters['one']}",
+        "--adapter",
+        f"two={adapters['two']}",
+        "--base",
+        str(tiny_model_dir),
+        "--base-name",
+        "tiny",
+        "--port",
+        str(port),
+    ]
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parents[1])

@@ -7,32 +7,54 @@ import torch
 
 from harness.training.shared_prefix_loss import MIN_SHARED_PREFIX, _shared_prefix_length, shared_prefix_loss
 
-SYSTEM = ("You sort short notes into three kinds. Answer with one line 'kind: <label>', where the label is "
-          "alpha (fruit), beta (building materials) or gamma (weather). Read the whole note first.")
-NOTES = ["apples again", "a long note about bricks and mortar and walls and more bricks", "clouds", "rain today",
-         "pears and plums", "concrete blocks, many of them"]
+SYSTEM = (
+    "You sort short notes into three kinds. Answer with one line 'kind: <label>', where the label is "
+    "alpha (fruit), beta (building materials) or gamma (weather). Read the whole note first."
+)
+NOTES = [
+    "apples again",
+    "a long note about bricks and mortar and walls and more bricks",
+    "clouds",
+    "rain today",
+    "pears and plums",
+    "concrete blocks, many of them",
+]
 LABELS = ["alpha", "beta", "gamma", "gamma", "alpha", "beta"]
 
 
 def rows() -> list[dict]:
-    return [{"prompt": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": note}],
-             "completion": [{"role": "assistant", "content": f"kind: {label}"}]} for note, label in zip(NOTES, LABELS)]
+    return [
+        {
+            "prompt": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": note}],
+            "completion": [{"role": "assistant", "content": f"kind: {label}"}],
+        }
+        for note, label in zip(NOTES, LABELS)
+    ]
 
 
 def lora_model(kind: str = "lora"):
     """A tiny random Llama with weights large enough that every token matters, under LoRA (dropout 0, so
     both paths see the same function) with non-zero B so the adapter changes the prefix's keys."""
     from peft import IA3Config, LoraConfig, get_peft_model
-
     from tiny_model import random_tiny_llama
 
     base, tokenizer = random_tiny_llama(initializer_range=0.2)
     if kind == "full":
         return base, tokenizer
-    adapter = (LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                          task_type="CAUSAL_LM", init_lora_weights=False) if kind == "lora"
-               else IA3Config(target_modules=["k_proj", "v_proj", "down_proj"], feedforward_modules=["down_proj"],
-                              task_type="CAUSAL_LM"))
+    adapter = (
+        LoraConfig(
+            r=4,
+            lora_alpha=8,
+            lora_dropout=0.0,
+            target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+            task_type="CAUSAL_LM",
+            init_lora_weights=False,
+        )
+        if kind == "lora"
+        else IA3Config(
+            target_modules=["k_proj", "v_proj", "down_proj"], feedforward_modules=["down_proj"], task_type="CAUSAL_LM"
+        )
+    )
     return get_peft_model(base, adapter), tokenizer
 
 
@@ -40,8 +62,16 @@ def trl_batch_and_trainer(model, tokenizer, tmp_path):
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    config = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=len(NOTES), completion_only_loss=True,
-                       gradient_checkpointing=False, report_to="none", use_cpu=True, bf16=False, max_length=256)
+    config = SFTConfig(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=len(NOTES),
+        completion_only_loss=True,
+        gradient_checkpointing=False,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        max_length=256,
+    )
     trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows()), processing_class=tokenizer)
     batch = next(iter(trainer.get_train_dataloader()))
     return trainer, {k: v for k, v in batch.items() if isinstance(v, torch.Tensor)}

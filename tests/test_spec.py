@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.suite import load_suite
+from harness.variants.base import variant_configs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,11 +44,7 @@ def test_minimal_suite_loads_with_defaults(tmp_path):
 
 def test_every_problem_is_reported_at_once_with_line_and_did_you_mean(tmp_path):
     text = MINIMAL.replace("  labels:", "  answer_fromat: '{label}'\n  labels:") + (
-        "  - {name: z, kind: zero_shott}\n"
-        "  - name: l\n"
-        "    kind: lora\n"
-        "    rr: 4\n"
-        "trainig: {epochs: 1}\n"
+        "  - {name: z, kind: zero_shott}\n  - name: l\n    kind: lora\n    rr: 4\ntrainig: {epochs: 1}\n"
     )
     problems = problems_of(tmp_path, text)
     assert len(problems) == 4
@@ -60,17 +56,26 @@ def test_every_problem_is_reported_at_once_with_line_and_did_you_mean(tmp_path):
 
 
 def test_gate_rules_are_checked_against_the_task_type(tmp_path):
-    extraction = MINIMAL.replace("  type: classification\n  labels: [a, b]\n",
-                                 "  type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}\n")
+    extraction = MINIMAL.replace(
+        "  type: classification\n  labels: [a, b]\n",
+        "  type: extraction\n  json_schema: {type: object, properties: {who: {type: string}}}\n",
+    )
     gate = "gate:\n  allowed_drop:\n    field_f1_micro: 0.0\n    rouge_l: 0.05\n    rougel: 0.05\n"
-    problems = [p.removeprefix(f"{tmp_path}/") for p in problems_of(tmp_path, extraction + "  - {name: z, kind: zero_shot}\n" + gate)]
+    problems = [
+        p.removeprefix(f"{tmp_path}/")
+        for p in problems_of(tmp_path, extraction + "  - {name: z, kind: zero_shot}\n" + gate)
+    ]
     assert problems == [
         "suite.yaml:12: gate.allowed_drop.rouge_l: extraction tasks do not measure rouge_l (metrics of extraction tasks: "
         "accuracy, field_f1_micro, field_f1_macro, parse_rate, format_compliance)",
         # a name no task type measures stays the schema's unknown key
         "suite.yaml:13: gate.allowed_drop.rougel: unknown key 'rougel'; did you mean 'rouge_l'? (allowed: accuracy, chrf, "
-        "field_f1_macro, field_f1_micro, format_compliance, macro_f1, parse_rate, rouge_l)"]
-    assert load_suite(write(tmp_path, extraction + "  - {name: z, kind: zero_shot}\ngate: {floors: {parse_rate: 0.9}}\n"), variant_configs())
+        "field_f1_macro, field_f1_micro, format_compliance, macro_f1, parse_rate, rouge_l)",
+    ]
+    assert load_suite(
+        write(tmp_path, extraction + "  - {name: z, kind: zero_shot}\ngate: {floors: {parse_rate: 0.9}}\n"),
+        variant_configs(),
+    )
 
 
 def test_wrong_types_name_the_field_and_the_value(tmp_path):
@@ -90,17 +95,28 @@ def test_yaml_tags_that_build_objects_are_refused(tmp_path):
 
 
 def test_answer_format_must_hold_the_label_placeholder(tmp_path):
-    problems = problems_of(tmp_path, MINIMAL.replace("  labels:", "  answer_format: 'type: x'\n  labels:") + "  - {name: z, kind: zero_shot}\n")
+    problems = problems_of(
+        tmp_path,
+        MINIMAL.replace("  labels:", "  answer_format: 'type: x'\n  labels:") + "  - {name: z, kind: zero_shot}\n",
+    )
     assert any("task.answer_format" in p and "'{label}'" in p for p in problems)
 
 
 def test_grid_expands_to_predictable_names(tmp_path):
-    suite = load_suite(write(tmp_path, MINIMAL + "  - name: lora\n    kind: lora\n    grid: {r: [4, 16, 64]}\n"), variant_configs())
+    suite = load_suite(
+        write(tmp_path, MINIMAL + "  - name: lora\n    kind: lora\n    grid: {r: [4, 16, 64]}\n"), variant_configs()
+    )
     assert [(v.name, v.r) for v in suite.spec.variants] == [("lora-r4", 4), ("lora-r16", 16), ("lora-r64", 64)]
 
 
 def test_grid_cross_product_and_dotted_keys(tmp_path):
-    suite = load_suite(write(tmp_path, MINIMAL + "  - name: l\n    kind: lora\n    grid: {r: [4, 8], training.learning_rate: [0.1, 0.2]}\n"), variant_configs())
+    suite = load_suite(
+        write(
+            tmp_path,
+            MINIMAL + "  - name: l\n    kind: lora\n    grid: {r: [4, 8], training.learning_rate: [0.1, 0.2]}\n",
+        ),
+        variant_configs(),
+    )
     names = [v.name for v in suite.spec.variants]
     assert names == ["l-r4-learning_rate0.1", "l-r4-learning_rate0.2", "l-r8-learning_rate0.1", "l-r8-learning_rate0.2"]
     assert suite.spec.variants[1].training.learning_rate == 0.2

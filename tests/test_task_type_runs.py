@@ -32,52 +32,115 @@ from harness.tasks.generation import Constraints, GenerationTaskRules
 
 EXTRACTION_SCHEMA = {
     "type": "object",
-    "properties": {"people": {"type": "array", "items": {"type": "string"}},
-                   "amounts": {"type": "array", "items": {"type": "string"}}},
+    "properties": {
+        "people": {"type": "array", "items": {"type": "string"}},
+        "amounts": {"type": "array", "items": {"type": "string"}},
+    },
     "required": ["people", "amounts"],
     "additionalProperties": False,
 }
 EXTRACT = ExtractionTaskRules(schema=EXTRACTION_SCHEMA)
 MIN_ROUGE_L = 0.5
-GENERATE = GenerationTaskRules(constraints=Constraints(max_words=12, forbidden_phrases=("PO",), keep_numbers=True),
-                               min_rouge_l=MIN_ROUGE_L)
+GENERATE = GenerationTaskRules(
+    constraints=Constraints(max_words=12, forbidden_phrases=("PO",), keep_numbers=True), min_rouge_l=MIN_ROUGE_L
+)
 
 
 # ----------------------------------------------------------------------------- synthetic run folders
 def make_item(i: int, text: str, answer: str) -> Item:
     prompt = ({"role": "user", "content": text},)
-    return Item(id=f"item-{i:03d}", prompt=prompt, answer=answer, label=None, source=f"test.jsonl:{i + 1}",
-                content_hash=content_hash(list(prompt), answer))
+    return Item(
+        id=f"item-{i:03d}",
+        prompt=prompt,
+        answer=answer,
+        label=None,
+        source=f"test.jsonl:{i + 1}",
+        content_hash=content_hash(list(prompt), answer),
+    )
 
 
-def write_synthetic(path: Path, task, task_type: str, items: list[Item], variants: dict[str, tuple[str, list[str]]],
-                    *, task_config: dict | None = None, max_new_tokens: int = 64, gate: dict | None = None) -> Path:
+def write_synthetic(
+    path: Path,
+    task,
+    task_type: str,
+    items: list[Item],
+    variants: dict[str, tuple[str, list[str]]],
+    *,
+    task_config: dict | None = None,
+    max_new_tokens: int = 64,
+    gate: dict | None = None,
+) -> Path:
     """A run folder as `bench run` writes it: each variant's outputs scored by the real task rules.
 
     ``variants``: name -> (kind, one output per item). Lora variants get 30 s of training.
     """
     test_file = path / "data" / "test.jsonl"
-    write_jsonl(test_file, [{"id": it.id, "messages": [*it.prompt, {"role": "assistant", "content": it.answer}]} for it in items])
+    write_jsonl(
+        test_file,
+        [{"id": it.id, "messages": [*it.prompt, {"role": "assistant", "content": it.answer}]} for it in items],
+    )
     records, samples = {}, []
     for index, (name, (kind, outputs)) in enumerate(variants.items()):
-        rows = [{"variant": name, "item_id": it.id, "item_hash": it.content_hash, "prompt_hash": "p", "raw_output": out,
-                 **task.score(out, it), "prompt_tokens": 20, "output_tokens": len(out.split()), "latency_s": 0.01}
-                for it, out in zip(items, outputs)]
+        rows = [
+            {
+                "variant": name,
+                "item_id": it.id,
+                "item_hash": it.content_hash,
+                "prompt_hash": "p",
+                "raw_output": out,
+                **task.score(out, it),
+                "prompt_tokens": 20,
+                "output_tokens": len(out.split()),
+                "latency_s": 0.01,
+            }
+            for it, out in zip(items, outputs)
+        ]
         with patch.object(policy, "RESAMPLES", 200):  # the real scorer, fewer resamples: fast
             metrics = task.aggregate(rows, seed=index)
         train = 30.0 if kind == "lora" else 0.0
-        records[name] = {"name": name, "kind": kind, "status": "ok", "reason": None, "config": {"name": name, "kind": kind},
-                         "metrics": metrics, "n_items": len(items), "key": f"k{index}", "reused": False, "training": None,
-                         "cost": {"train_seconds": train, "infer_seconds": 5.0 + index, "peak_rss_mb": 900.0}}
+        records[name] = {
+            "name": name,
+            "kind": kind,
+            "status": "ok",
+            "reason": None,
+            "config": {"name": name, "kind": kind},
+            "metrics": metrics,
+            "n_items": len(items),
+            "key": f"k{index}",
+            "reused": False,
+            "training": None,
+            "cost": {"train_seconds": train, "infer_seconds": 5.0 + index, "peak_rss_mb": 900.0},
+        }
         samples += rows
     suite = {"name": f"synthetic-{task_type}", "path": f"suites/{task_type}.yaml", "sha256": "ab" * 32}
-    results = {"schema_version": 1, "suite": suite, "task": {"type": task_type, "labels": None, "n_test_items": len(items)},
-               "variants": records, "probes": {}}
-    manifest = {"schema_version": 1, "suite": suite, "status": "complete", "created": "2025-01-01T12:00:00+00:00",
-                "resolved_config": {"name": suite["name"], "seed": 5, "task": {"type": task_type, **(task_config or {})},
-                                    "inference": {"max_new_tokens": max_new_tokens}, "gate": gate or {}},
-                "data": {"test": {"path": str(test_file), "sha256": hashlib.sha256(test_file.read_bytes()).hexdigest(),
-                                  "items": len(items), "labels": {"": len(items)}}}}
+    results = {
+        "schema_version": 1,
+        "suite": suite,
+        "task": {"type": task_type, "labels": None, "n_test_items": len(items)},
+        "variants": records,
+        "probes": {},
+    }
+    manifest = {
+        "schema_version": 1,
+        "suite": suite,
+        "status": "complete",
+        "created": "2025-01-01T12:00:00+00:00",
+        "resolved_config": {
+            "name": suite["name"],
+            "seed": 5,
+            "task": {"type": task_type, **(task_config or {})},
+            "inference": {"max_new_tokens": max_new_tokens},
+            "gate": gate or {},
+        },
+        "data": {
+            "test": {
+                "path": str(test_file),
+                "sha256": hashlib.sha256(test_file.read_bytes()).hexdigest(),
+                "items": len(items),
+                "labels": {"": len(items)},
+            }
+        },
+    }
     write_json(path / "manifest.json", manifest)
     write_json(path / "results.json", results)
     write_jsonl(path / "samples.jsonl", samples)
@@ -88,15 +151,22 @@ N_EXTRACT = 40
 
 
 def extraction_items() -> list[Item]:
-    return [make_item(i, f"Person {i} paid ${i}.", json.dumps({"people": [f"Person {i}"], "amounts": [f"${i}"]}))
-            for i in range(N_EXTRACT)]
+    return [
+        make_item(i, f"Person {i} paid ${i}.", json.dumps({"people": [f"Person {i}"], "amounts": [f"${i}"]}))
+        for i in range(N_EXTRACT)
+    ]
 
 
 def extraction_outputs() -> dict[str, tuple[str, list[str]]]:
     """zero-shot: no JSON; few-shot: people right, amounts never, half inside chatter; lora: 30 exact, 10 wrong person."""
+
     def record(i, people=None, amounts=None):
-        return json.dumps({"people": [f"Person {i}"] if people is None else people,
-                           "amounts": [f"${i}"] if amounts is None else amounts})
+        return json.dumps(
+            {
+                "people": [f"Person {i}"] if people is None else people,
+                "amounts": [f"${i}"] if amounts is None else amounts,
+            }
+        )
 
     return {
         "zero-shot": ("zero_shot", ["I could not find anything to extract." for _ in range(N_EXTRACT)]),
@@ -107,8 +177,14 @@ def extraction_outputs() -> dict[str, tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def extraction_run(tmp_path_factory) -> Path:
-    return write_synthetic(tmp_path_factory.mktemp("extraction") / "run", EXTRACT, "extraction", extraction_items(),
-                           extraction_outputs(), task_config={"json_schema": EXTRACTION_SCHEMA})
+    return write_synthetic(
+        tmp_path_factory.mktemp("extraction") / "run",
+        EXTRACT,
+        "extraction",
+        extraction_items(),
+        extraction_outputs(),
+        task_config={"json_schema": EXTRACTION_SCHEMA},
+    )
 
 
 N_GENERATE = 30
@@ -121,19 +197,30 @@ def generation_items() -> list[Item]:
 def generation_outputs() -> dict[str, tuple[str, list[str]]]:
     """zero-shot copies the jargon; few-shot: 20 passes, 5 off-topic, 5 drop the number; lora: 24 exact, 6 too long."""
     long_tail = " Please ask your doctor if you have any questions about it."
-    few = [f"Take {i} mg by mouth." if i < 20 else f"Ask the pharmacist about {i}." if i < 25 else "Take mg by mouth."
-           for i in range(N_GENERATE)]
+    few = [
+        f"Take {i} mg by mouth." if i < 20 else f"Ask the pharmacist about {i}." if i < 25 else "Take mg by mouth."
+        for i in range(N_GENERATE)
+    ]
     return {
         "zero-shot": ("zero_shot", [f"Take {i} mg PO daily." for i in range(N_GENERATE)]),
         "few-shot": ("few_shot", few),
-        "lora": ("lora", [f"Take {i} mg by mouth every day." + (long_tail if i >= 24 else "") for i in range(N_GENERATE)]),
+        "lora": (
+            "lora",
+            [f"Take {i} mg by mouth every day." + (long_tail if i >= 24 else "") for i in range(N_GENERATE)],
+        ),
     }
 
 
 @pytest.fixture(scope="module")
 def generation_run(tmp_path_factory) -> Path:
-    return write_synthetic(tmp_path_factory.mktemp("generation") / "run", GENERATE, "generation", generation_items(),
-                           generation_outputs(), task_config={"min_rouge_l": MIN_ROUGE_L})
+    return write_synthetic(
+        tmp_path_factory.mktemp("generation") / "run",
+        GENERATE,
+        "generation",
+        generation_items(),
+        generation_outputs(),
+        task_config={"min_rouge_l": MIN_ROUGE_L},
+    )
 
 
 def fresh(run: Path, tmp_path: Path) -> Path:
@@ -154,7 +241,9 @@ def test_extraction_view_ranks_by_field_f1_and_pairs_on_field_counts(extraction_
     assert lora.metric("field_f1_micro")["value"] == pytest.approx(0.875)
     assert lora.metric("accuracy")["value"] == pytest.approx(0.75) and lora.metric("format_compliance")["value"] == 1.0
     # few-shot: people all right (F1 1), amounts never (F1 0): micro 80 / 120, macro 0.5; half the records in chatter
-    assert few.metric("field_f1_micro")["value"] == pytest.approx(2 / 3) and few.metric("field_f1_macro")["value"] == 0.5
+    assert (
+        few.metric("field_f1_micro")["value"] == pytest.approx(2 / 3) and few.metric("field_f1_macro")["value"] == 0.5
+    )
     assert (few.metric("parse_rate")["value"], few.metric("format_compliance")["value"]) == (0.5, 0.5)
     assert view.fields == ["people", "amounts"]
     assert [v.name for v in view.table_order] == ["lora", "few-shot", "zero-shot"]
@@ -178,7 +267,8 @@ def test_extraction_view_ranks_by_field_f1_and_pairs_on_field_counts(extraction_
     assert (rec.pick, rec.verdict) == ("lora", "clear")
     assert rec.headline == "Ship lora: it has the best field F1 (micro), 0.875, 0.875 above the base model."
     assert rec.evidence[0].startswith("lora: field F1 (micro) 0.875 (95% CI ") and rec.evidence[0].endswith(
-        "record exact match 0.750 (95% CI 0.598–0.858) on 40 test items; schema compliance 100%.")
+        "record exact match 0.750 (95% CI 0.598–0.858) on 40 test items; schema compliance 100%."
+    )
     assert rec.rule[0] == "Only variants that finished and have a field F1 (micro) are candidates."
 
 
@@ -188,8 +278,15 @@ def test_extraction_report_shows_field_scores_not_a_confusion_matrix(extraction_
     page, text = Page(html), text_of(html)
     assert {"summary", "variants", "changes", "failures", "fields", "data"} <= page.ids
     assert "confusion" not in page.ids and "fig-confusion" not in html
-    for header in ("field F1 (micro) [95% CI]", "field F1 (macro) [95% CI]", "record exact match [95% CI]",
-                   "JSON parse rate", "schema compliance", "field F1 (micro) change [95% CI]", "fields most often wrong"):
+    for header in (
+        "field F1 (micro) [95% CI]",
+        "field F1 (macro) [95% CI]",
+        "record exact match [95% CI]",
+        "JSON parse rate",
+        "schema compliance",
+        "field F1 (micro) change [95% CI]",
+        "fields most often wrong",
+    ):
         assert header in text, header
     assert "F1 0.750 30 right, 10 extra, 10 missed · exact 75%" in text  # lora's people field
     assert "F1 0.000 0 right, 0 extra, 40 missed · exact 0%" in text  # few-shot's amounts
@@ -208,7 +305,9 @@ def test_generation_view_ranks_by_pass_rate_with_rouge_and_constraints(generatio
     view = build_view(generation_run)
     assert (view.task_type, view.measures.headline.key, view.min_rouge_l) == ("generation", "accuracy", MIN_ROUGE_L)
     lora, few, zero = (view.variant(n) for n in ("lora", "few-shot", "zero-shot"))
-    assert lora.metric("accuracy")["value"] == pytest.approx(0.8) and few.metric("accuracy")["value"] == pytest.approx(2 / 3)
+    assert lora.metric("accuracy")["value"] == pytest.approx(0.8) and few.metric("accuracy")["value"] == pytest.approx(
+        2 / 3
+    )
     # "Take i mg PO daily." shares "take i mg" with the 7-token reference: F = 2 * 3 / (5 + 7)
     assert zero.metric("rouge_l")["value"] == pytest.approx(0.5)
     # the 18-token long answer holds all 7 reference tokens in order: F = 2 * 7 / (18 + 7) = 0.56
@@ -231,21 +330,41 @@ def test_generation_view_ranks_by_pass_rate_with_rouge_and_constraints(generatio
     assert lora.failures.examples["invalid"][0].reading == "ROUGE-L 0.56 · chrF 0.69 · broken: max_words"
 
     rec = view.recommendation
-    assert rec.pick == "lora" and rec.headline.startswith("Ship lora: it has the best pass rate, 0.800, 0.800 above the base model")
+    assert rec.pick == "lora" and rec.headline.startswith(
+        "Ship lora: it has the best pass rate, 0.800, 0.800 above the base model"
+    )
     assert any("rouge" in line.lower() and "ROUGE-L +0.412" in line for line in rec.evidence)
     # lora meets its constraints on 80% of items, below the 95% threshold: said plainly
-    assert any(line.startswith("lora is not constraint-compliant: only 80% of its outputs are within every constraint")
-               for line in rec.caveats)
+    assert any(
+        line.startswith("lora is not constraint-compliant: only 80% of its outputs are within every constraint")
+        for line in rec.caveats
+    )
 
 
 def test_generation_report_shows_constraints_and_score_deltas(generation_run, tmp_path):
     run = fresh(generation_run, tmp_path)
     html = write_report(run).read_text()
     page, text = Page(html), text_of(html)
-    assert {"summary", "variants", "changes", "failures", "constraints", "data"} <= page.ids and "confusion" not in page.ids
-    for header in ("pass rate [95% CI]", "ROUGE-L [95% CI]", "chrF [95% CI]", "constraint compliance",
-                   "pass rate change [95% CI]", "ROUGE-L change [95% CI]", "chrF change [95% CI]",
-                   "constraints most often broken", "below pass mark", "constraint broken"):
+    assert {
+        "summary",
+        "variants",
+        "changes",
+        "failures",
+        "constraints",
+        "data",
+    } <= page.ids and "confusion" not in page.ids
+    for header in (
+        "pass rate [95% CI]",
+        "ROUGE-L [95% CI]",
+        "chrF [95% CI]",
+        "constraint compliance",
+        "pass rate change [95% CI]",
+        "ROUGE-L change [95% CI]",
+        "chrF change [95% CI]",
+        "constraints most often broken",
+        "below pass mark",
+        "constraint broken",
+    ):
         assert header in text, header
     assert "pass: every constraint met and ROUGE-L ≥ 0.5" in text
     assert "ROUGE-L against the reference is below 0.5" in text
@@ -261,17 +380,36 @@ def lora_only(outputs: list[str]) -> dict[str, tuple[str, list[str]]]:
 
 
 def extraction_gate_run(path: Path, outputs: list[str], gate: dict | None = None) -> Path:
-    return write_synthetic(path, EXTRACT, "extraction", extraction_items(), lora_only(outputs),
-                           task_config={"json_schema": EXTRACTION_SCHEMA}, gate=gate)
+    return write_synthetic(
+        path,
+        EXTRACT,
+        "extraction",
+        extraction_items(),
+        lora_only(outputs),
+        task_config={"json_schema": EXTRACTION_SCHEMA},
+        gate=gate,
+    )
 
 
 def test_extraction_baseline_keeps_the_fields_field_f1_is_computed_from(extraction_run, tmp_path):
     _, baseline = save_baseline(extraction_run, "lora", tmp_path / "b.json")
     assert baseline["items"][30] == {
-        "item_id": "item-030", "item_hash": baseline["items"][30]["item_hash"], "gold": {"people": ["Person 30"], "amounts": ["$30"]},
-        "parsed": {"people": ["Nobody"], "amounts": ["$30"]}, "correct": False, "format_ok": True, "parse_ok": True,
-        "field_counts": {"people": [0, 1, 1], "amounts": [1, 0, 0]}}
-    assert set(baseline["metrics"]) == {"accuracy", "format_compliance", "field_f1_micro", "field_f1_macro", "parse_rate"}
+        "item_id": "item-030",
+        "item_hash": baseline["items"][30]["item_hash"],
+        "gold": {"people": ["Person 30"], "amounts": ["$30"]},
+        "parsed": {"people": ["Nobody"], "amounts": ["$30"]},
+        "correct": False,
+        "format_ok": True,
+        "parse_ok": True,
+        "field_counts": {"people": [0, 1, 1], "amounts": [1, 0, 0]},
+    }
+    assert set(baseline["metrics"]) == {
+        "accuracy",
+        "format_compliance",
+        "field_f1_micro",
+        "field_f1_macro",
+        "parse_rate",
+    }
 
 
 def test_extraction_gate_defaults_catch_a_field_f1_drop_and_a_schema_drop_separately(tmp_path):
@@ -280,11 +418,15 @@ def test_extraction_gate_defaults_catch_a_field_f1_drop_and_a_schema_drop_separa
 
     same = gate_run(extraction_gate_run(tmp_path / "same", good), baseline)
     assert [(c.rule, c.verdict, c.delta) for c in same.checks] == [
-        ("allowed_drop.field_f1_micro", "pass", 0.0), ("allowed_drop.format_compliance", "pass", 0.0)]
+        ("allowed_drop.field_f1_micro", "pass", 0.0),
+        ("allowed_drop.format_compliance", "pass", 0.0),
+    ]
     assert same.exit_code == 0
 
     # Ten more records name the wrong person: micro F1 140/160 -> 120/160, still valid JSON.
-    wrong = [json.dumps({"people": ["Nobody"], "amounts": [f"${i}"]}) if 20 <= i < 30 else out for i, out in enumerate(good)]
+    wrong = [
+        json.dumps({"people": ["Nobody"], "amounts": [f"${i}"]}) if 20 <= i < 30 else out for i, out in enumerate(good)
+    ]
     worse = gate_run(extraction_gate_run(tmp_path / "wrong", wrong), baseline)
     f1, schema = worse.checks
     assert (f1.verdict, f1.baseline, f1.run, f1.delta) == ("fail", 0.875, 0.75, pytest.approx(-0.125))
@@ -334,17 +476,28 @@ def test_generation_gate_defaults_and_a_rouge_rule(tmp_path):
     good = generation_outputs()["lora"][1]  # 24 passes, 6 too long
 
     def run(name, outputs, gate=None):
-        return write_synthetic(tmp_path / name, GENERATE, "generation", generation_items(), lora_only(outputs),
-                               task_config={"min_rouge_l": MIN_ROUGE_L}, gate=gate)
+        return write_synthetic(
+            tmp_path / name,
+            GENERATE,
+            "generation",
+            generation_items(),
+            lora_only(outputs),
+            task_config={"min_rouge_l": MIN_ROUGE_L},
+            gate=gate,
+        )
 
     baseline, _ = save_baseline(run("base", good), "lora", tmp_path / "b.json")
     same = gate_run(run("same", good), baseline)
-    assert [(c.rule, c.verdict) for c in same.checks] == [("allowed_drop.accuracy", "pass"),
-                                                          ("allowed_drop.format_compliance", "pass")]
+    assert [(c.rule, c.verdict) for c in same.checks] == [
+        ("allowed_drop.accuracy", "pass"),
+        ("allowed_drop.format_compliance", "pass"),
+    ]
     # Twelve passes turn into off-topic texts: still within every constraint, so only the pass rate drops.
     off_topic = [f"Ask the pharmacist about {i}." if i < 12 else out for i, out in enumerate(good)]
-    worse = gate_run(run("worse", off_topic, gate={"allowed_drop": {"accuracy": 0.0, "format_compliance": 0.0,
-                                                                     "rouge_l": 0.05}}), baseline)
+    worse = gate_run(
+        run("worse", off_topic, gate={"allowed_drop": {"accuracy": 0.0, "format_compliance": 0.0, "rouge_l": 0.05}}),
+        baseline,
+    )
     accuracy, compliance, rouge = worse.checks
     assert (accuracy.verdict, accuracy.delta, accuracy.p_value) == ("fail", pytest.approx(-0.4), pytest.approx(0.5**12))
     assert compliance.verdict == "pass"
@@ -356,7 +509,9 @@ def test_generation_gate_defaults_and_a_rouge_rule(tmp_path):
 # ----------------------------------------------------------------------------- tiny-model runs, end to end
 # conftest's tiny suite (data, model, training, inference and its three variants) with another task section.
 TASK_START, TASK_END = TINY_SUITE.index("task:\n") + len("task:\n"), TINY_SUITE.index("  data:\n")
-TINY_EXTRACTION = TINY_SUITE[:TASK_START] + """\
+TINY_EXTRACTION = (
+    TINY_SUITE[:TASK_START]
+    + """\
   type: extraction
   system_prompt: "Reply with one JSON object with the keys people and amounts."
   json_schema:
@@ -366,8 +521,12 @@ TINY_EXTRACTION = TINY_SUITE[:TASK_START] + """\
       amounts: {{type: array, items: {{type: string}}}}
     required: [people, amounts]
     additionalProperties: false
-""" + TINY_SUITE[TASK_END:]
-TINY_GENERATION = TINY_SUITE[:TASK_START] + """\
+"""
+    + TINY_SUITE[TASK_END:]
+)
+TINY_GENERATION = (
+    TINY_SUITE[:TASK_START]
+    + """\
   type: generation
   system_prompt: "Rewrite the note in plain words."
   constraints:
@@ -375,7 +534,9 @@ TINY_GENERATION = TINY_SUITE[:TASK_START] + """\
     keep_numbers: true
     forbidden_phrases: [PO]
   min_rouge_l: 0.3
-""" + TINY_SUITE[TASK_END:]
+"""
+    + TINY_SUITE[TASK_END:]
+)
 NAMES = ["Ann Lee", "Bo Chen", "Cy Diaz", "Di Moss"]
 
 
@@ -388,8 +549,12 @@ def tiny_rows(task_type: str, prefix: str, count: int, start: int) -> list[dict]
         else:
             text = f"Take {i} mg PO twice daily."
             answer = f"Take {i} mg by mouth two times a day."
-        rows.append({"id": f"{prefix}-{i}", "messages": [{"role": "user", "content": text},
-                                                         {"role": "assistant", "content": answer}]})
+        rows.append(
+            {
+                "id": f"{prefix}-{i}",
+                "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": answer}],
+            }
+        )
     return rows
 
 
@@ -401,7 +566,9 @@ def tiny_run(tmp_path_factory, tiny_model_dir, task_type: str, template: str) ->
         write_jsonl(root / "data" / f"{split}.jsonl", tiny_rows(task_type, split, count, start))
     suite = root / f"{task_type}.yaml"
     # Two sampled outputs per item too: the variability check parses them with the task's own parse.
-    suite.write_text(template.format(model=tiny_model_dir).replace("inference:\n", "inference:\n  variability: {samples: 2}\n"))
+    suite.write_text(
+        template.format(model=tiny_model_dir).replace("inference:\n", "inference:\n  variability: {samples: 2}\n")
+    )
     run_dir = run_suite(suite, root / "run").run_dir
     write_report(run_dir)  # as `bench run` does after the run
     return run_dir
@@ -461,9 +628,19 @@ def gate_against_itself_then_a_planted_regression(run_dir: Path, tmp_path: Path,
 
 
 def test_tiny_extraction_run_reports_and_gates(tiny_extraction, tmp_path):
-    check_tiny_run(tiny_extraction, ("accuracy", "parse_rate", "format_compliance", "field_f1_micro", "field_f1_macro"),
-                   ("field F1 (micro) [95% CI]", "record exact match [95% CI]", "JSON parse rate", "schema compliance",
-                    "Per field", "no JSON object"), "fields")
+    check_tiny_run(
+        tiny_extraction,
+        ("accuracy", "parse_rate", "format_compliance", "field_f1_micro", "field_f1_macro"),
+        (
+            "field F1 (micro) [95% CI]",
+            "record exact match [95% CI]",
+            "JSON parse rate",
+            "schema compliance",
+            "Per field",
+            "no JSON object",
+        ),
+        "fields",
+    )
     rows = read_jsonl(tiny_extraction / "samples.jsonl")
     assert len(rows) == 36 and all(set(r["field_counts"]) == {"people", "amounts"} for r in rows)
 
@@ -476,9 +653,19 @@ def test_tiny_extraction_run_reports_and_gates(tiny_extraction, tmp_path):
 
 
 def test_tiny_generation_run_reports_and_gates(tiny_generation, tmp_path):
-    check_tiny_run(tiny_generation, ("accuracy", "format_compliance", "rouge_l", "chrf"),
-                   ("pass rate [95% CI]", "ROUGE-L [95% CI]", "chrF [95% CI]", "constraint compliance",
-                    "keep_numbers", "ROUGE-L change [95% CI]"), "constraints")
+    check_tiny_run(
+        tiny_generation,
+        ("accuracy", "format_compliance", "rouge_l", "chrf"),
+        (
+            "pass rate [95% CI]",
+            "ROUGE-L [95% CI]",
+            "chrF [95% CI]",
+            "constraint compliance",
+            "keep_numbers",
+            "ROUGE-L change [95% CI]",
+        ),
+        "constraints",
+    )
 
     def perfect(row):
         return {"rouge_l": 1.0, "chrf": 1.0}

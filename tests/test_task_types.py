@@ -12,9 +12,11 @@ from harness.tasks.generation import Constraints, GenerationTaskRules
 
 SCHEMA = {
     "type": "object",
-    "properties": {"people": {"type": "array", "items": {"type": "string"}},
-                   "amounts": {"type": "array", "items": {"type": "string"}},
-                   "date": {"type": ["string", "null"]}},
+    "properties": {
+        "people": {"type": "array", "items": {"type": "string"}},
+        "amounts": {"type": "array", "items": {"type": "string"}},
+        "date": {"type": ["string", "null"]},
+    },
     "required": ["people", "amounts", "date"],
     "additionalProperties": False,
 }
@@ -24,7 +26,9 @@ GOLD = {"people": ["Ana Ruiz", "Tom Lee"], "amounts": ["$4,500"], "date": "1 May
 
 def item(answer: str, user: str = "text") -> Item:
     prompt = ({"role": "user", "content": user},)
-    return Item(id="x", prompt=prompt, answer=answer, label=None, source="f:1", content_hash=content_hash(list(prompt), answer))
+    return Item(
+        id="x", prompt=prompt, answer=answer, label=None, source="f:1", content_hash=content_hash(list(prompt), answer)
+    )
 
 
 GOLD_ITEM = item(json.dumps(GOLD))
@@ -67,9 +71,11 @@ def test_missing_and_extra_values_count_per_field():
 
 
 def test_extraction_aggregate_exact():
-    rows = [EXTRACT.score(json.dumps(GOLD), GOLD_ITEM),
-            EXTRACT.score(json.dumps({"people": ["Ana Ruiz", "Bob"], "amounts": [], "date": "1 May 2024"}), GOLD_ITEM),
-            EXTRACT.score("not json", GOLD_ITEM)]
+    rows = [
+        EXTRACT.score(json.dumps(GOLD), GOLD_ITEM),
+        EXTRACT.score(json.dumps({"people": ["Ana Ruiz", "Bob"], "amounts": [], "date": "1 May 2024"}), GOLD_ITEM),
+        EXTRACT.score("not json", GOLD_ITEM),
+    ]
     m = EXTRACT.aggregate(rows, seed=0)
     assert m["accuracy"]["value"] == pytest.approx(1 / 3)
     assert m["parse_rate"]["value"] == pytest.approx(2 / 3)
@@ -87,8 +93,12 @@ def test_gold_answers_are_checked_against_the_schema():
     assert "does not fit the schema at people" in EXTRACT.check_gold(json.dumps({**GOLD, "people": "Ana"}))
 
 
-GEN = GenerationTaskRules(constraints=Constraints(max_words=8, forbidden_phrases=("PO", "q6h"), required_phrases=("fever",),
-                                                  keep_numbers=True), min_rouge_l=0.5)
+GEN = GenerationTaskRules(
+    constraints=Constraints(
+        max_words=8, forbidden_phrases=("PO", "q6h"), required_phrases=("fever",), keep_numbers=True
+    ),
+    min_rouge_l=0.5,
+)
 SOURCE = "Take 500 mg PO q6h PRN for pyrexia."
 REFERENCE = "Take 500 mg by mouth every 6 hours for fever."
 GEN_ITEM = item(REFERENCE, user=SOURCE)
@@ -97,8 +107,13 @@ GEN_ITEM = item(REFERENCE, user=SOURCE)
 def test_generation_constraints_each_reported():
     row = GEN.score("Take 500 mg PO every 6 hours if you have a fever.", GEN_ITEM)
     # "500" and the 6 of "q6h" are both kept; "PO" is jargon; 11 words is over 8.
-    assert row["constraints"] == {"max_words": False, "required_phrases": True, "forbidden_phrases": False,
-                                  "keep_numbers": True, "non_empty": True}
+    assert row["constraints"] == {
+        "max_words": False,
+        "required_phrases": True,
+        "forbidden_phrases": False,
+        "keep_numbers": True,
+        "non_empty": True,
+    }
     assert row["format_ok"] is False and row["correct"] is False
 
 
@@ -121,8 +136,10 @@ def test_empty_output_fails_everything():
 
 
 def test_generation_aggregate():
-    rows = [GenerationTaskRules(constraints=Constraints(), min_rouge_l=0.5).score(out, GEN_ITEM)
-            for out in (REFERENCE, "", "Take 500 mg by mouth every 6 hours.")]
+    rows = [
+        GenerationTaskRules(constraints=Constraints(), min_rouge_l=0.5).score(out, GEN_ITEM)
+        for out in (REFERENCE, "", "Take 500 mg by mouth every 6 hours.")
+    ]
     m = GenerationTaskRules(constraints=Constraints()).aggregate(rows, seed=0)
     assert m["accuracy"]["value"] == pytest.approx(2 / 3)
     assert m["format_compliance"]["value"] == pytest.approx(2 / 3)  # the empty output
@@ -133,8 +150,9 @@ def test_generation_aggregate():
 # ----------------------------------------------------------------------------- parse: every task type, and variability
 def test_extraction_parse_reads_the_record_as_the_task_compares_it():
     same = EXTRACT.parse(json.dumps(GOLD))
-    assert same.format_ok and same == EXTRACT.parse(json.dumps({"date": "1 MAY 2024", "amounts": ["$4,500"],
-                                                                 "people": ["tom lee", "Ana  Ruiz"]}))
+    assert same.format_ok and same == EXTRACT.parse(
+        json.dumps({"date": "1 MAY 2024", "amounts": ["$4,500"], "people": ["tom lee", "Ana  Ruiz"]})
+    )
     chatty = EXTRACT.parse("Sure! " + json.dumps(GOLD))
     assert chatty.answer == same.answer and not chatty.format_ok  # same record, not well-formed
     assert EXTRACT.parse("no record here").answer is None
@@ -158,13 +176,22 @@ class _Fakes:
         self.predictor = lambda model: SimpleNamespace(sample=lambda conversations, **_: texts)
 
 
-@pytest.mark.parametrize("task, texts, label_share", [
-    # two wordings of one record, then two different records
-    (EXTRACT, [[json.dumps(GOLD), " " + json.dumps({**GOLD, "people": ["TOM LEE", "Ana Ruiz"]})],
-               [json.dumps(GOLD), json.dumps({**GOLD, "date": None})]], 0.75),
-    # the same text twice (trimmed), then two texts
-    (GEN, [["Take it.", "Take it. "], ["Take it.", "Leave it."]], 0.75),
-])
+@pytest.mark.parametrize(
+    "task, texts, label_share",
+    [
+        # two wordings of one record, then two different records
+        (
+            EXTRACT,
+            [
+                [json.dumps(GOLD), " " + json.dumps({**GOLD, "people": ["TOM LEE", "Ana Ruiz"]})],
+                [json.dumps(GOLD), json.dumps({**GOLD, "date": None})],
+            ],
+            0.75,
+        ),
+        # the same text twice (trimmed), then two texts
+        (GEN, [["Take it.", "Take it. "], ["Take it.", "Leave it."]], 0.75),
+    ],
+)
 def test_variability_parses_every_task_types_samples(task, texts, label_share):
     from harness.run.variability import measure_variability
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.variants.base import variant_configs
 from harness.core.errors import BenchError
 from harness.core.files import read_json, read_jsonl
 from harness.run.recipe import run_suite
 from harness.suite import load_suite
+from harness.variants.base import variant_configs
 
 EVERY_KIND = """\
   - {name: dora, kind: lora, r: 4, alpha: 8, use_dora: true}
@@ -122,23 +122,35 @@ def test_qlora_is_skipped_with_the_reason_when_bitsandbytes_is_missing(tiny_suit
 
 def test_grid_expands_to_the_cross_product_with_predictable_names(tiny_suite):
     text = tiny_suite.read_text().split("variants:\n")[0]
-    tiny_suite.write_text(text + """variants:
+    tiny_suite.write_text(
+        text
+        + """variants:
   - {name: lora, kind: lora, grid: {r: [4, 16, 64]}}
   - {name: dora, kind: lora, use_dora: true, grid: {r: [4, 8], training.learning_rate: [0.001, 0.01]}}
-""")
+"""
+    )
     variants = load_suite(tiny_suite, variant_configs()).spec.variants
-    assert [v.name for v in variants] == ["lora-r4", "lora-r16", "lora-r64", "dora-r4-learning_rate0.001",
-                                          "dora-r4-learning_rate0.01", "dora-r8-learning_rate0.001",
-                                          "dora-r8-learning_rate0.01"]
+    assert [v.name for v in variants] == [
+        "lora-r4",
+        "lora-r16",
+        "lora-r64",
+        "dora-r4-learning_rate0.001",
+        "dora-r4-learning_rate0.01",
+        "dora-r8-learning_rate0.001",
+        "dora-r8-learning_rate0.01",
+    ]
     assert [v.r for v in variants[:3]] == [4, 16, 64]
     assert all(v.use_dora for v in variants[3:]) and variants[4].training.learning_rate == 0.01
 
 
-@pytest.mark.parametrize("variant, message", [
-    ("{name: ia3, kind: ia3, target_modules: [k_proj], feedforward_modules: [down_proj]}", "not in target_modules"),
-    ("{name: full, kind: full, quant_type: nf4}", "unknown key 'quant_type'"),
-    ("{name: pt, kind: prompt_tuning, num_virtual_tokens: 0}", "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        ("{name: ia3, kind: ia3, target_modules: [k_proj], feedforward_modules: [down_proj]}", "not in target_modules"),
+        ("{name: full, kind: full, quant_type: nf4}", "unknown key 'quant_type'"),
+        ("{name: pt, kind: prompt_tuning, num_virtual_tokens: 0}", "greater than or equal to 1"),
+    ],
+)
 def test_kind_parameters_are_checked_when_the_suite_loads(tiny_suite, variant, message):
     tiny_suite.write_text(tiny_suite.read_text() + f"  - {variant}\n")
     with pytest.raises(BenchError) as error:
@@ -159,22 +171,34 @@ def input_sensitive_tiny_model():
     tiny.py's initial weights (std 0.02) make every prompt continue with the same
     token, so a comparison of outputs would pass whatever the bug; std 0.3 does not.
     """
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
     from tiny_model import FIXTURE_TOKENIZER
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     tokenizer = AutoTokenizer.from_pretrained(FIXTURE_TOKENIZER)
     tokenizer.padding_side = "left"
     torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, initializer_range=0.3, pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True)).eval()
+    model = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            initializer_range=0.3,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            tie_word_embeddings=True,
+        )
+    ).eval()
     return model, tokenizer
 
 
-CONVERSATIONS = [[{"role": "user", "content": text}] for text in
-                 ["a", "bricks and clouds, number 7 of 12", "Note 3: apples", "x y z w v u t s r q p"]]
+CONVERSATIONS = [
+    [{"role": "user", "content": text}]
+    for text in ["a", "bricks and clouds, number 7 of 12", "Note 3: apples", "x y z w v u t s r q p"]
+]
 
 
 @pytest.mark.parametrize("method", ["prompt_tuning", "prefix_tuning"])
@@ -189,7 +213,8 @@ def test_virtual_token_generation_equals_a_cache_free_greedy_loop(method):
     conversations = CONVERSATIONS
     plain = [g.text for g in generate(model, tokenizer, conversations, batch_size=4, max_new_tokens=5)]
     config = (PromptTuningConfig if method == "prompt_tuning" else PrefixTuningConfig)(
-        num_virtual_tokens=3, task_type="CAUSAL_LM")
+        num_virtual_tokens=3, task_type="CAUSAL_LM"
+    )
     peft_model = get_peft_model(model, config).eval()
 
     @torch.no_grad()
@@ -198,12 +223,16 @@ def test_virtual_token_generation_equals_a_cache_free_greedy_loop(method):
         for _ in range(5):
             logits = peft_model(input_ids=sequence, attention_mask=torch.ones_like(sequence)).logits
             sequence = torch.cat([sequence, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
-        return sequence[0, len(ids):].tolist()
+        return sequence[0, len(ids) :].tolist()
 
-    expected = [tokenizer.decode(greedy_without_cache(ids), skip_special_tokens=True)
-                for ids in encode_prompts(tokenizer, conversations)]
-    batched = [g.text for g in generate(VirtualTokenGenerator(peft_model), tokenizer, conversations, batch_size=4,
-                                        max_new_tokens=5)]
+    expected = [
+        tokenizer.decode(greedy_without_cache(ids), skip_special_tokens=True)
+        for ids in encode_prompts(tokenizer, conversations)
+    ]
+    batched = [
+        g.text
+        for g in generate(VirtualTokenGenerator(peft_model), tokenizer, conversations, batch_size=4, max_new_tokens=5)
+    ]
     assert batched == expected
     assert len(set(expected)) == len(expected), "outputs must differ per prompt for the comparison to mean anything"
     assert expected != plain, "the virtual tokens must change the outputs"
@@ -221,15 +250,21 @@ def test_a_text_initialised_prefix_acts_like_the_text_read_before_the_prompt():
     text_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     peft_model = get_peft_model(model, PrefixTuningConfig(num_virtual_tokens=len(text_ids), task_type="CAUSAL_LM"))
     prefix_from_text(peft_model, tokenizer, text)
-    with_prefix = [g.text for g in generate(VirtualTokenGenerator(peft_model.eval()), tokenizer, CONVERSATIONS,
-                                            batch_size=4, max_new_tokens=5)]
+    with_prefix = [
+        g.text
+        for g in generate(
+            VirtualTokenGenerator(peft_model.eval()), tokenizer, CONVERSATIONS, batch_size=4, max_new_tokens=5
+        )
+    ]
 
     @torch.no_grad()
     def greedy_after_text(ids: list[int]) -> str:
         sequence = torch.tensor([text_ids + ids])
         for _ in range(5):
             sequence = torch.cat([sequence, model(input_ids=sequence).logits[:, -1].argmax(-1, keepdim=True)], dim=1)
-        return tokenizer.decode(sequence[0, len(text_ids) + len(ids):], skip_special_tokens=True)
+        return tokenizer.decode(sequence[0, len(text_ids) + len(ids) :], skip_special_tokens=True)
 
     assert with_prefix == [greedy_after_text(ids) for ids in encode_prompts(tokenizer, CONVERSATIONS)]
-    assert len(set(with_prefix)) == len(with_prefix), "outputs must differ per prompt for the comparison to mean anything"
+    assert len(set(with_prefix)) == len(with_prefix), (
+        "outputs must differ per prompt for the comparison to mean anything"
+    )

@@ -27,7 +27,20 @@ from harness.classical.store import PICKLE_LIKE, load, save
 from harness.classical.tfidf import TFIDF_GRID, fit_tfidf
 
 __all__ = [
-    "fit_tfidf", "fit_embedding", "save", "load", "make_encoder",
-    "ClassicalModel", "Prediction", "FitRecord", "Encoder", "MiniLMEncoder", "BaseModelEncoder",
-    "TFIDF_GRID", "EMBEDDING_GRID", "ENCODERS", "KINDS", "PICKLE_LIKE",
+    "fit_tfidf",
+    "fit_embedding",
+    "save",
+    "load",
+    "make_encoder",
+    "ClassicalModel",
+    "Prediction",
+    "FitRecord",
+    "Encoder",
+    "MiniLMEncoder",
+    "BaseModelEncoder",
+    "TFIDF_GRID",
+    "EMBEDDING_GRID",
+    "ENCODERS",
+    "KINDS",
+    "PICKLE_LIKE",
 ]

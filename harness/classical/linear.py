@@ -62,8 +62,13 @@ class LinearHead:
 
     @classmethod
     def from_stored(cls, labels: Sequence[str], settings: dict, arrays: dict[str, np.ndarray]) -> "LinearHead":
-        return cls(labels=tuple(labels), classes=tuple(settings["classes"]), coef=arrays["head.coef"],
-                   intercept=arrays["head.intercept"], converged=bool(settings.get("converged", True)))
+        return cls(
+            labels=tuple(labels),
+            classes=tuple(settings["classes"]),
+            coef=arrays["head.coef"],
+            intercept=arrays["head.intercept"],
+            converged=bool(settings.get("converged", True)),
+        )
 
 
 def predicted_labels(probabilities: np.ndarray, labels: Sequence[str]) -> list[str]:
@@ -83,8 +88,9 @@ def import_sklearn() -> str:
     return sklearn.__version__
 
 
-def fit_linear_head(features, targets: Sequence[str], labels: Sequence[str], *, C: float,
-                    class_weight: str | None, seed: int) -> LinearHead:
+def fit_linear_head(
+    features, targets: Sequence[str], labels: Sequence[str], *, C: float, class_weight: str | None, seed: int
+) -> LinearHead:
     """L2 logistic regression by lbfgs, on one thread so the coefficients do not depend on the machine's cores."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -92,14 +98,18 @@ def fit_linear_head(features, targets: Sequence[str], labels: Sequence[str], *, 
 
     classes = sorted(set(targets))
     if len(classes) == 1:  # LogisticRegression refuses one class; the answer is that class, always
-        return LinearHead(labels=tuple(labels), classes=(classes[0],), coef=np.zeros((1, features.shape[1])),
-                          intercept=np.zeros(1))
-    estimator = LogisticRegression(C=C, class_weight=class_weight, solver="lbfgs", max_iter=MAX_ITER,
-                                   random_state=seed)
+        return LinearHead(
+            labels=tuple(labels), classes=(classes[0],), coef=np.zeros((1, features.shape[1])), intercept=np.zeros(1)
+        )
+    estimator = LogisticRegression(C=C, class_weight=class_weight, solver="lbfgs", max_iter=MAX_ITER, random_state=seed)
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # recorded in `converged` instead of printed
         estimator.fit(features, np.asarray(targets, dtype=object))
     converged = bool(np.all(np.asarray(estimator.n_iter_) < MAX_ITER))
-    return LinearHead(labels=tuple(labels), classes=tuple(str(c) for c in estimator.classes_),
-                      coef=np.ascontiguousarray(estimator.coef_, dtype=np.float64),
-                      intercept=np.ascontiguousarray(estimator.intercept_, dtype=np.float64), converged=converged)
+    return LinearHead(
+        labels=tuple(labels),
+        classes=tuple(str(c) for c in estimator.classes_),
+        coef=np.ascontiguousarray(estimator.coef_, dtype=np.float64),
+        intercept=np.ascontiguousarray(estimator.intercept_, dtype=np.float64),
+        converged=converged,
+    )

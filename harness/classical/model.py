@@ -89,14 +89,21 @@ class ClassicalModel:
         started = time.perf_counter()
         probabilities = self.classifier.probabilities(texts)
         labels = predicted_labels(probabilities, self.labels)
-        return Prediction(labels=labels, probabilities=probabilities, label_order=self.labels,
-                          seconds=time.perf_counter() - started)
+        return Prediction(
+            labels=labels, probabilities=probabilities, label_order=self.labels, seconds=time.perf_counter() - started
+        )
 
     def settings(self) -> dict:
         """The whole of ``classical.json``."""
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind, "labels": list(self.labels),
-                "hyperparameters": self.hyperparameters, **self.classifier.settings(),
-                "fit": self.fit_record.to_dict()}
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kind": self.kind,
+            "labels": list(self.labels),
+            "hyperparameters": self.hyperparameters,
+            **self.classifier.settings(),
+            "fit": self.fit_record.to_dict(),
+        }
 
     def files(self) -> dict[str, bytes]:
         """File name -> the bytes a saved model holds; ``harness.classical.store.save`` writes exactly these."""
@@ -147,20 +154,25 @@ def check_fit_inputs(train_texts, train_labels, labels, validation_texts, valida
     if unknown:
         problems.append(problem("train_labels", f"has labels not in labels: {unknown}"))
     if (validation_texts is None) != (validation_labels is None):
-        problems.append(problem("validation_labels",
-                                "give validation_texts and validation_labels together, or neither"))
+        problems.append(
+            problem("validation_labels", "give validation_texts and validation_labels together, or neither")
+        )
     if validation_texts is not None and validation_labels is not None:
         validation_texts = check_texts(validation_texts, "validation_texts")
         validation_labels = list(validation_labels)
         if len(validation_texts) != len(validation_labels):
-            problems.append(problem("validation_labels",
-                                    f"has {len(validation_labels)} labels for {len(validation_texts)} texts"))
+            problems.append(
+                problem("validation_labels", f"has {len(validation_labels)} labels for {len(validation_texts)} texts")
+            )
         unknown = sorted({str(y) for y in validation_labels} - set(labels))
         if unknown:
             problems.append(problem("validation_labels", f"has labels not in labels: {unknown}"))
         if not validation_texts:  # an empty validation set means "none": select on train by k-fold
             validation_texts = validation_labels = None
     if problems:
-        raise BenchError("cannot fit a classical classifier", problems=problems,
-                         hint="labels are the task's label list; every train and validation label must be in it")
+        raise BenchError(
+            "cannot fit a classical classifier",
+            problems=problems,
+            hint="labels are the task's label list; every train and validation label must be in it",
+        )
     return train_texts, train_labels, labels, validation_texts, validation_labels

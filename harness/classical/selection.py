@@ -54,8 +54,11 @@ def log_loss(gold: Sequence[str], probabilities: np.ndarray, labels: Sequence[st
 
 def score(gold: Sequence[str], probabilities: np.ndarray, labels: Sequence[str]) -> dict:
     predicted = [labels[k] for k in np.argmax(probabilities, axis=1)]
-    return {"macro_f1": macro_f1(gold, predicted, labels), "log_loss": log_loss(gold, probabilities, labels),
-            "accuracy": float(np.mean([p == g for p, g in zip(predicted, gold)]))}
+    return {
+        "macro_f1": macro_f1(gold, predicted, labels),
+        "log_loss": log_loss(gold, probabilities, labels),
+        "accuracy": float(np.mean([p == g for p, g in zip(predicted, gold)])),
+    }
 
 
 def best_index(scored: Sequence[dict]) -> int:
@@ -79,9 +82,17 @@ def take(inputs, indices: np.ndarray):
     return inputs[indices] if isinstance(inputs, np.ndarray) else [inputs[i] for i in indices]
 
 
-def select_and_fit(grid: Sequence[dict], fit: Callable[[dict, Any, list[str]], Any], inputs, targets: list[str],
-                   labels: Sequence[str], *, validation_inputs=None, validation_targets: list[str] | None = None,
-                   seed: int) -> tuple[Any, Selection]:
+def select_and_fit(
+    grid: Sequence[dict],
+    fit: Callable[[dict, Any, list[str]], Any],
+    inputs,
+    targets: list[str],
+    labels: Sequence[str],
+    *,
+    validation_inputs=None,
+    validation_targets: list[str] | None = None,
+    seed: int,
+) -> tuple[Any, Selection]:
     """The fitted winner and how it was chosen.
 
     ``fit(point, inputs, targets)`` returns a model with ``probabilities(inputs)``
@@ -109,8 +120,12 @@ def _on_validation(grid, fit, inputs, targets, labels, validation_inputs, valida
     scored, best_model = [], None
     for point in grid:
         model = fit(point, inputs, targets)
-        scored.append({"hyperparameters": dict(point),
-                       **score(validation_targets, model.probabilities(validation_inputs), labels)})
+        scored.append(
+            {
+                "hyperparameters": dict(point),
+                **score(validation_targets, model.probabilities(validation_inputs), labels),
+            }
+        )
         if best_index(scored) == len(scored) - 1:  # keep only the best so far: one model in memory, no refit
             best_model = model
     return best_model, Selection("validation", None, scored, best_index(scored))

@@ -20,8 +20,15 @@ import numpy as np
 
 from harness.classical.embedding import EmbeddingClassifier
 from harness.classical.encoders import Encoder
-from harness.classical.model import (FORMAT, FORMAT_VERSION, KINDS, SETTINGS_FILE, WEIGHTS_FILE, ClassicalModel,
-                                     FitRecord)
+from harness.classical.model import (
+    FORMAT,
+    FORMAT_VERSION,
+    KINDS,
+    SETTINGS_FILE,
+    WEIGHTS_FILE,
+    ClassicalModel,
+    FitRecord,
+)
 from harness.classical.tfidf import TfidfClassifier
 from harness.core.errors import BenchError
 
@@ -56,8 +63,10 @@ def load(folder: Path | str, *, encoder: Encoder | None = None) -> ClassicalMode
             classifier = EmbeddingClassifier.from_stored(labels, settings, arrays, encoder)
         unknown = sorted(set(classifier.head.classes) - set(labels))
     except KeyError as exc:
-        raise BenchError(f"{folder} lacks {exc} in {SETTINGS_FILE} or {WEIGHTS_FILE}",
-                         hint="the saved model is damaged or from another tool; fit and save it again") from None
+        raise BenchError(
+            f"{folder} lacks {exc} in {SETTINGS_FILE} or {WEIGHTS_FILE}",
+            hint="the saved model is damaged or from another tool; fit and save it again",
+        ) from None
     if unknown:
         raise BenchError(f"{folder / SETTINGS_FILE}: trained classes {unknown} are not among the labels {labels}")
     return ClassicalModel(settings["kind"], labels, classifier, FitRecord.from_dict(settings.get("fit", {})))
@@ -67,9 +76,11 @@ def refuse_pickles(folder: Path) -> None:
     """Raise on the first pickle-like file anywhere under ``folder``, naming it."""
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.name.lower().endswith(PICKLE_LIKE):
-            raise BenchError(f"refusing to load {folder}: it holds {path.relative_to(folder)}, a pickle-like file",
-                             hint=f"bench loads classical models only from {WEIGHTS_FILE} and {SETTINGS_FILE}; "
-                                  "remove the file if you trust the folder, or save the model again")
+            raise BenchError(
+                f"refusing to load {folder}: it holds {path.relative_to(folder)}, a pickle-like file",
+                hint=f"bench loads classical models only from {WEIGHTS_FILE} and {SETTINGS_FILE}; "
+                "remove the file if you trust the folder, or save the model again",
+            )
 
 
 def _read_settings(path: Path) -> dict:
@@ -78,11 +89,13 @@ def _read_settings(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BenchError(f"cannot read {path}: {exc}") from None
     if not isinstance(settings, dict) or settings.get("format") != FORMAT:
-        raise BenchError(f"{path} is not a bench classical model (no \"format\": \"{FORMAT}\")")
+        raise BenchError(f'{path} is not a bench classical model (no "format": "{FORMAT}")')
     version = settings.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise BenchError(f"{path} has format_version {version!r}; this bench reads up to {FORMAT_VERSION}",
-                         hint="upgrade bench, or fit and save the model again with this one")
+        raise BenchError(
+            f"{path} has format_version {version!r}; this bench reads up to {FORMAT_VERSION}",
+            hint="upgrade bench, or fit and save the model again with this one",
+        )
     if settings.get("kind") not in KINDS:
         raise BenchError(f"{path}: unknown kind {settings.get('kind')!r}", hint=f"one of: {', '.join(KINDS)}")
     return settings
@@ -95,8 +108,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         return load_file(str(path))
     except (OSError, SafetensorError) as exc:
-        raise BenchError(f"cannot read {path}: {exc}",
-                         hint="the file is damaged; fit and save the model again") from None
+        raise BenchError(
+            f"cannot read {path}: {exc}", hint="the file is damaged; fit and save the model again"
+        ) from None
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -108,5 +122,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        raise BenchError(f"cannot write {path}: {exc.strerror or exc}",
-                         hint="check that the folder is writable and the disk has space") from None
+        raise BenchError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="check that the folder is writable and the disk has space",
+        ) from None

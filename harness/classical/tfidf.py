@@ -71,25 +71,44 @@ class NgramTfidf:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         ngram_range = (int(ngram_range[0]), int(ngram_range[1]))
-        vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, lowercase=True,
-                                     token_pattern=WORD_TOKEN_PATTERN if analyzer == "word" else None,
-                                     sublinear_tf=True, norm="l2", smooth_idf=True, dtype=np.float64)
+        vectorizer = TfidfVectorizer(
+            analyzer=analyzer,
+            ngram_range=ngram_range,
+            lowercase=True,
+            token_pattern=WORD_TOKEN_PATTERN if analyzer == "word" else None,
+            sublinear_tf=True,
+            norm="l2",
+            smooth_idf=True,
+            dtype=np.float64,
+        )
         try:
             matrix = vectorizer.fit_transform(texts)
         except ValueError as exc:  # sklearn's "empty vocabulary"
-            raise BenchError(f"the training texts give no {analyzer} n-grams to learn from ({exc})",
-                             hint="check that the texts are not empty") from None
+            raise BenchError(
+                f"the training texts give no {analyzer} n-grams to learn from ({exc})",
+                hint="check that the texts are not empty",
+            ) from None
         vocabulary = {term: int(column) for term, column in sorted(vectorizer.vocabulary_.items(), key=lambda t: t[1])}
-        block = cls(analyzer=analyzer, ngram_range=ngram_range, vocabulary=vocabulary,
-                    idf=np.ascontiguousarray(vectorizer.idf_, dtype=np.float64))
+        block = cls(
+            analyzer=analyzer,
+            ngram_range=ngram_range,
+            vocabulary=vocabulary,
+            idf=np.ascontiguousarray(vectorizer.idf_, dtype=np.float64),
+        )
         return block, matrix.tocsr()
 
     @functools.cached_property
     def _counter(self):
         from sklearn.feature_extraction.text import CountVectorizer
 
-        return CountVectorizer(analyzer=self.analyzer, ngram_range=self.ngram_range, lowercase=self.lowercase,
-                               token_pattern=self.token_pattern, vocabulary=self.vocabulary, dtype=np.float64)
+        return CountVectorizer(
+            analyzer=self.analyzer,
+            ngram_range=self.ngram_range,
+            lowercase=self.lowercase,
+            token_pattern=self.token_pattern,
+            vocabulary=self.vocabulary,
+            dtype=np.float64,
+        )
 
     def transform(self, texts: list[str]):
         """(texts, vocabulary) sparse TF-IDF, computed from the stored arrays."""
@@ -103,19 +122,34 @@ class NgramTfidf:
         return normalize(matrix, norm=self.norm, copy=False)
 
     def settings(self) -> dict:
-        return {"analyzer": self.analyzer, "ngram_range": list(self.ngram_range), "lowercase": self.lowercase,
-                "token_pattern": self.token_pattern, "sublinear_tf": self.sublinear_tf, "norm": self.norm,
-                "vocabulary": self.vocabulary}
+        return {
+            "analyzer": self.analyzer,
+            "ngram_range": list(self.ngram_range),
+            "lowercase": self.lowercase,
+            "token_pattern": self.token_pattern,
+            "sublinear_tf": self.sublinear_tf,
+            "norm": self.norm,
+            "vocabulary": self.vocabulary,
+        }
 
     @classmethod
     def from_stored(cls, settings: dict, idf: np.ndarray) -> "NgramTfidf":
         vocabulary = {str(term): int(column) for term, column in settings["vocabulary"].items()}
         if sorted(vocabulary.values()) != list(range(len(idf))):
-            raise BenchError(f"the {settings['analyzer']} vocabulary ({len(vocabulary)} terms) does not match its "
-                             f"idf array ({len(idf)} values)", hint="the saved model is damaged; fit and save it again")
-        return cls(analyzer=settings["analyzer"], ngram_range=tuple(settings["ngram_range"]), vocabulary=vocabulary,
-                   idf=idf, lowercase=bool(settings["lowercase"]), sublinear_tf=bool(settings["sublinear_tf"]),
-                   norm=settings["norm"])
+            raise BenchError(
+                f"the {settings['analyzer']} vocabulary ({len(vocabulary)} terms) does not match its "
+                f"idf array ({len(idf)} values)",
+                hint="the saved model is damaged; fit and save it again",
+            )
+        return cls(
+            analyzer=settings["analyzer"],
+            ngram_range=tuple(settings["ngram_range"]),
+            vocabulary=vocabulary,
+            idf=idf,
+            lowercase=bool(settings["lowercase"]),
+            sublinear_tf=bool(settings["sublinear_tf"]),
+            norm=settings["norm"],
+        )
 
 
 @dataclass(frozen=True)
@@ -138,8 +172,10 @@ class TfidfClassifier:
         return {"word.idf": self.word.idf, "char.idf": self.char.idf, **self.head.arrays()}
 
     def settings(self) -> dict:
-        return {"vectorizers": {"word": self.word.settings(), "char": self.char.settings()},
-                "head": self.head.settings()}
+        return {
+            "vectorizers": {"word": self.word.settings(), "char": self.char.settings()},
+            "head": self.head.settings(),
+        }
 
     @classmethod
     def from_stored(cls, labels: Sequence[str], settings: dict, arrays: dict[str, np.ndarray]) -> "TfidfClassifier":
@@ -147,19 +183,28 @@ class TfidfClassifier:
         char = NgramTfidf.from_stored(settings["vectorizers"]["char"], arrays["char.idf"])
         head = LinearHead.from_stored(labels, settings["head"], arrays)
         if head.n_features != len(word.idf) + len(char.idf):
-            raise BenchError(f"the saved coefficients have {head.n_features} columns for "
-                             f"{len(word.idf) + len(char.idf)} features", hint="fit and save the model again")
+            raise BenchError(
+                f"the saved coefficients have {head.n_features} columns for {len(word.idf) + len(char.idf)} features",
+                hint="fit and save the model again",
+            )
         return cls(word=word, char=char, head=head)
 
 
-def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[str], labels: Sequence[str], *,
-              validation_texts: Sequence[str] | None = None, validation_labels: Sequence[str] | None = None,
-              seed: int = 0) -> ClassicalModel:
+def fit_tfidf(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    labels: Sequence[str],
+    *,
+    validation_texts: Sequence[str] | None = None,
+    validation_labels: Sequence[str] | None = None,
+    seed: int = 0,
+) -> ClassicalModel:
     """TF-IDF + logistic regression, its settings chosen from ``TFIDF_GRID`` (see ``harness.classical.selection``)."""
     sklearn_version = import_sklearn()
     started = time.perf_counter()
     train_texts, train_labels, labels, validation_texts, validation_labels = check_fit_inputs(
-        train_texts, train_labels, labels, validation_texts, validation_labels)
+        train_texts, train_labels, labels, validation_texts, validation_labels
+    )
     vectorized: dict = {}  # (analyzer, ngram range, texts) -> (block, matrix): shared by grid points
 
     def block(texts: list[str], analyzer: str, ngram_range: Sequence[int]):
@@ -177,13 +222,29 @@ def fit_tfidf(train_texts: Sequence[str], train_labels: Sequence[str], labels: S
         head = fit_linear_head(features, targets, labels, C=point["C"], class_weight=point["class_weight"], seed=seed)
         return TfidfClassifier(word=word, char=char, head=head)
 
-    classifier, selection = select_and_fit(TFIDF_GRID, fit_point, train_texts, train_labels, labels,
-                                           validation_inputs=validation_texts, validation_targets=validation_labels,
-                                           seed=seed)
-    record = FitRecord(kind=KIND, selection=selection.method, folds=selection.folds,
-                       chosen=dict(TFIDF_GRID[selection.chosen_index]), chosen_index=selection.chosen_index,
-                       grid=selection.grid, train_items=len(train_texts),
-                       validation_items=len(validation_texts or []), n_features=classifier.head.n_features,
-                       converged=classifier.head.converged, seed=seed, fit_seconds=time.perf_counter() - started,
-                       sklearn_version=sklearn_version)
+    classifier, selection = select_and_fit(
+        TFIDF_GRID,
+        fit_point,
+        train_texts,
+        train_labels,
+        labels,
+        validation_inputs=validation_texts,
+        validation_targets=validation_labels,
+        seed=seed,
+    )
+    record = FitRecord(
+        kind=KIND,
+        selection=selection.method,
+        folds=selection.folds,
+        chosen=dict(TFIDF_GRID[selection.chosen_index]),
+        chosen_index=selection.chosen_index,
+        grid=selection.grid,
+        train_items=len(train_texts),
+        validation_items=len(validation_texts or []),
+        n_features=classifier.head.n_features,
+        converged=classifier.head.converged,
+        seed=seed,
+        fit_seconds=time.perf_counter() - started,
+        sklearn_version=sklearn_version,
+    )
     return ClassicalModel(KIND, labels, classifier, record)

@@ -9,38 +9,64 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.datacheck.checks import CheckOptions, check_data
 from harness.core.errors import BenchError
+from harness.datacheck.checks import CheckOptions, check_data
 from harness.variants.base import variant_configs
 
-SPLIT_WORDS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
-               "val": "validation", "dev": "validation", "test": "test", "eval": "test"}
+SPLIT_WORDS = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "eval": "test",
+}
 
 
 def register(subparsers) -> None:
     data = subparsers.add_parser("data", help="check training and test data")
     actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = actions.add_parser(
-        "check", help="validate format; find duplicates, leakage, imbalance, length outliers",
+        "check",
+        help="validate format; find duplicates, leakage, imbalance, length outliers",
         description="Check chat JSONL files: each line as `bench run` reads it, exact and near-duplicates within a "
-                    "file, leakage of validation/test inputs into training data (word n-gram overlap), label "
-                    "distribution and imbalance, length outliers. Exit code 0: clean; 1: problems found; "
-                    "2: unreadable input. --fix writes cleaned copies and never edits the inputs.",
+        "file, leakage of validation/test inputs into training data (word n-gram overlap), label "
+        "distribution and imbalance, length outliers. Exit code 0: clean; 1: problems found; "
+        "2: unreadable input. --fix writes cleaned copies and never edits the inputs.",
         epilog="FILE may be SPLIT=PATH (train=data/a.jsonl); otherwise the split is read from the file name "
-               "(train, val/validation/dev, test), else the name itself is used.")
+        "(train, val/validation/dev, test), else the name itself is used.",
+    )
     check.add_argument("files", nargs="*", metavar="FILE", help="chat JSONL files")
     check.add_argument("--suite", help="check the data a suite names, with its label set")
     check.add_argument("--labels", nargs="+", metavar="LABEL", help="the label set, when not using --suite")
-    check.add_argument("--answer-format", default="{label}", help="the answer form, e.g. 'kind: {label}' (with --labels)")
+    check.add_argument(
+        "--answer-format", default="{label}", help="the answer form, e.g. 'kind: {label}' (with --labels)"
+    )
     check.add_argument("--ngram", type=int, default=CheckOptions.ngram, help="words per shingle (default %(default)s)")
-    check.add_argument("--near-threshold", type=float, default=CheckOptions.near_duplicate,
-                       help="Jaccard for near-duplicates within a file (default %(default)s)")
-    check.add_argument("--leak-threshold", type=float, default=CheckOptions.leakage,
-                       help="share of an item's n-grams found in an earlier split that counts as leaked (default %(default)s)")
-    check.add_argument("--max-imbalance", type=float, default=CheckOptions.max_imbalance,
-                       help="largest allowed ratio of the most to the least common label (default %(default)s)")
+    check.add_argument(
+        "--near-threshold",
+        type=float,
+        default=CheckOptions.near_duplicate,
+        help="Jaccard for near-duplicates within a file (default %(default)s)",
+    )
+    check.add_argument(
+        "--leak-threshold",
+        type=float,
+        default=CheckOptions.leakage,
+        help="share of an item's n-grams found in an earlier split that counts as leaked (default %(default)s)",
+    )
+    check.add_argument(
+        "--max-imbalance",
+        type=float,
+        default=CheckOptions.max_imbalance,
+        help="largest allowed ratio of the most to the least common label (default %(default)s)",
+    )
     check.add_argument("--json", metavar="PATH", help="also write the report as JSON ('-' for stdout)")
-    check.add_argument("--fix", action="store_true", help="write cleaned copies (<name>.clean.jsonl) without the flagged lines")
+    check.add_argument(
+        "--fix", action="store_true", help="write cleaned copies (<name>.clean.jsonl) without the flagged lines"
+    )
     check.add_argument("--out", metavar="DIR", help="folder for the cleaned copies (default: beside each input)")
     check.set_defaults(func=cmd_data_check)
 
@@ -74,8 +100,10 @@ def parse_files(args) -> tuple[dict[str, Path], object]:
             file = Path(text)
             chosen = split_name(file)
         if chosen in files:
-            raise BenchError(f"two files for the split '{chosen}': {files[chosen]} and {file}",
-                             hint="name them explicitly: SPLIT=PATH")
+            raise BenchError(
+                f"two files for the split '{chosen}': {files[chosen]} and {file}",
+                hint="name them explicitly: SPLIT=PATH",
+            )
         files[chosen] = file
     if not files:
         raise BenchError("nothing to check", hint="pass chat JSONL files, or --suite SUITE")
@@ -93,8 +121,12 @@ def cmd_data_check(args) -> int:
     from harness.datacheck.report import render
 
     files, task = parse_files(args)
-    options = CheckOptions(ngram=args.ngram, near_duplicate=args.near_threshold, leakage=args.leak_threshold,
-                           max_imbalance=args.max_imbalance)
+    options = CheckOptions(
+        ngram=args.ngram,
+        near_duplicate=args.near_threshold,
+        leakage=args.leak_threshold,
+        max_imbalance=args.max_imbalance,
+    )
     report = check_data(files, task, options)
     render(report, Console(stderr=args.json == "-"))
     if args.json == "-":

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from harness.cli.console import console
-
 import argparse
 
-
+from harness.cli.console import console
 
 
 def cmd_gate(args) -> int:
     from harness.gate.evaluate import gate_run
 
-    outcome = gate_run(args.run_dir, args.baseline, variant=args.variant, junit_path=args.junit,
-                       markdown_path=args.markdown, allow_changed_data=args.allow_changed_data, console=console)
+    outcome = gate_run(
+        args.run_dir,
+        args.baseline,
+        variant=args.variant,
+        junit_path=args.junit,
+        markdown_path=args.markdown,
+        allow_changed_data=args.allow_changed_data,
+        console=console,
+    )
     return outcome.exit_code
 
 
 def cmd_baseline_save(args) -> int:
     from harness.gate.baseline import save_baseline
-
     from harness.suite.gate_rules import GateSpec
 
     path, baseline = save_baseline(args.run_dir, args.variant, args.out)
@@ -27,36 +31,46 @@ def cmd_baseline_save(args) -> int:
     gated = dict(GateSpec().drop_limits(task_type))  # the metrics its default rules check
     values = {name: (baseline["metrics"].get(name) or {}).get("value") for name in gated}
     shown = "".join(f", {name} {value:.3f}" for name, value in values.items() if value is not None)
-    console.print(f"[green]saved[/] baseline for suite '{baseline['suite']['name']}', variant "
-                  f"'{baseline['variant']}' ({len(baseline['items'])} items{shown}) to [bold]{path}[/]")
+    console.print(
+        f"[green]saved[/] baseline for suite '{baseline['suite']['name']}', variant "
+        f"'{baseline['variant']}' ({len(baseline['items'])} items{shown}) to [bold]{path}[/]"
+    )
     console.print("commit it; `bench gate RUN_DIR` compares later runs with it")
     return 0
 
 
 def register(subparsers) -> None:
     gate = subparsers.add_parser(
-        "gate", help="compare a run with its stored baseline; exit 1 on a regression",
+        "gate",
+        help="compare a run with its stored baseline; exit 1 on a regression",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Compare one variant of a finished run with baselines/<suite>.json, paired item by item, "
-                    "using the rules in the suite's gate: section.",
+        "using the rules in the suite's gate: section.",
         epilog="exit codes: 0 pass (also inconclusive, unless the suite says inconclusive: fail), "
-               "1 regression, 2 usage or configuration error (no baseline, unknown variant, changed test set).\n"
-               "writes RUN_DIR/gate/junit.xml and RUN_DIR/gate/summary.md unless told otherwise. See docs/gate.md.")
+        "1 regression, 2 usage or configuration error (no baseline, unknown variant, changed test set).\n"
+        "writes RUN_DIR/gate/junit.xml and RUN_DIR/gate/summary.md unless told otherwise. See docs/gate.md.",
+    )
     gate.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder, e.g. reports/<suite>/<time>")
     gate.add_argument("--baseline", metavar="PATH", help="baseline file (default: baselines/<suite>.json)")
     gate.add_argument("--variant", metavar="NAME", help="variant of the run to gate (default: the baseline's)")
     gate.add_argument("--junit", metavar="PATH", help="JUnit XML output (default: RUN_DIR/gate/junit.xml)")
     gate.add_argument("--markdown", metavar="PATH", help="Markdown summary (default: RUN_DIR/gate/summary.md)")
-    gate.add_argument("--allow-changed-data", action="store_true",
-                      help="if the test set changed since the baseline, compare only the unchanged items "
-                           "instead of stopping with exit 2")
+    gate.add_argument(
+        "--allow-changed-data",
+        action="store_true",
+        help="if the test set changed since the baseline, compare only the unchanged items "
+        "instead of stopping with exit 2",
+    )
     gate.set_defaults(func=cmd_gate)
 
     baseline = subparsers.add_parser("baseline", help="save a run's results as the baseline the gate compares with")
     actions = baseline.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
-    save = actions.add_parser("save", help="write baselines/<suite>.json from one variant of a run",
-                              description="Freeze one variant's per-item results, metrics, cost, probe scores and "
-                                          "the run's manifest into a baseline file meant to be committed.")
+    save = actions.add_parser(
+        "save",
+        help="write baselines/<suite>.json from one variant of a run",
+        description="Freeze one variant's per-item results, metrics, cost, probe scores and "
+        "the run's manifest into a baseline file meant to be committed.",
+    )
     save.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder")
     save.add_argument("--variant", metavar="NAME", help="the variant to keep (needed when the run has several)")
     save.add_argument("--out", metavar="PATH", help="where to write (default: baselines/<suite>.json)")

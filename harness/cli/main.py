@@ -20,9 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import __version__
-from harness.core.errors import BenchError
-
 from harness.cli.console import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VARIANT_FAILED, console
+from harness.core.errors import BenchError
 
 
 def cmd_run(args) -> int:
@@ -64,15 +63,17 @@ def cmd_validate(args) -> int:
     from harness.data.splits import load_suite_data
     from harness.model.provision import check_model_name
     from harness.suite import load_suite
-    from harness.variants.base import variant_configs
     from harness.tasks import task_from_spec
+    from harness.variants.base import variant_configs
 
     suite = load_suite(args.suite, variant_configs())
     spec = suite.spec
     check_model_name(spec.base_model.name)
     splits = load_suite_data(suite, task_from_spec(spec.task), warn=console.print)
-    console.print(f"[green]ok[/] {args.suite}: suite '{spec.name}', {len(spec.variants)} variant(s): "
-                  + ", ".join(v.name for v in spec.variants))
+    console.print(
+        f"[green]ok[/] {args.suite}: suite '{spec.name}', {len(spec.variants)} variant(s): "
+        + ", ".join(v.name for v in spec.variants)
+    )
     for name, split in splits.items():
         console.print(f"  {name}: {len(split.items)} items, sha256 {split.sha256[:12]}")
     return EXIT_OK
@@ -116,12 +117,19 @@ def print_summary(results: dict) -> None:
         table.add_column(column, justify="left" if column in ("variant", "kind") else "right")
     for name, record in results["variants"].items():
         if record["status"] != "ok":
-            table.add_row(name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}",
-                          *[""] * (len(headers) - 3))
+            table.add_row(
+                name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}", *[""] * (len(headers) - 3)
+            )
             continue
         m, c = record["metrics"], Cost.from_json(record["cost"])
-        table.add_row(name, record["kind"], *[_summary_cell(m.get(measure.key), measure, c) for measure in metrics],
-                      f"{c.train_seconds or 0:.1f}", f"{c.infer_seconds:.1f}", f"{c.peak_rss_mb:.0f}")
+        table.add_row(
+            name,
+            record["kind"],
+            *[_summary_cell(m.get(measure.key), measure, c) for measure in metrics],
+            f"{c.train_seconds or 0:.1f}",
+            f"{c.infer_seconds:.1f}",
+            f"{c.peak_rss_mb:.0f}",
+        )
     Console(width=max(Console().width, 120)).print(table)
 
 
@@ -136,18 +144,26 @@ def _summary_cell(metric: dict | None, measure, cost) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench", description="Evaluate fine-tuned language models against baselines, "
-                                     "on the same items with the same prompt.")
+    parser = argparse.ArgumentParser(
+        prog="bench",
+        description="Evaluate fine-tuned language models against baselines, on the same items with the same prompt.",
+    )
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="train and score every variant of a suite", description="Train and score every "
-                         "variant of a suite on its test items; writes manifest.json, results.json and samples.jsonl. "
-                         "Finished variants are reused when you rerun.")
+    run = sub.add_parser(
+        "run",
+        help="train and score every variant of a suite",
+        description="Train and score every "
+        "variant of a suite on its test items; writes manifest.json, results.json and samples.jsonl. "
+        "Finished variants are reused when you rerun.",
+    )
     run.add_argument("suite", help="suite YAML, e.g. suites/legal_classifier.yaml")
     run.add_argument("--out", help="run folder (default: reports/<suite>/<timestamp>)")
     run.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
-    run.add_argument("--gate", action="store_true", help="then gate the run against its baseline (exit 1 on a regression)")
+    run.add_argument(
+        "--gate", action="store_true", help="then gate the run against its baseline (exit 1 on a regression)"
+    )
     run.add_argument("--baseline", help="baseline file for --gate (default: baselines/<suite>.json)")
     run.set_defaults(func=cmd_run)
 
@@ -172,7 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # One module per command group; each defines ``register(subparsers)`` and handlers that return an exit code.
-COMMAND_MODULES: list[str] = ["harness.cli.report", "harness.cli.package", "harness.cli.serve", "harness.cli.data", "harness.cli.gate"]
+COMMAND_MODULES: list[str] = [
+    "harness.cli.report",
+    "harness.cli.package",
+    "harness.cli.serve",
+    "harness.cli.data",
+    "harness.cli.gate",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,14 +8,18 @@ from harness.package.build import METADATA_FILE, package_variant
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "package", help="package a trained variant: adapter, model card, metadata",
+        "package",
+        help="package a trained variant: adapter, model card, metadata",
         description="Write one trained variant of a run as a package: the adapter in peft's standard layout, a "
-                    "Hub-compatible model card (README.md) with the run's evaluation, cost and known risks, and "
-                    f"{METADATA_FILE}. Load it with PeftModel.from_pretrained(base, OUT).")
+        "Hub-compatible model card (README.md) with the run's evaluation, cost and known risks, and "
+        f"{METADATA_FILE}. Load it with PeftModel.from_pretrained(base, OUT).",
+    )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder (holds manifest.json, results.json)")
     parser.add_argument("--variant", required=True, metavar="NAME", help="the trained variant to package")
     parser.add_argument("--out", required=True, metavar="DIR", help="package folder to write")
-    parser.add_argument("--merged", action="store_true", help="fold the adapter into the base and save the full model instead")
+    parser.add_argument(
+        "--merged", action="store_true", help="fold the adapter into the base and save the full model instead"
+    )
     parser.add_argument("--force", action="store_true", help="replace DIR if it already exists")
     parser.set_defaults(func=cmd_package)
 

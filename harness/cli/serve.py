@@ -10,23 +10,38 @@ from harness.core.errors import BenchError, require
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "serve", help="serve a base model and packaged adapters over an OpenAI-compatible API",
+        "serve",
+        help="serve a base model and packaged adapters over an OpenAI-compatible API",
         description="Load one base model and several adapters (folders from `bench package`) and answer "
-                    "/v1/chat/completions, /v1/models and /health. The request's \"model\" picks the adapter, "
-                    "or the base by its own name; decoding is greedy unless temperature > 0.",
-        epilog="example: bench serve --adapter legal=pkg/legal --adapter support=pkg/support --port 8000")
-    parser.add_argument("--adapter", action="append", default=[], metavar="NAME=DIR", type=_adapter_arg,
-                        help="an adapter, or a classical package (tfidf, embedding_classifier), to serve under NAME "
-                             "(repeat for several); serving only classical packages loads no base model")
-    parser.add_argument("--base", metavar="MODEL", help="base model (alias, hub id or folder); "
-                        "default: the base the adapters' packages name")
-    parser.add_argument("--base-name", metavar="NAME",
-                        help="model name of the plain base in requests (default: derived from --base)")
+        '/v1/chat/completions, /v1/models and /health. The request\'s "model" picks the adapter, '
+        "or the base by its own name; decoding is greedy unless temperature > 0.",
+        epilog="example: bench serve --adapter legal=pkg/legal --adapter support=pkg/support --port 8000",
+    )
+    parser.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        type=_adapter_arg,
+        help="an adapter, or a classical package (tfidf, embedding_classifier), to serve under NAME "
+        "(repeat for several); serving only classical packages loads no base model",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="MODEL",
+        help="base model (alias, hub id or folder); default: the base the adapters' packages name",
+    )
+    parser.add_argument(
+        "--base-name", metavar="NAME", help="model name of the plain base in requests (default: derived from --base)"
+    )
     parser.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--max-tokens-limit", type=int, default=2048, metavar="N",
-                        help="refuse requests asking for more new tokens")
+    parser.add_argument(
+        "--max-tokens-limit", type=int, default=2048, metavar="N", help="refuse requests asking for more new tokens"
+    )
     parser.add_argument("--print-vllm", action="store_true", help="print the equivalent `vllm serve` command and exit")
     parser.set_defaults(func=cmd_serve)
 
@@ -57,10 +72,13 @@ def cmd_serve(args) -> int:
     base_name = args.base_name or (default_base_name(base) if base else "")
     if args.print_vllm:
         if classical or not base:
-            raise BenchError("vLLM serves peft adapters only; classical packages have no vLLM form",
-                             hint="serve them with bench serve, without --print-vllm")
-        command = vllm_command(base_reference(base), infos, host=args.host, port=args.port, dtype=args.dtype,
-                               served_name=base_name)
+            raise BenchError(
+                "vLLM serves peft adapters only; classical packages have no vLLM form",
+                hint="serve them with bench serve, without --print-vllm",
+            )
+        command = vllm_command(
+            base_reference(base), infos, host=args.host, port=args.port, dtype=args.dtype, served_name=base_name
+        )
         print(format_command(command))
         return EXIT_OK
 
@@ -69,12 +87,16 @@ def cmd_serve(args) -> int:
     from harness.serve.adapters import AdapterRegistry
     from harness.serve.app import create_app
 
-    console.print(f"loading {base or 'no base model'}, {len(infos)} adapter(s) and {len(classical)} classical package(s)")
+    console.print(
+        f"loading {base or 'no base model'}, {len(infos)} adapter(s) and {len(classical)} classical package(s)"
+    )
     registry = AdapterRegistry.load(load_base(base, dtype=args.dtype) if base else None, base_name, dict(args.adapter))
     for warning in registry.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"serving {', '.join(registry.names())} on http://{args.host}:{args.port}/v1")
-    uvicorn.run(create_app(registry, max_tokens_limit=args.max_tokens_limit), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(registry, max_tokens_limit=args.max_tokens_limit), host=args.host, port=args.port, log_level="info"
+    )
     return EXIT_OK
 
 
@@ -85,8 +107,10 @@ def infer_base(bases: list[str | None]) -> str:
         return named[0]
     if not named:
         raise BenchError("cannot tell which base model to load", hint="pass --base MODEL")
-    raise BenchError(f"the adapters name different base models: {', '.join(named)}",
-                     hint="pass --base MODEL (adapters only fit the base they were trained on)")
+    raise BenchError(
+        f"the adapters name different base models: {', '.join(named)}",
+        hint="pass --base MODEL (adapters only fit the base they were trained on)",
+    )
 
 
 def default_base_name(base: str) -> str:

@@ -25,7 +25,10 @@ def atomic_write_text(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        raise BenchError(f"cannot write {path}: {exc.strerror or exc}", hint="check that the output folder is writable and the disk has space") from None
+        raise BenchError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="check that the output folder is writable and the disk has space",
+        ) from None
 
 
 def write_json(path: Path, data: Any) -> None:

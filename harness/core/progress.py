@@ -12,15 +12,23 @@ import time
 from typing import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 
 
 class Progress:
     def __init__(self, console: Console):
         self.console = console
         self.live = console.is_terminal
-        self._bars = RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=console, transient=False)
+        self._bars = RichProgress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
 
     def __enter__(self) -> "Progress":
         if self.live:
@@ -46,8 +54,11 @@ class Progress:
             yield advance
         finally:
             task = self._bars.tasks[task_id]
-            self._bars.update(task_id, completed=task.total if task.total is not None else 1,
-                              total=task.total if task.total is not None else 1)
+            self._bars.update(
+                task_id,
+                completed=task.total if task.total is not None else 1,
+                total=task.total if task.total is not None else 1,
+            )
 
     @contextlib.contextmanager
     def _plain_task(self, description: str, total: int | None) -> Iterator[Callable[..., None]]:
@@ -62,8 +73,11 @@ class Progress:
                 tenth = int(10 * state["completed"] / state["total"])
                 if tenth > state["reported"] and tenth < 10:
                     state["reported"] = tenth
-                    self.console.print(f"  {description}: {state['completed']}/{state['total']} "
-                                       f"({time.perf_counter() - started:.0f} s)", highlight=False)
+                    self.console.print(
+                        f"  {description}: {state['completed']}/{state['total']} "
+                        f"({time.perf_counter() - started:.0f} s)",
+                        highlight=False,
+                    )
 
         yield advance
         self.console.print(f"{description}: done in {time.perf_counter() - started:.1f} s", highlight=False)

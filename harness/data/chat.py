@@ -31,11 +31,15 @@ class Item:
 
 
 def content_hash(prompt: list[dict], answer: str) -> str:
-    canonical = json.dumps([[m["role"], " ".join(m["content"].split())] for m in prompt] + [["assistant", " ".join(answer.split())]])
+    canonical = json.dumps(
+        [[m["role"], " ".join(m["content"].split())] for m in prompt] + [["assistant", " ".join(answer.split())]]
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def parse_chat_line(line: str, line_no: int, split: str, path: Path, task: Task, problems: list[Problem]) -> Item | None:
+def parse_chat_line(
+    line: str, line_no: int, split: str, path: Path, task: Task, problems: list[Problem]
+) -> Item | None:
     """One line of a split file as an ``Item``; None (and problems recorded) when it is not one."""
     row = read_json_object(line, line_no, path, problems, expected="expected a JSON object with a 'messages' list")
     if row is None:
@@ -56,7 +60,9 @@ def read_json_object(line: str, line_no: int, path: Path, problems: list[Problem
     return row
 
 
-def chat_item(row: dict, line_no: int, path: Path, task: Task, problems: list[Problem], *, default_id: str) -> Item | None:
+def chat_item(
+    row: dict, line_no: int, path: Path, task: Task, problems: list[Problem], *, default_id: str
+) -> Item | None:
     """A chat row (``id``, ``messages``, ``metadata``) as an ``Item``: roles in order, a well-formed gold answer."""
 
     def fail(field: str | None, message: str) -> None:
@@ -96,7 +102,12 @@ def _check_roles(messages: list, fail) -> bool:
     expected = "user"
     for index, message in enumerate(messages):
         field = f"messages[{index}]"
-        if not isinstance(message, dict) or set(message) - {"role", "content"} or "role" not in message or "content" not in message:
+        if (
+            not isinstance(message, dict)
+            or set(message) - {"role", "content"}
+            or "role" not in message
+            or "content" not in message
+        ):
             fail(field, "expected an object with exactly 'role' and 'content'")
             return False
         role, content = message["role"], message["content"]
@@ -106,7 +117,10 @@ def _check_roles(messages: list, fail) -> bool:
         if index == 0 and role == "system":
             continue
         if role != expected:
-            fail(f"{field}.role", f"expected '{expected}' here, got {role!r} (roles: optional system, then user/assistant alternating, ending with assistant)")
+            fail(
+                f"{field}.role",
+                f"expected '{expected}' here, got {role!r} (roles: optional system, then user/assistant alternating, ending with assistant)",
+            )
             return False
         expected = "assistant" if role == "user" else "user"
     if messages[-1].get("role") != "assistant":

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 class PromptTemplate:
     system_prompt: str
 
-    def render(self, item_messages: list[dict], *, demonstrations: list[dict] | None = None,
-               system_suffix: str = "") -> list[dict]:
+    def render(
+        self, item_messages: list[dict], *, demonstrations: list[dict] | None = None, system_suffix: str = ""
+    ) -> list[dict]:
         # An item's own system message (if the data has one) yields to the suite's,
         # so every variant sees the same instructions.
         turns = [m for m in item_messages if m["role"] != "system"]

@@ -7,7 +7,6 @@ before raising. What one line must hold is ``harness.data.chat``'s rule.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,18 +28,29 @@ class Split:
         labels: dict[str, int] = {}
         for item in self.items:
             labels[item.label or ""] = labels.get(item.label or "", 0) + 1
-        return {"path": str(self.path), "sha256": self.sha256, "items": len(self.items), "labels": dict(sorted(labels.items()))}
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "items": len(self.items),
+            "labels": dict(sorted(labels.items())),
+        }
 
 
 def read_split(name: str, path: Path, task: Task) -> Split:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise BenchError(f"data file for split '{name}' not found: {path}",
-                         problems=[Problem(str(path), None, f"task.data.{name}", "file not found (paths are relative to the suite file)")]) from None
+        raise BenchError(
+            f"data file for split '{name}' not found: {path}",
+            problems=[
+                Problem(str(path), None, f"task.data.{name}", "file not found (paths are relative to the suite file)")
+            ],
+        ) from None
     except OSError as exc:
-        raise BenchError(f"cannot read data file {path}: {exc}",
-                         problems=[Problem(str(path), None, f"task.data.{name}", f"cannot read: {exc.strerror or exc}")]) from None
+        raise BenchError(
+            f"cannot read data file {path}: {exc}",
+            problems=[Problem(str(path), None, f"task.data.{name}", f"cannot read: {exc.strerror or exc}")],
+        ) from None
     problems: list[Problem] = []
     items: list[Item] = []
     seen_ids: dict[str, int] = {}
@@ -54,7 +64,9 @@ def read_split(name: str, path: Path, task: Task) -> Split:
         if item is None:
             continue
         if item.id in seen_ids:
-            problems.append(Problem(str(path), line_no, "id", f"duplicate id '{item.id}' (first on line {seen_ids[item.id]})"))
+            problems.append(
+                Problem(str(path), line_no, "id", f"duplicate id '{item.id}' (first on line {seen_ids[item.id]})")
+            )
             continue
         seen_ids[item.id] = line_no
         items.append(item)
@@ -98,9 +110,15 @@ def load_suite_data(suite, task: Task, *, warn=print) -> dict[str, Split]:
     splits = load_splits(suite.data_files(), task)
     overlap = find_overlap(splits)
     if overlap:
-        problems = [Problem(later.source.rsplit(":", 1)[0], int(later.source.rsplit(":", 1)[1]), "messages",
-                            f"same content as {first.source} ({first_split} split)")
-                    for first_split, first, _, later in overlap[:20]]
+        problems = [
+            Problem(
+                later.source.rsplit(":", 1)[0],
+                int(later.source.rsplit(":", 1)[1]),
+                "messages",
+                f"same content as {first.source} ({first_split} split)",
+            )
+            for first_split, first, _, later in overlap[:20]
+        ]
         message = f"{len(overlap)} item(s) appear in two splits (train/test leakage)"
         if suite.spec.task.leakage == "error":
             raise BenchError(message, problems=problems, hint="remove the repeated items, or set task.leakage: warn")

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.core.errors import BenchError, Problem
 from harness.data.chat import Item, parse_chat_line
 from harness.datacheck.near_dupes import WORD, contained_pairs, near_duplicate_pairs
 from harness.datacheck.report import DataCheckReport, Finding, SplitStats
-from harness.core.errors import BenchError, Problem
 
 SPLIT_RANK = {"train": 0, "validation": 1, "test": 2}  # other names rank with validation
 
@@ -114,8 +114,12 @@ def check_data(files: dict[str, str | Path], task=None, options: CheckOptions = 
     for split in splits.values():
         findings += check_lengths(split, options)
     stats = {name: split_stats(split, labels.get(name)) for name, split in splits.items()}
-    return DataCheckReport(splits=stats, findings=findings, options=asdict(options),
-                           removals={name: dict(sorted(lines.items())) for name, lines in removals.items()})
+    return DataCheckReport(
+        splits=stats,
+        findings=findings,
+        options=asdict(options),
+        removals={name: dict(sorted(lines.items())) for name, lines in removals.items()},
+    )
 
 
 def read_lines(name: str, path: Path, task) -> LoadedSplit:
@@ -135,7 +139,9 @@ def read_lines(name: str, path: Path, task) -> LoadedSplit:
         if item is not None:
             split.items.append(item)
     if not split.lines:
-        split.problems.append(Problem(str(path), None, None, f"split '{name}' is empty: expected at least one JSONL line"))
+        split.problems.append(
+            Problem(str(path), None, None, f"split '{name}' is empty: expected at least one JSONL line")
+        )
     return split
 
 
@@ -154,8 +160,15 @@ def check_format(split: LoadedSplit, drop) -> list[Finding]:
     for problem in split.problems:
         field_part = f"{problem.field}: " if problem.field else ""
         where = f"{split.path.name}:{problem.line}" if problem.line else split.path.name
-        findings.append(Finding("format", "error", split.name, f"{where}: {field_part}{problem.message}",
-                                (f"{split.path}:{problem.line}",) if problem.line else (str(split.path),)))
+        findings.append(
+            Finding(
+                "format",
+                "error",
+                split.name,
+                f"{where}: {field_part}{problem.message}",
+                (f"{split.path}:{problem.line}",) if problem.line else (str(split.path),),
+            )
+        )
         if problem.line:
             drop(split, problem.line, f"format: {field_part}{problem.message}")
     return findings
@@ -167,9 +180,16 @@ def check_repeats(split: LoadedSplit, drop) -> list[Finding]:
     first_id: dict[str, Item] = {}
     for item in split.items:
         if item.id in first_id:
-            findings.append(Finding("duplicate_id", "error", split.name,
-                                    f"{split.where(item)}: id '{item.id}' is already used on {split.where(first_id[item.id])} "
-                                    "(bench refuses files with repeated ids)", (item.source, first_id[item.id].source)))
+            findings.append(
+                Finding(
+                    "duplicate_id",
+                    "error",
+                    split.name,
+                    f"{split.where(item)}: id '{item.id}' is already used on {split.where(first_id[item.id])} "
+                    "(bench refuses files with repeated ids)",
+                    (item.source, first_id[item.id].source),
+                )
+            )
             drop(split, split.line_of(item), f"duplicate id '{item.id}'")
         first_id.setdefault(item.id, item)
     groups: dict[str, list[Item]] = {}
@@ -181,15 +201,28 @@ def check_repeats(split: LoadedSplit, drop) -> list[Finding]:
         where = ", ".join(split.where(i) for i in group)
         answers = sorted({" ".join(i.answer.split()) for i in group})
         if len(answers) > 1:
-            findings.append(Finding("conflicting_answers", "error", split.name,
-                                    f"the same input has {len(answers)} different answers "
-                                    f"({', '.join(map(repr, answers[:4]))}): {where}",
-                                    tuple(i.source for i in group)))
+            findings.append(
+                Finding(
+                    "conflicting_answers",
+                    "error",
+                    split.name,
+                    f"the same input has {len(answers)} different answers "
+                    f"({', '.join(map(repr, answers[:4]))}): {where}",
+                    tuple(i.source for i in group),
+                )
+            )
             for item in group:  # no way to tell which answer is right
                 drop(split, split.line_of(item), "conflicting answers for the same input")
         else:
-            findings.append(Finding("exact_duplicate", "warning", split.name, f"the same item {len(group)} times: {where}",
-                                    tuple(i.source for i in group)))
+            findings.append(
+                Finding(
+                    "exact_duplicate",
+                    "warning",
+                    split.name,
+                    f"the same item {len(group)} times: {where}",
+                    tuple(i.source for i in group),
+                )
+            )
             for item in group[1:]:
                 drop(split, split.line_of(item), f"exact duplicate of {split.where(group[0])}")
     return findings
@@ -197,8 +230,13 @@ def check_repeats(split: LoadedSplit, drop) -> list[Finding]:
 
 def check_near_duplicates(split: LoadedSplit, options: CheckOptions, drop) -> list[Finding]:
     keys = [input_key(item) for item in split.items]
-    pairs = [p for p in near_duplicate_pairs([item_text(i) for i in split.items], n=options.ngram,
-                                             threshold=options.near_duplicate) if keys[p.a] != keys[p.b]]
+    pairs = [
+        p
+        for p in near_duplicate_pairs(
+            [item_text(i) for i in split.items], n=options.ngram, threshold=options.near_duplicate
+        )
+        if keys[p.a] != keys[p.b]
+    ]
     # Near-duplicates form clusters (A~B, B~C); one finding per cluster, keep its first item.
     parent = list(range(len(split.items)))
 
@@ -221,9 +259,17 @@ def check_near_duplicates(split: LoadedSplit, options: CheckOptions, drop) -> li
         members.sort()
         lowest = min(p.score for p in pairs if root(p.a) == head)
         items = [split.items[i] for i in members]
-        findings.append(Finding("near_duplicate", "warning", split.name,
-                                f"{len(items)} near-duplicate items (word {options.ngram}-gram Jaccard >= {lowest:.2f}): "
-                                + ", ".join(split.where(i) for i in items), tuple(i.source for i in items), round(lowest, 4)))
+        findings.append(
+            Finding(
+                "near_duplicate",
+                "warning",
+                split.name,
+                f"{len(items)} near-duplicate items (word {options.ngram}-gram Jaccard >= {lowest:.2f}): "
+                + ", ".join(split.where(i) for i in items),
+                tuple(i.source for i in items),
+                round(lowest, 4),
+            )
+        )
         for item in items[1:]:
             drop(split, split.line_of(item), f"near-duplicate of {split.where(items[0])}")
     return findings
@@ -242,25 +288,44 @@ def check_leakage(splits: list[LoadedSplit], options: CheckOptions, drop) -> lis
                 copies = earlier_keys.get(input_key(item), [])
                 if copies:
                     exact.add(index)
-                    findings.append(Finding("leakage", "error", later.name,
-                                            f"{later.where(item)} ({later.name}) has the same input as "
-                                            + ", ".join(earlier.where(c) for c in copies) + f" ({earlier.name})",
-                                            (item.source, *(c.source for c in copies)), 1.0))
+                    findings.append(
+                        Finding(
+                            "leakage",
+                            "error",
+                            later.name,
+                            f"{later.where(item)} ({later.name}) has the same input as "
+                            + ", ".join(earlier.where(c) for c in copies)
+                            + f" ({earlier.name})",
+                            (item.source, *(c.source for c in copies)),
+                            1.0,
+                        )
+                    )
                     for copy in copies:
                         drop(earlier, earlier.line_of(copy), f"same input as {later.where(item)} ({later.name})")
             contained: dict[int, list] = {}
-            for pair in contained_pairs([item_text(i) for i in later.items], [item_text(i) for i in earlier.items],
-                                        n=options.ngram, threshold=options.leakage):
+            for pair in contained_pairs(
+                [item_text(i) for i in later.items],
+                [item_text(i) for i in earlier.items],
+                n=options.ngram,
+                threshold=options.leakage,
+            ):
                 if pair.a not in exact:
                     contained.setdefault(pair.a, []).append(pair)
             for index, found in sorted(contained.items()):
                 item = later.items[index]
                 best = max(p.score for p in found)
                 sources = [earlier.items[p.b] for p in found]
-                findings.append(Finding("near_leakage", "error", later.name,
-                                        f"{later.where(item)} ({later.name}): {best:.0%} of its word {options.ngram}-grams "
-                                        f"appear in " + ", ".join(earlier.where(s) for s in sources) + f" ({earlier.name})",
-                                        (item.source, *(s.source for s in sources)), round(best, 4)))
+                findings.append(
+                    Finding(
+                        "near_leakage",
+                        "error",
+                        later.name,
+                        f"{later.where(item)} ({later.name}): {best:.0%} of its word {options.ngram}-grams "
+                        f"appear in " + ", ".join(earlier.where(s) for s in sources) + f" ({earlier.name})",
+                        (item.source, *(s.source for s in sources)),
+                        round(best, 4),
+                    )
+                )
                 for source in sources:
                     drop(earlier, earlier.line_of(source), f"overlaps {later.where(item)} ({later.name})")
     return findings
@@ -281,7 +346,9 @@ def _sorted_counts(values) -> dict[str, int]:
     return dict(sorted(Counter(values).items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
 
-def check_labels(splits: dict[str, LoadedSplit], labels: dict[str, dict[str, int]], task, options: CheckOptions) -> list[Finding]:
+def check_labels(
+    splits: dict[str, LoadedSplit], labels: dict[str, dict[str, int]], task, options: CheckOptions
+) -> list[Finding]:
     findings = []
     known = list(getattr(task, "labels", ()) or [])
     train = labels.get("train")
@@ -297,18 +364,32 @@ def check_labels(splits: dict[str, LoadedSplit], labels: dict[str, dict[str, int
             ratio = max(counts.values()) / min(counts.values())
             if ratio >= options.max_imbalance:
                 most, least = max(counts, key=counts.get), min(counts, key=counts.get)
-                findings.append(Finding("label_imbalance", "warning", name,
-                                        f"{name}: '{most}' has {counts[most]} items, '{least}' {counts[least]} "
-                                        f"(ratio {ratio:.1f}; macro-F1 and per-class recall matter more than accuracy here)",
-                                        score=round(ratio, 3)))
+                findings.append(
+                    Finding(
+                        "label_imbalance",
+                        "warning",
+                        name,
+                        f"{name}: '{most}' has {counts[most]} items, '{least}' {counts[least]} "
+                        f"(ratio {ratio:.1f}; macro-F1 and per-class recall matter more than accuracy here)",
+                        score=round(ratio, 3),
+                    )
+                )
         if train and name != "train":
             n_train, n_other = sum(train.values()), sum(counts.values())
             if min(n_train, n_other) >= options.min_items_for_shift:
-                shift = 0.5 * sum(abs(train.get(k, 0) / n_train - counts.get(k, 0) / n_other) for k in set(train) | set(counts))
+                shift = 0.5 * sum(
+                    abs(train.get(k, 0) / n_train - counts.get(k, 0) / n_other) for k in set(train) | set(counts)
+                )
                 if shift >= options.max_label_shift:
-                    findings.append(Finding("label_shift", "warning", name,
-                                            f"{name}'s label mix differs from train's by {shift:.2f} (total variation distance)",
-                                            score=round(shift, 4)))
+                    findings.append(
+                        Finding(
+                            "label_shift",
+                            "warning",
+                            name,
+                            f"{name}'s label mix differs from train's by {shift:.2f} (total variation distance)",
+                            score=round(shift, 4),
+                        )
+                    )
     return findings
 
 
@@ -330,9 +411,16 @@ def check_lengths(split: LoadedSplit, options: CheckOptions) -> list[Finding]:
         if outliers:
             shown = ", ".join(f"{split.where(i)} ({item_words(i)} words)" for i in outliers[:5])
             more = f" and {len(outliers) - 5} more" if len(outliers) > 5 else ""
-            findings.append(Finding("length_outlier", "warning", split.name,
-                                    f"{len(outliers)} item(s) far {label} than the rest of {split.name} ({bound} words; "
-                                    f"median {median:.0f}): {shown}{more}", tuple(i.source for i in outliers)))
+            findings.append(
+                Finding(
+                    "length_outlier",
+                    "warning",
+                    split.name,
+                    f"{len(outliers)} item(s) far {label} than the rest of {split.name} ({bound} words; "
+                    f"median {median:.0f}): {shown}{more}",
+                    tuple(i.source for i in outliers),
+                )
+            )
     return findings
 
 
@@ -342,5 +430,12 @@ def split_stats(split: LoadedSplit, labels: dict[str, int] | None) -> SplitStats
     if words:
         p50, p95 = np.percentile(words, [50, 95])
         summary = {"min": float(min(words)), "median": float(p50), "p95": float(p95), "max": float(max(words))}
-    return SplitStats(name=split.name, path=str(split.path), sha256=split.sha256, lines=len(split.lines),
-                      items=len(split.items), labels=labels if labels else None, words=summary)
+    return SplitStats(
+        name=split.name,
+        path=str(split.path),
+        sha256=split.sha256,
+        lines=len(split.lines),
+        items=len(split.items),
+        labels=labels if labels else None,
+        words=summary,
+    )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.datacheck.report import DataCheckReport
 from harness.core.errors import BenchError
 from harness.core.files import atomic_write_text
+from harness.datacheck.report import DataCheckReport
 
 
 def cleaned_path(source: Path, out_dir: Path | None) -> Path:
@@ -27,8 +27,10 @@ def write_cleaned(report: DataCheckReport, out_dir: str | Path | None = None) ->
     clashes = [str(t) for t in targets.values() if t.resolve() in inputs]
     if clashes or len({t.resolve() for t in targets.values()}) < len(targets):
         shown = ", ".join(clashes or map(str, targets.values()))
-        raise BenchError(f"cleaned copies would overwrite an input or each other: {shown}",
-                         hint="pass --out DIR to write them elsewhere")
+        raise BenchError(
+            f"cleaned copies would overwrite an input or each other: {shown}",
+            hint="pass --out DIR to write them elsewhere",
+        )
     written = {}
     for name, stats in report.splits.items():
         dropped = report.removals.get(name, {})

@@ -36,7 +36,7 @@ def shingles(text: str, n: int) -> list[str]:
     words = WORD.findall(text.lower())
     if len(words) <= n:
         return [" ".join(words)] if words else []
-    return [" ".join(words[i: i + n]) for i in range(len(words) - n + 1)]
+    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
 
 
 def _matrices(texts_a: list[str], texts_b: list[str], n: int):
@@ -47,7 +47,7 @@ def _matrices(texts_a: list[str], texts_b: list[str], n: int):
         both = vectorizer.fit_transform(texts_a + texts_b).tocsr()
     except ValueError:  # no text has a single word: nothing can match
         return None, None
-    return both[: len(texts_a)], both[len(texts_a):]
+    return both[: len(texts_a)], both[len(texts_a) :]
 
 
 def near_duplicate_pairs(texts: list[str], *, n: int, threshold: float) -> list[Pair]:

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 from rich.markup import escape
+from rich.table import Table
 
 REPORT_SCHEMA_VERSION = 1
 SHOWN_PER_CHECK = 8  # the readable report shows this many findings per check; the JSON has all
@@ -72,12 +72,18 @@ class DataCheckReport:
     def to_json(self) -> dict:
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
-            "summary": {"errors": len(self.errors), "warnings": len(self.warnings), "exit_code": self.exit_code,
-                        "lines_a_fix_drops": {name: len(lines) for name, lines in self.removals.items()}},
+            "summary": {
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+                "exit_code": self.exit_code,
+                "lines_a_fix_drops": {name: len(lines) for name, lines in self.removals.items()},
+            },
             "options": self.options,
             "splits": {name: asdict(stats) for name, stats in self.splits.items()},
             "findings": [asdict(f) for f in self.findings],
-            "removals": {name: {str(line): why for line, why in sorted(lines.items())} for name, lines in self.removals.items()},
+            "removals": {
+                name: {str(line): why for line, why in sorted(lines.items())} for name, lines in self.removals.items()
+            },
         }
 
 
@@ -87,8 +93,13 @@ def render(report: DataCheckReport, console: Console) -> None:
         labels = ", ".join(f"{k} {v}" for k, v in stats.labels.items()) if stats.labels is not None else "free text"
         bad = f" ([red]{stats.lines - stats.items} bad[/])" if stats.lines > stats.items else ""
         words = stats.words
-        table.add_row(stats.name, escape(Path(stats.path).name), f"{stats.items}{bad}", escape(labels),
-                      f"{words['median']:.0f} / {words['p95']:.0f} / {words['max']:.0f}" if words else "-")
+        table.add_row(
+            stats.name,
+            escape(Path(stats.path).name),
+            f"{stats.items}{bad}",
+            escape(labels),
+            f"{words['median']:.0f} / {words['p95']:.0f} / {words['max']:.0f}" if words else "-",
+        )
     console.print(table)
     for severity, colour in (("error", "red"), ("warning", "yellow")):
         found = [f for f in report.findings if f.severity == severity]
@@ -104,8 +115,14 @@ def render(report: DataCheckReport, console: Console) -> None:
                 console.print(f"  [{colour}]{check}[/] ... and {len(of_check) - SHOWN_PER_CHECK} more (see --json)")
     dropped = {name: len(lines) for name, lines in report.removals.items() if lines}
     if dropped:
-        console.print(f"\na cleaned copy leaves out {sum(dropped.values())} line(s) ("
-                      + ", ".join(f"{name}: {count}" for name, count in dropped.items()) + ")")
-    verdict = "[green]clean[/]" if not report.findings else \
-        f"[red]{len(report.errors)} error(s)[/], [yellow]{len(report.warnings)} warning(s)[/]"
+        console.print(
+            f"\na cleaned copy leaves out {sum(dropped.values())} line(s) ("
+            + ", ".join(f"{name}: {count}" for name, count in dropped.items())
+            + ")"
+        )
+    verdict = (
+        "[green]clean[/]"
+        if not report.findings
+        else f"[red]{len(report.errors)} error(s)[/], [yellow]{len(report.warnings)} warning(s)[/]"
+    )
     console.print(f"\nresult: {verdict} (exit code {report.exit_code})")

@@ -37,16 +37,20 @@ def choose_variant(run: GatedRun, variant: str | None) -> str:
     finished = run.ok_variants
     if len(finished) == 1:
         return finished[0]
-    raise BenchError(f"run {run.path} has {len(finished)} finished variants; say which one is the baseline",
-                     hint=f"add --variant NAME (one of: {', '.join(finished) or 'none'})")
+    raise BenchError(
+        f"run {run.path} has {len(finished)} finished variants; say which one is the baseline",
+        hint=f"add --variant NAME (one of: {', '.join(finished) or 'none'})",
+    )
 
 
 def build_baseline(run: GatedRun, variant: str) -> dict:
     record = run.variant(variant)
     items = run.items(variant)
     if not run.test_data.get("sha256"):
-        raise BenchError(f"{run.path}/manifest.json records no test-set fingerprint (data.test.sha256)",
-                         hint="rerun `bench run`; a baseline without a fingerprint could not detect a changed test set")
+        raise BenchError(
+            f"{run.path}/manifest.json records no test-set fingerprint (data.test.sha256)",
+            hint="rerun `bench run`; a baseline without a fingerprint could not detect a changed test set",
+        )
     return {
         "schema_version": BASELINE_SCHEMA_VERSION,
         "kind": BASELINE_KIND,
@@ -58,8 +62,11 @@ def build_baseline(run: GatedRun, variant: str) -> dict:
         "source_run": str(run.path),
         "test_data": run.test_data,
         "task": run.results.task,
-        "metrics": {name: value for name, value in (record.metrics or {}).items()
-                    if name in metric_keys(run.task_type) or name == "invalid_rate"},
+        "metrics": {
+            name: value
+            for name, value in (record.metrics or {}).items()
+            if name in metric_keys(run.task_type) or name == "invalid_rate"
+        },
         "cost": record.costs.to_json(),
         "probes": run.probes(variant),
         "manifest": run.manifest.to_json(),
@@ -79,16 +86,21 @@ def save_baseline(run_dir: str | Path, variant: str | None = None, out: str | Pa
 def load_baseline(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
-        raise BenchError(f"no baseline at {path}",
-                         hint="save one from a run you trust: bench baseline save RUN_DIR --variant NAME")
+        raise BenchError(
+            f"no baseline at {path}", hint="save one from a run you trust: bench baseline save RUN_DIR --variant NAME"
+        )
     try:
         baseline = read_json(path)
     except json.JSONDecodeError as exc:
         raise BenchError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(baseline, dict) or baseline.get("kind") != BASELINE_KIND:
-        raise BenchError(f"{path} is not a bench baseline", hint="bench baseline save RUN_DIR --variant NAME writes one")
+        raise BenchError(
+            f"{path} is not a bench baseline", hint="bench baseline save RUN_DIR --variant NAME writes one"
+        )
     version = baseline.get("schema_version")
     if version != BASELINE_SCHEMA_VERSION:
-        raise BenchError(f"{path} has baseline schema_version {version}; this bench reads {BASELINE_SCHEMA_VERSION}",
-                         hint="save the baseline again with this version of bench")
+        raise BenchError(
+            f"{path} has baseline schema_version {version}; this bench reads {BASELINE_SCHEMA_VERSION}",
+            hint="save the baseline again with this version of bench",
+        )
     return baseline

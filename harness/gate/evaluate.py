@@ -15,29 +15,41 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.core.errors import BenchError
+from harness.core.files import atomic_write_text, write_json
 from harness.gate import rules
-from harness.gate.outcome import GateOutcome, decide
-from harness.stats import paired as stats
 from harness.gate.baseline import default_baseline_path, load_baseline
+from harness.gate.outcome import GateOutcome, decide
 from harness.gate.pairing import ItemOutcomes, Pairing, pair_items
 from harness.gate.runs import GatedRun, read_run
+from harness.stats import paired as stats
 from harness.suite.gate_rules import GateSpec
 from harness.tasks import metric_keys, metrics
-from harness.core.files import atomic_write_text, write_json
 
-def evaluate_gate(run: GatedRun, baseline: dict, *, spec: GateSpec, variant: str | None = None,
-                  allow_changed_data: bool = False, baseline_path: str = "") -> GateOutcome:
+
+def evaluate_gate(
+    run: GatedRun,
+    baseline: dict,
+    *,
+    spec: GateSpec,
+    variant: str | None = None,
+    allow_changed_data: bool = False,
+    baseline_path: str = "",
+) -> GateOutcome:
     variant = variant or baseline["variant"]
     record = run.variant(variant)
     if baseline["suite"]["name"] != run.suite_name:
-        raise BenchError(f"the baseline {baseline_path} is for suite '{baseline['suite']['name']}', "
-                         f"the run for suite '{run.suite_name}'",
-                         hint=f"pass --baseline {default_baseline_path(run.suite_name)}, or save one for this suite")
+        raise BenchError(
+            f"the baseline {baseline_path} is for suite '{baseline['suite']['name']}', "
+            f"the run for suite '{run.suite_name}'",
+            hint=f"pass --baseline {default_baseline_path(run.suite_name)}, or save one for this suite",
+        )
     pairing = pair_items(baseline["items"], run.items(variant))
     notes = _check_data(run, baseline, pairing, allow_changed_data)
     if pairing.shared == 0:
-        raise BenchError("the run and the baseline share no items (same id and content)",
-                         hint="save a new baseline from a run on this test set")
+        raise BenchError(
+            "the run and the baseline share no items (same id and content)",
+            hint="save a new baseline from a run on this test set",
+        )
 
     labels = run.labels or list((baseline.get("task") or {}).get("labels") or [])
     floors, drops = spec.floors.limits(), spec.drop_limits(run.task_type)
@@ -51,21 +63,35 @@ def evaluate_gate(run: GatedRun, baseline: dict, *, spec: GateSpec, variant: str
     checks: list[rules.Check] = []
     for metric, floor in floors:
         base_value = (baseline.get("metrics", {}).get(metric) or {}).get("value")
-        checks.append(rules.check_floor(metric, floor, run_all, labels, alpha=spec.alpha, seed=run.seed,
-                                        baseline_value=base_value))
+        checks.append(
+            rules.check_floor(
+                metric, floor, run_all, labels, alpha=spec.alpha, seed=run.seed, baseline_value=base_value
+            )
+        )
     for metric, allowed in drops:
         checks.append(rules.check_drop(metric, allowed, pairing, labels, alpha=spec.alpha, seed=run.seed))
     checks += _forgetting_checks(run, baseline, variant, spec)
     baseline_cost = baseline.get("cost") or {}
     for name, limit in spec.cost_limits.limits():
-        checks.append(rules.check_cost(name, limit, (record.get("cost") or {}).get(name),
-                                       baseline_value=baseline_cost.get(name)))
+        checks.append(
+            rules.check_cost(name, limit, (record.get("cost") or {}).get(name), baseline_value=baseline_cost.get(name))
+        )
 
     verdict, exit_code = decide(checks, spec.inconclusive)
-    return GateOutcome(verdict=verdict, exit_code=exit_code, checks=checks, suite=run.suite_name, variant=variant,
-                       baseline_variant=baseline["variant"], baseline_path=baseline_path, run_dir=str(run.path),
-                       alpha=spec.alpha, inconclusive_policy=spec.inconclusive,
-                       comparison=_comparison(run, baseline, pairing, spec), notes=notes)
+    return GateOutcome(
+        verdict=verdict,
+        exit_code=exit_code,
+        checks=checks,
+        suite=run.suite_name,
+        variant=variant,
+        baseline_variant=baseline["variant"],
+        baseline_path=baseline_path,
+        run_dir=str(run.path),
+        alpha=spec.alpha,
+        inconclusive_policy=spec.inconclusive,
+        comparison=_comparison(run, baseline, pairing, spec),
+        notes=notes,
+    )
 
 
 def _check_metrics(task_type: str, named: list[str]) -> None:
@@ -73,28 +99,38 @@ def _check_metrics(task_type: str, named: list[str]) -> None:
     known = metric_keys(task_type)
     for metric in named:
         if metric not in known:
-            raise BenchError(f"the gate has a {metric} rule, but {task_type} tasks do not measure {metric}",
-                             hint=f"metrics of {task_type} tasks: {', '.join(known)} (see docs/gate.md)")
+            raise BenchError(
+                f"the gate has a {metric} rule, but {task_type} tasks do not measure {metric}",
+                hint=f"metrics of {task_type} tasks: {', '.join(known)} (see docs/gate.md)",
+            )
 
 
 def _check_data(run: GatedRun, baseline: dict, pairing: Pairing, allow_changed_data: bool) -> list[str]:
     """A changed test set is reported: an error unless allowed, then a note saying what was compared."""
     before = (baseline.get("test_data") or {}).get("sha256")
     now = run.test_data.get("sha256")
-    counts = (f"{pairing.shared} items unchanged, {len(pairing.changed)} changed, "
-              f"{len(pairing.only_run)} new, {len(pairing.only_baseline)} gone")
+    counts = (
+        f"{pairing.shared} items unchanged, {len(pairing.changed)} changed, "
+        f"{len(pairing.only_run)} new, {len(pairing.only_baseline)} gone"
+    )
     notes = []
     if before != now:
         if not allow_changed_data:
-            raise BenchError(f"the test set changed since the baseline was saved (sha256 {str(before)[:12]} -> "
-                             f"{str(now)[:12]}): {counts}",
-                             hint="review the data change, then save a new baseline (bench baseline save RUN_DIR "
-                                  "--variant NAME), or pass --allow-changed-data to compare only the unchanged items")
-        notes.append(f"test set changed (sha256 {str(before)[:12]} -> {str(now)[:12]}); "
-                     f"--allow-changed-data: compared only the unchanged items ({counts})")
+            raise BenchError(
+                f"the test set changed since the baseline was saved (sha256 {str(before)[:12]} -> "
+                f"{str(now)[:12]}): {counts}",
+                hint="review the data change, then save a new baseline (bench baseline save RUN_DIR "
+                "--variant NAME), or pass --allow-changed-data to compare only the unchanged items",
+            )
+        notes.append(
+            f"test set changed (sha256 {str(before)[:12]} -> {str(now)[:12]}); "
+            f"--allow-changed-data: compared only the unchanged items ({counts})"
+        )
     elif not pairing.complete:
-        notes.append(f"same test file, but not every item has a partner ({counts}), e.g. a different test_limit; "
-                     f"compared the {pairing.shared} shared items")
+        notes.append(
+            f"same test file, but not every item has a partner ({counts}), e.g. a different test_limit; "
+            f"compared the {pairing.shared} shared items"
+        )
     return notes
 
 
@@ -107,19 +143,30 @@ def _forgetting_checks(run: GatedRun, baseline: dict, variant: str, spec: GateSp
     unknown = [name for name in named if recorded and name not in recorded]
     if unknown:
         close = get_close_matches(unknown[0], recorded, n=1)
-        raise BenchError(f"the gate's forgetting limits name probe(s) the run did not record: {', '.join(unknown)}"
-                         + (f"; did you mean '{close[0]}'?" if close else ""),
-                         hint=f"probes in this run: {', '.join(sorted(recorded))}")
+        raise BenchError(
+            f"the gate's forgetting limits name probe(s) the run did not record: {', '.join(unknown)}"
+            + (f"; did you mean '{close[0]}'?" if close else ""),
+            hint=f"probes in this run: {', '.join(sorted(recorded))}",
+        )
     probes = (named + sorted(p for p in mine if p not in named)) if "*" in spec.forgetting else named
     baseline_probes = baseline.get("probes") or {}
     checks = []
     for probe in probes:
         entry = mine.get(probe)
         if entry is None:
-            entry = {"status": "unavailable",
-                     "reason": "the run has no probe results" if not recorded else f"no score for variant '{variant}'"}
-        checks.append(rules.check_forgetting(probe, spec.forgetting_limit(probe), entry, alpha=spec.alpha,
-                                             baseline_score=(baseline_probes.get(probe) or {}).get("score")))
+            entry = {
+                "status": "unavailable",
+                "reason": "the run has no probe results" if not recorded else f"no score for variant '{variant}'",
+            }
+        checks.append(
+            rules.check_forgetting(
+                probe,
+                spec.forgetting_limit(probe),
+                entry,
+                alpha=spec.alpha,
+                baseline_score=(baseline_probes.get(probe) or {}).get("score"),
+            )
+        )
     return checks
 
 
@@ -129,22 +176,33 @@ def _comparison(run: GatedRun, baseline: dict, pairing: Pairing, spec: GateSpec)
     mdd = stats.minimum_detectable_drop(pairing.shared, (n10 + n01) / pairing.shared, margin=margin, alpha=spec.alpha)
     return {
         "task_type": run.task_type,
-        "shared_items": pairing.shared, "baseline_items": pairing.baseline_items, "run_items": pairing.run_items,
-        "changed_items": len(pairing.changed), "new_items": len(pairing.only_run),
+        "shared_items": pairing.shared,
+        "baseline_items": pairing.baseline_items,
+        "run_items": pairing.run_items,
+        "changed_items": len(pairing.changed),
+        "new_items": len(pairing.only_run),
         "gone_items": len(pairing.only_baseline),
         "test_sha256_baseline": (baseline.get("test_data") or {}).get("sha256"),
         "test_sha256_run": run.test_data.get("sha256"),
         "accuracy_discordant": {"baseline_only_right": n10, "run_only_right": n01},
-        "accuracy_mdd": mdd, "accuracy_mdd_margin": margin,
+        "accuracy_mdd": mdd,
+        "accuracy_mdd_margin": margin,
         "baseline_git_commit": (baseline.get("manifest") or {}).get("git_commit"),
         "run_git_commit": run.manifest.get("git_commit"),
         "baseline_saved": baseline.get("saved"),
     }
 
 
-def gate_run(run_dir: str | Path, baseline_path: str | Path | None = None, *, variant: str | None = None,
-             junit_path: str | Path | None = None, markdown_path: str | Path | None = None,
-             allow_changed_data: bool = False, console: Console | None = None) -> GateOutcome:
+def gate_run(
+    run_dir: str | Path,
+    baseline_path: str | Path | None = None,
+    *,
+    variant: str | None = None,
+    junit_path: str | Path | None = None,
+    markdown_path: str | Path | None = None,
+    allow_changed_data: bool = False,
+    console: Console | None = None,
+) -> GateOutcome:
     """Check a finished run against its baseline; write JUnit XML and a Markdown summary; print the table.
 
     Files default to RUN_DIR/gate/{junit.xml,summary.md,outcome.json}.
@@ -161,14 +219,18 @@ def gate_run(run_dir: str | Path, baseline_path: str | Path | None = None, *, va
         if not path.exists():
             name = variant or "NAME"
             exc.hint = f"save one from a run you trust: bench baseline save {run_dir} --variant {name}" + (
-                "" if baseline_path else f" (writes {path})")
+                "" if baseline_path else f" (writes {path})"
+            )
         raise
-    outcome = evaluate_gate(run, baseline, spec=spec, variant=variant, allow_changed_data=allow_changed_data,
-                            baseline_path=str(path))
+    outcome = evaluate_gate(
+        run, baseline, spec=spec, variant=variant, allow_changed_data=allow_changed_data, baseline_path=str(path)
+    )
     gate_dir = Path(run_dir) / "gate"
-    files = {"junit": Path(junit_path) if junit_path else gate_dir / "junit.xml",
-             "markdown": Path(markdown_path) if markdown_path else gate_dir / "summary.md",
-             "outcome": gate_dir / "outcome.json"}
+    files = {
+        "junit": Path(junit_path) if junit_path else gate_dir / "junit.xml",
+        "markdown": Path(markdown_path) if markdown_path else gate_dir / "summary.md",
+        "outcome": gate_dir / "outcome.json",
+    }
     outcome.files = {name: str(file) for name, file in files.items()}
     atomic_write_text(files["junit"], junit_xml(outcome))
     atomic_write_text(files["markdown"], markdown_summary(outcome))

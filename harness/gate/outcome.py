@@ -33,10 +33,20 @@ class GateOutcome:
         return [c for c in self.checks if self.counts_as_failure(c)]
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "exit_code": self.exit_code, "suite": self.suite, "variant": self.variant,
-                "baseline_variant": self.baseline_variant, "baseline_path": self.baseline_path,
-                "run_dir": self.run_dir, "alpha": self.alpha, "inconclusive_policy": self.inconclusive_policy,
-                "comparison": self.comparison, "notes": self.notes, "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "suite": self.suite,
+            "variant": self.variant,
+            "baseline_variant": self.baseline_variant,
+            "baseline_path": self.baseline_path,
+            "run_dir": self.run_dir,
+            "alpha": self.alpha,
+            "inconclusive_policy": self.inconclusive_policy,
+            "comparison": self.comparison,
+            "notes": self.notes,
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 def decide(checks: list[rules.Check], inconclusive_policy: str) -> tuple[str, int]:

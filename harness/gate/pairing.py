@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.tasks import metrics
 from harness.stats import additive
+from harness.tasks import metrics
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,13 @@ class ItemOutcomes:
 
     @classmethod
     def from_rows(cls, rows: list[dict]) -> "ItemOutcomes":
-        return cls(gold=[r.get("gold") for r in rows], parsed=[r.get("parsed") for r in rows],
-                   correct=np.array([bool(r.get("correct")) for r in rows], dtype=bool),
-                   format_ok=np.array([bool(r.get("format_ok")) for r in rows], dtype=bool), rows=list(rows))
+        return cls(
+            gold=[r.get("gold") for r in rows],
+            parsed=[r.get("parsed") for r in rows],
+            correct=np.array([bool(r.get("correct")) for r in rows], dtype=bool),
+            format_ok=np.array([bool(r.get("format_ok")) for r in rows], dtype=bool),
+            rows=list(rows),
+        )
 
     @property
     def n(self) -> int:
@@ -86,6 +90,12 @@ def pair_items(baseline_rows: list[dict], run_rows: list[dict]) -> Pairing:
             shared_base.append(partner)
             shared_run.append(row)
     only_baseline = [item_id for item_id in base_by_id if item_id not in run_ids]
-    return Pairing(baseline=ItemOutcomes.from_rows(shared_base), run=ItemOutcomes.from_rows(shared_run),
-                   baseline_items=len(baseline_rows), run_items=len(run_rows), changed=changed,
-                   only_baseline=only_baseline, only_run=only_run)
+    return Pairing(
+        baseline=ItemOutcomes.from_rows(shared_base),
+        run=ItemOutcomes.from_rows(shared_run),
+        baseline_items=len(baseline_rows),
+        run_items=len(run_rows),
+        changed=changed,
+        only_baseline=only_baseline,
+        only_run=only_run,
+    )

@@ -13,9 +13,9 @@ import math
 import zlib
 from dataclasses import asdict, dataclass
 
+from harness.gate.pairing import ItemOutcomes, Pairing
 from harness.stats import paired as stats
 from harness.tasks.metrics import is_binary  # a share of items: exact paired tests; else resampled
-from harness.gate.pairing import ItemOutcomes, Pairing
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,16 @@ def _seed(base_seed: int, rule: str) -> int:
 
 
 # ----------------------------------------------------------------------------- floors
-def check_floor(metric: str, floor: float, run: ItemOutcomes, labels: list[str], *, alpha: float, seed: int,
-                baseline_value: float | None = None) -> Check:
+def check_floor(
+    metric: str,
+    floor: float,
+    run: ItemOutcomes,
+    labels: list[str],
+    *,
+    alpha: float,
+    seed: int,
+    baseline_value: float | None = None,
+) -> Check:
     """The run's own value against an absolute minimum; fails only when significantly below."""
     rule = f"floors.{metric}"
     if is_binary(metric):
@@ -65,14 +73,31 @@ def check_floor(metric: str, floor: float, run: ItemOutcomes, labels: list[str],
     if verdict == "pass":
         message = f"{metric} {points(test.value)}% meets the floor of {points(floor)}%"
     elif verdict == "fail":
-        message = (f"{metric} {points(test.value)}% is below the floor of {points(floor)}%: {interval}, "
-                   f"p = {test.p_value:.2g} ({test.method}), n = {test.n}")
+        message = (
+            f"{metric} {points(test.value)}% is below the floor of {points(floor)}%: {interval}, "
+            f"p = {test.p_value:.2g} ({test.method}), n = {test.n}"
+        )
     else:
-        message = (f"{metric} {points(test.value)}% is below the floor of {points(floor)}% but not significantly: "
-                   f"{interval}, p = {test.p_value:.2g} >= alpha {alpha:g}, n = {test.n}")
-    return Check(rule=rule, kind="floor", subject=metric, verdict=verdict, message=message, limit=floor,
-                 baseline=baseline_value, run=test.value, ci_low=test.ci_low, ci_high=test.ci_high,
-                 confidence=test.confidence, p_value=test.p_value, method=test.method, n=test.n)
+        message = (
+            f"{metric} {points(test.value)}% is below the floor of {points(floor)}% but not significantly: "
+            f"{interval}, p = {test.p_value:.2g} >= alpha {alpha:g}, n = {test.n}"
+        )
+    return Check(
+        rule=rule,
+        kind="floor",
+        subject=metric,
+        verdict=verdict,
+        message=message,
+        limit=floor,
+        baseline=baseline_value,
+        run=test.value,
+        ci_low=test.ci_low,
+        ci_high=test.ci_high,
+        confidence=test.confidence,
+        p_value=test.p_value,
+        method=test.method,
+        n=test.n,
+    )
 
 
 # ----------------------------------------------------------------------------- drops against the baseline
@@ -86,33 +111,55 @@ def check_drop(metric: str, allowed: float, pairing: Pairing, labels: list[str],
         base_value, run_value = float(b.mean()), float(r.mean())
     else:
         (base_parts, combine), (run_parts, _) = base.parts(metric, labels), run.parts(metric, labels)
-        test = stats.paired_resampled_drop(base_parts, run_parts, combine, margin=allowed,
-                                           alpha=alpha, seed=_seed(seed, rule))
+        test = stats.paired_resampled_drop(
+            base_parts, run_parts, combine, margin=allowed, alpha=alpha, seed=_seed(seed, rule)
+        )
         base_value, run_value = (float(combine(parts.sum(0, keepdims=True))[0]) for parts in (base_parts, run_parts))
     drop = test.estimate
     verdict = stats.verdict(drop > allowed, test.p_value, alpha)
     change = f"{-drop * 100 + 0.0:+.1f} pts"
     interval = f"{test.confidence:.0%} CI [{-test.ci_high * 100:+.1f}, {-test.ci_low * 100:+.1f}] pts"
     detail = f"{interval}, p = {test.p_value:.2g} ({test.method}), n = {test.n} shared items"
-    sensitivity = (f"; this comparison detects drops of {points(test.mdd)} pts or more (80% power)"
-                   if test.mdd is not None else "")
+    sensitivity = (
+        f"; this comparison detects drops of {points(test.mdd)} pts or more (80% power)" if test.mdd is not None else ""
+    )
     values = f"{points(base_value)}% -> {points(run_value)}%"
     if verdict == "fail":
-        message = (f"{metric} fell {points(drop)} pts vs baseline ({values}), more than the allowed "
-                   f"{points(allowed)} pts: change {change}, {detail}")
+        message = (
+            f"{metric} fell {points(drop)} pts vs baseline ({values}), more than the allowed "
+            f"{points(allowed)} pts: change {change}, {detail}"
+        )
     elif verdict == "inconclusive":
-        message = (f"{metric} fell {points(drop)} pts vs baseline ({values}), more than the allowed "
-                   f"{points(allowed)} pts, but not significantly (p >= alpha {alpha:g}): {detail}{sensitivity}")
+        message = (
+            f"{metric} fell {points(drop)} pts vs baseline ({values}), more than the allowed "
+            f"{points(allowed)} pts, but not significantly (p >= alpha {alpha:g}): {detail}{sensitivity}"
+        )
     else:
         message = f"{metric} {values}, change {change}, within the allowed drop of {points(allowed)} pts: {detail}"
-    return Check(rule=rule, kind="drop", subject=metric, verdict=verdict, message=message, limit=allowed,
-                 baseline=base_value, run=run_value, delta=0.0 - drop, ci_low=-test.ci_high, ci_high=-test.ci_low,
-                 confidence=test.confidence, p_value=test.p_value, method=test.method, n=test.n, mdd=test.mdd)
+    return Check(
+        rule=rule,
+        kind="drop",
+        subject=metric,
+        verdict=verdict,
+        message=message,
+        limit=allowed,
+        baseline=base_value,
+        run=run_value,
+        delta=0.0 - drop,
+        ci_low=-test.ci_high,
+        ci_high=-test.ci_low,
+        confidence=test.confidence,
+        p_value=test.p_value,
+        method=test.method,
+        n=test.n,
+        mdd=test.mdd,
+    )
 
 
 # ----------------------------------------------------------------------------- forgetting (probes)
-def check_forgetting(probe: str, allowed: float, entry: dict | None, *, alpha: float,
-                     baseline_score: float | None = None) -> Check:
+def check_forgetting(
+    probe: str, allowed: float, entry: dict | None, *, alpha: float, baseline_score: float | None = None
+) -> Check:
     """A probe's score against the base model's, from the run's recorded delta and 95% interval.
 
     Probes record a paired-bootstrap 95% interval, not per-item rows the gate
@@ -122,8 +169,14 @@ def check_forgetting(probe: str, allowed: float, entry: dict | None, *, alpha: f
     rule = f"forgetting.{probe}"
     if not entry or entry.get("status", "ok") != "ok" or entry.get("score") is None or entry.get("base") is None:
         reason = (entry or {}).get("reason") or "no score for this variant"
-        return Check(rule=rule, kind="forgetting", subject=probe, verdict="skipped", limit=allowed,
-                     message=f"probe {probe} could not be checked: {reason}")
+        return Check(
+            rule=rule,
+            kind="forgetting",
+            subject=probe,
+            verdict="skipped",
+            limit=allowed,
+            message=f"probe {probe} could not be checked: {reason}",
+        )
     score, base = float(entry["score"]), float(entry["base"])
     delta = float(entry["delta"]) if entry.get("delta") is not None else score - base
     drop = -delta
@@ -144,16 +197,38 @@ def check_forgetting(probe: str, allowed: float, entry: dict | None, *, alpha: f
         message = f"probe {probe}: {values}, within the allowed forgetting of {points(allowed)} pts{ci}{p_text}"
     else:
         qualifier = "" if verdict == "fail" else ", but not significantly"
-        message = (f"probe {probe} fell {points(drop)} pts below the base model ({values}), more than the allowed "
-                   f"{points(allowed)} pts{qualifier}: change {delta * 100:+.1f} pts{ci}{p_text} ({method})")
-    return Check(rule=rule, kind="forgetting", subject=probe, verdict=verdict, message=message, limit=allowed,
-                 baseline=baseline_score, run=score, delta=delta, ci_low=low, ci_high=high, confidence=confidence,
-                 p_value=p_value, method=method, n=entry.get("n"))
+        message = (
+            f"probe {probe} fell {points(drop)} pts below the base model ({values}), more than the allowed "
+            f"{points(allowed)} pts{qualifier}: change {delta * 100:+.1f} pts{ci}{p_text} ({method})"
+        )
+    return Check(
+        rule=rule,
+        kind="forgetting",
+        subject=probe,
+        verdict=verdict,
+        message=message,
+        limit=allowed,
+        baseline=baseline_score,
+        run=score,
+        delta=delta,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        p_value=p_value,
+        method=method,
+        n=entry.get("n"),
+    )
 
 
 # ----------------------------------------------------------------------------- cost limits
-COST_UNITS = {"train_seconds": "s", "infer_seconds": "s", "peak_rss_mb": "MB", "peak_cuda_mb": "MB",
-              "trainable_params": "params", "adapter_bytes": "bytes"}
+COST_UNITS = {
+    "train_seconds": "s",
+    "infer_seconds": "s",
+    "peak_rss_mb": "MB",
+    "peak_cuda_mb": "MB",
+    "trainable_params": "params",
+    "adapter_bytes": "bytes",
+}
 
 
 def check_cost(name: str, limit: float, value: float | None, *, baseline_value: float | None = None) -> Check:
@@ -161,13 +236,35 @@ def check_cost(name: str, limit: float, value: float | None, *, baseline_value: 
     rule = f"cost_limits.{name}"
     unit = COST_UNITS.get(name, "")
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return Check(rule=rule, kind="cost", subject=name, verdict="skipped", limit=limit, baseline=baseline_value,
-                     unit=unit, message=f"{name} was not measured in this run (e.g. no GPU for peak_cuda_mb)")
+        return Check(
+            rule=rule,
+            kind="cost",
+            subject=name,
+            verdict="skipped",
+            limit=limit,
+            baseline=baseline_value,
+            unit=unit,
+            message=f"{name} was not measured in this run (e.g. no GPU for peak_cuda_mb)",
+        )
     value = float(value)
     over = value > limit
     before = f" (baseline {baseline_value:g} {unit})" if baseline_value is not None else ""
-    message = (f"{name} {value:g} {unit} is over the limit of {limit:g} {unit}{before}" if over
-               else f"{name} {value:g} {unit} is within the limit of {limit:g} {unit}{before}")
+    message = (
+        f"{name} {value:g} {unit} is over the limit of {limit:g} {unit}{before}"
+        if over
+        else f"{name} {value:g} {unit} is within the limit of {limit:g} {unit}{before}"
+    )
     delta = value - baseline_value if baseline_value is not None else None
-    return Check(rule=rule, kind="cost", subject=name, verdict="fail" if over else "pass", message=message,
-                 limit=limit, baseline=baseline_value, run=value, delta=delta, method="upper bound", unit=unit)
+    return Check(
+        rule=rule,
+        kind="cost",
+        subject=name,
+        verdict="fail" if over else "pass",
+        message=message,
+        limit=limit,
+        baseline=baseline_value,
+        run=value,
+        delta=delta,
+        method="upper bound",
+        unit=unit,
+    )

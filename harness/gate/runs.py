@@ -22,8 +22,10 @@ class GatedRun(RunRecord):
             return GateSpec.model_validate(raw)
         except ValidationError as exc:
             problems = "; ".join(f"gate.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise BenchError(f"{self.path / 'manifest.json'}: the suite's gate rules are not valid: {problems}",
-                             hint="fix the gate: section of the suite (see docs/gate.md) and rerun") from None
+            raise BenchError(
+                f"{self.path / 'manifest.json'}: the suite's gate rules are not valid: {problems}",
+                hint="fix the gate: section of the suite (see docs/gate.md) and rerun",
+            ) from None
 
     def variant(self, name: str) -> VariantResult:
         """The variant's result record; it must exist and have finished."""

@@ -42,20 +42,31 @@ def _interval(check: Check) -> str:
         return ""
     if check.kind == "floor":
         return f"{check.confidence:.0%} [{check.ci_low * 100:.1f}, {check.ci_high * 100:.1f}]%"
-    return f"{check.confidence:.0%} [{check.ci_low * 100 + 0.0:+.1f}, {check.ci_high * 100 + 0.0:+.1f}] pts"  # no "-0.0"
+    return (
+        f"{check.confidence:.0%} [{check.ci_low * 100 + 0.0:+.1f}, {check.ci_high * 100 + 0.0:+.1f}] pts"  # no "-0.0"
+    )
 
 
 def _verdict_label(outcome: GateOutcome, check: Check) -> str:
     if check.verdict == "inconclusive":
-        return {"fail": "inconclusive (fails)", "warn": "inconclusive (warning)",
-                "pass": "inconclusive (passes)"}[outcome.inconclusive_policy]
+        return {"fail": "inconclusive (fails)", "warn": "inconclusive (warning)", "pass": "inconclusive (passes)"}[
+            outcome.inconclusive_policy
+        ]
     return check.verdict
 
 
 def cells(outcome: GateOutcome, check: Check) -> list[str]:
-    return [check.rule, _verdict_label(outcome, check), _value(check, check.baseline), _value(check, check.run),
-            _change(check), _limit(check), _interval(check),
-            f"{check.p_value:.2g}" if check.p_value is not None else "", check.method or ""]
+    return [
+        check.rule,
+        _verdict_label(outcome, check),
+        _value(check, check.baseline),
+        _value(check, check.run),
+        _change(check),
+        _limit(check),
+        _interval(check),
+        f"{check.p_value:.2g}" if check.p_value is not None else "",
+        check.method or "",
+    ]
 
 
 def headline(outcome: GateOutcome) -> str:
@@ -64,7 +75,7 @@ def headline(outcome: GateOutcome) -> str:
 
 
 def accuracy_words(task_type: str | None) -> str:
-    """"accuracy", with what it means for the task type where that is not plain: "accuracy (pass rate)"."""
+    """ "accuracy", with what it means for the task type where that is not plain: "accuracy (pass rate)"."""
     means = metric("accuracy", task_type or "classification").means
     return f"accuracy ({means})" if means else "accuracy"
 
@@ -75,30 +86,43 @@ def sensitivity_line(outcome: GateOutcome) -> str:
     share = discordant / c["shared_items"]
     accuracy = accuracy_words(c.get("task_type"))
     if c["accuracy_mdd"] is None:
-        return (f"At {c['shared_items']} shared items no {accuracy} drop can be detected with 80% power "
-                f"at alpha {outcome.alpha:g}: the test set is too small.")
+        return (
+            f"At {c['shared_items']} shared items no {accuracy} drop can be detected with 80% power "
+            f"at alpha {outcome.alpha:g}: the test set is too small."
+        )
     margin = f" (allowed drop {c['accuracy_mdd_margin'] * 100:.1f} pts)" if c["accuracy_mdd_margin"] else ""
-    return (f"Minimum detectable {accuracy} drop: {c['accuracy_mdd'] * 100:.1f} pts at alpha {outcome.alpha:g} "
-            f"(one-sided) and 80% power{margin}, for {c['shared_items']} shared items of which "
-            f"{share:.1%} disagree between baseline and run.")
+    return (
+        f"Minimum detectable {accuracy} drop: {c['accuracy_mdd'] * 100:.1f} pts at alpha {outcome.alpha:g} "
+        f"(one-sided) and 80% power{margin}, for {c['shared_items']} shared items of which "
+        f"{share:.1%} disagree between baseline and run."
+    )
 
 
 def markdown_summary(outcome: GateOutcome) -> str:
     c = outcome.comparison
     sha = c["test_sha256_run"] or ""
-    data = (f"test set `{sha[:12]}` unchanged" if c["test_sha256_baseline"] == sha
-            else f"test set changed: `{(c['test_sha256_baseline'] or '')[:12]}` -> `{sha[:12]}`")
-    lines = [f"## {headline(outcome)}", "",
-             f"Run `{outcome.run_dir}` (commit `{c['run_git_commit'] or 'unknown'}`) against baseline "
-             f"`{outcome.baseline_path}` (variant `{outcome.baseline_variant}`, saved {c['baseline_saved']}, "
-             f"commit `{c['baseline_git_commit'] or 'unknown'}`), "
-             f"paired on **{c['shared_items']} shared items**; {data}. "
-             f"Each rule is tested one-sided at alpha {outcome.alpha:g}; inconclusive results: "
-             f"{outcome.inconclusive_policy}.", ""]
+    data = (
+        f"test set `{sha[:12]}` unchanged"
+        if c["test_sha256_baseline"] == sha
+        else f"test set changed: `{(c['test_sha256_baseline'] or '')[:12]}` -> `{sha[:12]}`"
+    )
+    lines = [
+        f"## {headline(outcome)}",
+        "",
+        f"Run `{outcome.run_dir}` (commit `{c['run_git_commit'] or 'unknown'}`) against baseline "
+        f"`{outcome.baseline_path}` (variant `{outcome.baseline_variant}`, saved {c['baseline_saved']}, "
+        f"commit `{c['baseline_git_commit'] or 'unknown'}`), "
+        f"paired on **{c['shared_items']} shared items**; {data}. "
+        f"Each rule is tested one-sided at alpha {outcome.alpha:g}; inconclusive results: "
+        f"{outcome.inconclusive_policy}.",
+        "",
+    ]
     if outcome.checks:
         lines += ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells(outcome, check)) + " |"
-                  for check in outcome.checks]
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in cells(outcome, check)) + " |"
+            for check in outcome.checks
+        ]
     else:
         lines.append("_The suite's gate has no rules._")
     lines += ["", sensitivity_line(outcome)]

@@ -31,8 +31,10 @@ class Generation:
 
 
 def encode_prompts(tokenizer, conversations: list[list[dict]]) -> list[list[int]]:
-    return [tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
-            for c in conversations]
+    return [
+        tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
+        for c in conversations
+    ]
 
 
 @contextmanager
@@ -63,8 +65,16 @@ def shared_prefix_length(encoded: list[list[int]]) -> int:
 
 
 @torch.inference_mode()
-def generate(model, tokenizer, conversations: list[list[dict]], *, batch_size: int, max_new_tokens: int,
-             on_batch: Callable[[int], None] | None = None, share_prefix: bool = True) -> list[Generation]:
+def generate(
+    model,
+    tokenizer,
+    conversations: list[list[dict]],
+    *,
+    batch_size: int,
+    max_new_tokens: int,
+    on_batch: Callable[[int], None] | None = None,
+    share_prefix: bool = True,
+) -> list[Generation]:
     encoded = encode_prompts(tokenizer, conversations)
     order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
     results: list[Generation | None] = [None] * len(encoded)
@@ -80,23 +90,31 @@ def generate(model, tokenizer, conversations: list[list[dict]], *, batch_size: i
     prefix_seconds = (time.perf_counter() - started) / len(encoded)  # shared by every item
     prefix = encoded[0][:prefix_len]
     for start in range(0, len(order), batch_size):
-        batch = order[start: start + batch_size]
+        batch = order[start : start + batch_size]
         suffixes = [encoded[i][prefix_len:] for i in batch]
         width = max(len(s) for s in suffixes)
         # Padding sits between the shared prefix and each row's own tokens, so every
         # row's continuation starts at the same column; generate() derives position
         # ids from the mask, so padding shifts no positions.
         input_ids = torch.tensor([prefix + [pad_id] * (width - len(s)) + s for s in suffixes], device=device)
-        attention = torch.tensor([[1] * prefix_len + [0] * (width - len(s)) + [1] * len(s) for s in suffixes],
-                                 device=device)
+        attention = torch.tensor(
+            [[1] * prefix_len + [0] * (width - len(s)) + [1] * len(s) for s in suffixes], device=device
+        )
         cache = None
         if prefix_cache is not None:
             cache = copy.deepcopy(prefix_cache)
             cache.batch_repeat_interleave(len(batch))
         started = time.perf_counter()
         output = model.generate(
-            input_ids=input_ids, attention_mask=attention, max_new_tokens=max_new_tokens, do_sample=False,
-            temperature=None, top_p=None, top_k=None, pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id,
+            input_ids=input_ids,
+            attention_mask=attention,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            pad_token_id=pad_id,
+            eos_token_id=tokenizer.eos_token_id,
             **({"cache": cache} if cache is not None else {}),
         )
         seconds = (time.perf_counter() - started) / len(batch) + prefix_seconds
@@ -106,8 +124,13 @@ def generate(model, tokenizer, conversations: list[list[dict]], *, batch_size: i
             if tokenizer.eos_token_id in new_tokens:
                 new_tokens = new_tokens[: new_tokens.index(tokenizer.eos_token_id)]
             text = tokenizer.decode(new_tokens, skip_special_tokens=True)
-            results[index] = Generation(text=text, prompt_tokens=len(encoded[index]), output_tokens=len(new_tokens),
-                                        seconds=seconds, shared_prompt_tokens=prefix_len)
+            results[index] = Generation(
+                text=text,
+                prompt_tokens=len(encoded[index]),
+                output_tokens=len(new_tokens),
+                seconds=seconds,
+                shared_prompt_tokens=prefix_len,
+            )
         if on_batch:
             on_batch(len(batch))
     return results  # type: ignore[return-value]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.model.provision import resolve_model
@@ -24,7 +24,9 @@ class BaseModel:
         return next(self.model.parameters()).device
 
 
-def load_base(name: str, *, dtype: str = "float32", trust_remote_code: bool = False, device: str | None = None) -> BaseModel:
+def load_base(
+    name: str, *, dtype: str = "float32", trust_remote_code: bool = False, device: str | None = None
+) -> BaseModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -40,9 +42,12 @@ def load_base(name: str, *, dtype: str = "float32", trust_remote_code: bool = Fa
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(
-        source, dtype=getattr(torch, DTYPES[dtype]), trust_remote_code=trust_remote_code,
+        source,
+        dtype=getattr(torch, DTYPES[dtype]),
+        trust_remote_code=trust_remote_code,
         use_safetensors=True,  # never unpickle weights: a .bin file can run code on load
-        local_files_only=local)
+        local_files_only=local,
+    )
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device).eval()
     return BaseModel(model=model, tokenizer=tokenizer, source=source, load_seconds=time.perf_counter() - started)

@@ -22,19 +22,30 @@ class Predictor:
     batch_size: int
     max_new_tokens: int
 
-    def generate(self, conversations: list[list[dict]], *, on_batch: Callable[[int], None] | None = None) -> list[Generation]:
+    def generate(
+        self, conversations: list[list[dict]], *, on_batch: Callable[[int], None] | None = None
+    ) -> list[Generation]:
         """Greedy decoding, up to ``max_new_tokens`` each."""
-        return generate(self.model, self.tokenizer, conversations, batch_size=self.batch_size,
-                        max_new_tokens=self.max_new_tokens, on_batch=on_batch)
+        return generate(
+            self.model,
+            self.tokenizer,
+            conversations,
+            batch_size=self.batch_size,
+            max_new_tokens=self.max_new_tokens,
+            on_batch=on_batch,
+        )
 
-    def rank(self, conversations: list[list[dict]], choices: list[str], *,
-             on_batch: Callable[[int], None] | None = None) -> list[Generation]:
+    def rank(
+        self, conversations: list[list[dict]], choices: list[str], *, on_batch: Callable[[int], None] | None = None
+    ) -> list[Generation]:
         """The likeliest of ``choices`` for each conversation, by log-likelihood."""
-        return rank_choices(self.model, self.tokenizer, conversations, choices, batch_size=self.batch_size,
-                            on_batch=on_batch)
+        return rank_choices(
+            self.model, self.tokenizer, conversations, choices, batch_size=self.batch_size, on_batch=on_batch
+        )
 
-    def answer(self, conversations: list[list[dict]], task, *, mode: str,
-               on_batch: Callable[[int], None] | None = None) -> list[Generation]:
+    def answer(
+        self, conversations: list[list[dict]], task, *, mode: str, on_batch: Callable[[int], None] | None = None
+    ) -> list[Generation]:
         """The suite's way of answering: ``rank`` picks the likeliest well-formed answer (classification only,
         checked on load: the answer format filled with each label); ``generate`` decodes greedily."""
         if mode == "rank":
@@ -42,7 +53,17 @@ class Predictor:
             return self.rank(conversations, choices, on_batch=on_batch)
         return self.generate(conversations, on_batch=on_batch)
 
-    def sample(self, conversations: list[list[dict]], *, samples: int, temperature: float, seed: int) -> list[list[str]]:
+    def sample(
+        self, conversations: list[list[dict]], *, samples: int, temperature: float, seed: int
+    ) -> list[list[str]]:
         """``samples`` sampled continuations per conversation."""
-        return sample_generations(self.model, self.tokenizer, conversations, samples=samples, temperature=temperature,
-                                  batch_size=self.batch_size, max_new_tokens=self.max_new_tokens, seed=seed)
+        return sample_generations(
+            self.model,
+            self.tokenizer,
+            conversations,
+            samples=samples,
+            temperature=temperature,
+            batch_size=self.batch_size,
+            max_new_tokens=self.max_new_tokens,
+            seed=seed,
+        )

@@ -76,7 +76,9 @@ def resolve_model(name: str, *, allow_download: bool = True) -> str:
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").exists():
-            raise BenchError(f"model folder '{path}' has no config.json", hint="point base_model at a saved transformers model")
+            raise BenchError(
+                f"model folder '{path}' has no config.json", hint="point base_model at a saved transformers model"
+            )
         return str(path)
     if "/" in name and not name.startswith((".", "/")):
         return name  # hub id
@@ -153,5 +155,7 @@ def convert_gguf(gguf: Path, out_dir: Path) -> None:
 def list_models() -> list[dict]:
     rows = []
     for alias, spec in ALIASES.items():
-        rows.append({"name": alias, "pulled": is_pulled(alias), "path": str(alias_dir(alias)), "description": spec.description})
+        rows.append(
+            {"name": alias, "pulled": is_pulled(alias), "path": str(alias_dir(alias)), "description": spec.description}
+        )
     return rows

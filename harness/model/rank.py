@@ -63,13 +63,15 @@ def choice_token_ids(tokenizer, conversation: list[dict], choices: list[str]) ->
     prompt = encode_prompts(tokenizer, [conversation])[0]
     candidates = []
     for choice in choices:
-        full = tokenizer.apply_chat_template(conversation + [{"role": "assistant", "content": choice}],
-                                             tokenize=True, return_dict=True)["input_ids"]
+        full = tokenizer.apply_chat_template(
+            conversation + [{"role": "assistant", "content": choice}], tokenize=True, return_dict=True
+        )["input_ids"]
         if full[: len(prompt)] != prompt:
             raise BenchError(
                 "rank mode needs the chat template to render the prompt the same with and without an answer",
-                hint="this tokenizer's template changes the prompt once an answer follows; use inference.mode: generate")
-        ids = full[len(prompt):]
+                hint="this tokenizer's template changes the prompt once an answer follows; use inference.mode: generate",
+            )
+        ids = full[len(prompt) :]
         if tokenizer.eos_token_id in ids:
             ids = ids[: ids.index(tokenizer.eos_token_id) + 1]
         if not ids:
@@ -79,12 +81,21 @@ def choice_token_ids(tokenizer, conversation: list[dict], choices: list[str]) ->
 
 
 @torch.inference_mode()
-def rank_choices(model, tokenizer, conversations: list[list[dict]], choices: list[str], *, batch_size: int,
-                 on_batch: Callable[[int], None] | None = None) -> list[Ranking]:
+def rank_choices(
+    model,
+    tokenizer,
+    conversations: list[list[dict]],
+    choices: list[str],
+    *,
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[Ranking]:
     """The most likely of ``choices`` for each conversation, with every choice's log-likelihood."""
     if not callable(model):
-        raise TypeError(f"rank mode needs a model with a forward pass; got {type(model).__name__}, which only "
-                        "generates (prompt_tuning and prefix_tuning variants predict in generate mode)")
+        raise TypeError(
+            f"rank mode needs a model with a forward pass; got {type(model).__name__}, which only "
+            "generates (prompt_tuning and prefix_tuning variants predict in generate mode)"
+        )
     if not choices:
         raise ValueError("rank_choices needs at least one choice")
     if not conversations:
@@ -92,7 +103,7 @@ def rank_choices(model, tokenizer, conversations: list[list[dict]], choices: lis
     encoded = encode_prompts(tokenizer, conversations)
     candidates = choice_token_ids(tokenizer, conversations[0], choices)
     shared = _common_prefix(candidates)
-    tails = [c[len(shared):] for c in candidates]
+    tails = [c[len(shared) :] for c in candidates]
     eos = tokenizer.eos_token_id
     answer_tokens = [len(c) - (c[-1] == eos) for c in candidates]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
@@ -100,15 +111,21 @@ def rank_choices(model, tokenizer, conversations: list[list[dict]], choices: lis
     order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
     results: list[Ranking | None] = [None] * len(encoded)
     for start in range(0, len(order), batch_size):
-        batch = order[start: start + batch_size]
+        batch = order[start : start + batch_size]
         started = time.perf_counter()
         scores = _score_batch(model, [encoded[i] + shared for i in batch], shared, tails, pad_id=pad_id, device=device)
         seconds = (time.perf_counter() - started) / len(batch)
         for row, index in enumerate(batch):
             lls = tuple(scores[row].tolist())
             best = lls.index(max(lls))  # the first of equal maxima
-            results[index] = Ranking(text=choices[best], prompt_tokens=len(encoded[index]), output_tokens=answer_tokens[best],
-                                     seconds=seconds, choice=best, loglikelihoods=lls)
+            results[index] = Ranking(
+                text=choices[best],
+                prompt_tokens=len(encoded[index]),
+                output_tokens=answer_tokens[best],
+                seconds=seconds,
+                choice=best,
+                loglikelihoods=lls,
+            )
         if on_batch:
             on_batch(len(batch))
     return results  # type: ignore[return-value]
@@ -123,8 +140,9 @@ def _common_prefix(candidates: list[list[int]]) -> list[int]:
     return candidates[0][:n]
 
 
-def _score_batch(model, prompts: list[list[int]], shared: list[int], tails: list[list[int]], *, pad_id: int,
-                 device) -> torch.Tensor:
+def _score_batch(
+    model, prompts: list[list[int]], shared: list[int], tails: list[list[int]], *, pad_id: int, device
+) -> torch.Tensor:
     """Summed log-probabilities, [len(prompts), len(tails)]: ``shared`` (already on each prompt), then each tail."""
     n_prompts, n_tails, n_shared = len(prompts), len(tails), len(shared)
     width = max(len(p) for p in prompts)
@@ -133,8 +151,14 @@ def _score_batch(model, prompts: list[list[int]], shared: list[int], tails: list
     positions = (mask.cumsum(-1) - 1).clamp(min=0)  # each prompt starts at position 0 after its own padding
     cache = _new_cache(model)
     # Logits only where something is scored: the shared tokens and the first tail token.
-    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
-                   logits_to_keep=n_shared + 1, **{_cache_keyword(): cache}).logits
+    logits = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=positions,
+        use_cache=True,
+        logits_to_keep=n_shared + 1,
+        **{_cache_keyword(): cache},
+    ).logits
     logprobs = _log_softmax(logits)  # [n_prompts, n_shared + 1, vocab]
     firsts = torch.tensor([t[0] for t in tails], device=device)
     scores = logprobs[:, -1, firsts]  # [n_prompts, n_tails]
@@ -149,10 +173,13 @@ def _score_batch(model, prompts: list[list[int]], shared: list[int], tails: list
     feed_mask = torch.tensor([[1] * (len(t) - 1) + [0] * (rest - len(t) + 1) for t in tails], device=device)
     cache.batch_repeat_interleave(n_tails)  # row b*C + c: prompt b, tail c
     lengths = mask.sum(-1).repeat_interleave(n_tails)
-    logits = model(input_ids=feed.repeat(n_prompts, 1),
-                   attention_mask=torch.cat([mask.repeat_interleave(n_tails, dim=0), feed_mask.repeat(n_prompts, 1)], dim=1),
-                   position_ids=lengths[:, None] + torch.arange(rest, device=device), use_cache=True,
-                   **{_cache_keyword(): cache}).logits.float()
+    logits = model(
+        input_ids=feed.repeat(n_prompts, 1),
+        attention_mask=torch.cat([mask.repeat_interleave(n_tails, dim=0), feed_mask.repeat(n_prompts, 1)], dim=1),
+        position_ids=lengths[:, None] + torch.arange(rest, device=device),
+        use_cache=True,
+        **{_cache_keyword(): cache},
+    ).logits.float()
     # log-softmax at the targets only: the full [rows, rest, vocab] log-softmax is never materialised
     token_logprobs = logits.gather(-1, targets.repeat(n_prompts, 1)[..., None]).squeeze(-1) - logits.logsumexp(-1)
     token_logprobs = token_logprobs.masked_fill(feed_mask.repeat(n_prompts, 1) == 0, 0.0)  # padding scores nothing
@@ -176,4 +203,3 @@ def _cache_keyword() -> str:
     from transformers import LlamaForCausalLM
 
     return "cache" if "cache" in inspect.signature(LlamaForCausalLM.forward).parameters else "past_key_values"
-

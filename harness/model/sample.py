@@ -8,8 +8,17 @@ from harness.model.generate import encode_prompts
 
 
 @torch.inference_mode()
-def sample_generations(model, tokenizer, conversations: list[list[dict]], *, samples: int, temperature: float,
-                       batch_size: int, max_new_tokens: int, seed: int) -> list[list[str]]:
+def sample_generations(
+    model,
+    tokenizer,
+    conversations: list[list[dict]],
+    *,
+    samples: int,
+    temperature: float,
+    batch_size: int,
+    max_new_tokens: int,
+    seed: int,
+) -> list[list[str]]:
     """``samples`` sampled continuations per conversation, in order; seeded, so a rerun repeats them."""
     torch.manual_seed(seed)
     encoded = encode_prompts(tokenizer, conversations)
@@ -18,13 +27,22 @@ def sample_generations(model, tokenizer, conversations: list[list[dict]], *, sam
     per_call = max(1, batch_size // samples)  # each prompt becomes `samples` rows
     out: list[list[str]] = []
     for start in range(0, len(encoded), per_call):
-        batch = encoded[start: start + per_call]
+        batch = encoded[start : start + per_call]
         width = max(len(ids) for ids in batch)
         input_ids = torch.tensor([[pad_id] * (width - len(ids)) + ids for ids in batch], device=device)
         attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], device=device)
-        output = model.generate(input_ids=input_ids, attention_mask=attention, do_sample=True, temperature=temperature,
-                                top_p=1.0, top_k=0, num_return_sequences=samples, max_new_tokens=max_new_tokens,
-                                pad_token_id=pad_id, eos_token_id=eos_id)
+        output = model.generate(
+            input_ids=input_ids,
+            attention_mask=attention,
+            do_sample=True,
+            temperature=temperature,
+            top_p=1.0,
+            top_k=0,
+            num_return_sequences=samples,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=pad_id,
+            eos_token_id=eos_id,
+        )
         for row in range(len(batch)):  # generate() returns each prompt's samples next to each other
             texts = []
             for sample in range(samples):

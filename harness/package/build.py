@@ -47,24 +47,36 @@ ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 CLASSICAL_FILES = (WEIGHTS_FILE, SETTINGS_FILE)  # what harness.classical.save writes: arrays and JSON, no pickle
 
 
-def package_variant(run_dir: str | Path, variant: str, out: str | Path, *, merged: bool = False,
-                    force: bool = False) -> Path:
+def package_variant(
+    run_dir: str | Path, variant: str, out: str | Path, *, merged: bool = False, force: bool = False
+) -> Path:
     """Write the package for ``variant`` of the run in ``run_dir`` to ``out``; returns ``out``."""
     run_dir, out = Path(run_dir), Path(out)
     run = read_run(run_dir)
     # An interrupted run still holds whole records of the variants it finished; a running one may change under us.
     if not run.manifest.finished:
-        raise BenchError(f"the run in {run_dir} has not finished (status {run.manifest.status!r})",
-                         hint="wait for it, or rerun the suite with the same --out; finished variants are reused")
-    record = run.finished_result(variant, hint="only a variant with results can be packaged; rerun it with bench run --only")
+        raise BenchError(
+            f"the run in {run_dir} has not finished (status {run.manifest.status!r})",
+            hint="wait for it, or rerun the suite with the same --out; finished variants are reused",
+        )
+    record = run.finished_result(
+        variant, hint="only a variant with results can be packaged; rerun it with bench run --only"
+    )
     classical = record.costs.inference_mode == CLASSICAL
     if classical and merged:
-        raise BenchError(f"variant '{variant}' is a classical classifier ({record.kind}): there is no adapter to merge",
-                         hint="package it without --merged; the folder then holds the fitted model itself")
-    model_dir = (find_classical(run_dir / "variants" / variant) if classical
-                 else find_adapter(run_dir / "variants" / variant, record.kind))
+        raise BenchError(
+            f"variant '{variant}' is a classical classifier ({record.kind}): there is no adapter to merge",
+            hint="package it without --merged; the folder then holds the fitted model itself",
+        )
+    model_dir = (
+        find_classical(run_dir / "variants" / variant)
+        if classical
+        else find_adapter(run_dir / "variants" / variant, record.kind)
+    )
     if out.exists() and any(out.iterdir()) and not force:
-        raise BenchError(f"{out} already exists and is not empty", hint="choose another --out, or pass --force to replace it")
+        raise BenchError(
+            f"{out} already exists and is not empty", hint="choose another --out, or pass --force to replace it"
+        )
 
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
@@ -95,13 +107,19 @@ def package_variant(run_dir: str | Path, variant: str, out: str | Path, *, merge
 
 def find_adapter(variant_dir: Path, kind: str) -> Path:
     """The folder holding the variant's adapter_config.json (peft may nest it under the adapter's name)."""
-    configs = sorted((variant_dir / "adapter").rglob("adapter_config.json")) if (variant_dir / "adapter").is_dir() else []
+    configs = (
+        sorted((variant_dir / "adapter").rglob("adapter_config.json")) if (variant_dir / "adapter").is_dir() else []
+    )
     if not configs:
-        raise BenchError(f"variant of kind '{kind}' has no trained adapter in {variant_dir / 'adapter'}",
-                         hint="only variants that train a peft adapter (lora, qlora, ...) can be packaged")
+        raise BenchError(
+            f"variant of kind '{kind}' has no trained adapter in {variant_dir / 'adapter'}",
+            hint="only variants that train a peft adapter (lora, qlora, ...) can be packaged",
+        )
     if len(configs) > 1:
-        raise BenchError(f"{variant_dir / 'adapter'} holds {len(configs)} adapters; expected one",
-                         hint="found: " + ", ".join(str(c.parent) for c in configs))
+        raise BenchError(
+            f"{variant_dir / 'adapter'} holds {len(configs)} adapters; expected one",
+            hint="found: " + ", ".join(str(c.parent) for c in configs),
+        )
     return configs[0].parent
 
 
@@ -110,8 +128,10 @@ def find_classical(variant_dir: Path) -> Path:
     folder = variant_dir / "classical"
     missing = [name for name in CLASSICAL_FILES if not (folder / name).is_file()]
     if missing:
-        raise BenchError(f"{folder} lacks {', '.join(missing)}",
-                         hint="the run's classical model is incomplete; rerun the variant with bench run --only")
+        raise BenchError(
+            f"{folder} lacks {', '.join(missing)}",
+            hint="the run's classical model is incomplete; rerun the variant with bench run --only",
+        )
     refuse_pickles(folder)
     return folder
 
@@ -123,23 +143,50 @@ def classical_metadata(metadata: dict, model_dir: Path) -> dict:
     base = metadata["base_model"]
     uses_base = bool(encoder) and encoder.get("name") == "base_model"
     metadata["format"] = "classical"
-    metadata["base_model"] = ({**base, "used": True, "role": "frozen encoder: mean-pooled hidden states"} if uses_base
-                              else {"name": None, "reference": None, "dtype": None, "used": False,
-                                    "role": "none: a linear model on the text itself, no language model"})
-    metadata["classical"] = {"kind": settings.get("kind"), "labels": settings.get("labels"),
-                             "hyperparameters": settings.get("hyperparameters"), "encoder": encoder,
-                             "fit": settings.get("fit"), "files": list(CLASSICAL_FILES)}
-    metadata["prompt"] = {key: metadata["prompt"][key] for key in ("task_type", "labels", "answer_format")
-                          if key in metadata["prompt"]}
+    metadata["base_model"] = (
+        {**base, "used": True, "role": "frozen encoder: mean-pooled hidden states"}
+        if uses_base
+        else {
+            "name": None,
+            "reference": None,
+            "dtype": None,
+            "used": False,
+            "role": "none: a linear model on the text itself, no language model",
+        }
+    )
+    metadata["classical"] = {
+        "kind": settings.get("kind"),
+        "labels": settings.get("labels"),
+        "hyperparameters": settings.get("hyperparameters"),
+        "encoder": encoder,
+        "fit": settings.get("fit"),
+        "files": list(CLASSICAL_FILES),
+    }
+    metadata["prompt"] = {
+        key: metadata["prompt"][key] for key in ("task_type", "labels", "answer_format") if key in metadata["prompt"]
+    }
     metadata["prompt"]["input"] = "the user turns of the conversation, joined by newlines (no system prompt)"
     # The label is written into the answer format: compliance is 100% by construction, not a measured figure.
     metadata["evaluation"]["metrics"].pop("format_compliance", None)
     metadata["evaluation"]["format_compliance"] = "not applicable (classical: the label is written into the format)"
-    notes = [n for n in metadata["risks"]["not_tested"]
-             if not n.startswith(("Test prompts", "It was trained and scored with the system prompt", "Outputs were scored",
-                                  "No general-ability probes", "Scored in "))]
-    notes.insert(1, "It reads only the text of the user turns; wording far from the training split's (other domains, "
-                    "other languages, new phrasings without its signature words) was not tested.")
+    notes = [
+        n
+        for n in metadata["risks"]["not_tested"]
+        if not n.startswith(
+            (
+                "Test prompts",
+                "It was trained and scored with the system prompt",
+                "Outputs were scored",
+                "No general-ability probes",
+                "Scored in ",
+            )
+        )
+    ]
+    notes.insert(
+        1,
+        "It reads only the text of the user turns; wording far from the training split's (other domains, "
+        "other languages, new phrasings without its signature words) was not tested.",
+    )
     notes.insert(2, "It always answers with one of its labels: it cannot say that an input fits none of them.")
     metadata["risks"]["not_tested"] = notes
     return metadata
@@ -148,7 +195,9 @@ def classical_metadata(metadata: dict, model_dir: Path) -> dict:
 def _copy_adapter(adapter_dir: Path, stage: Path, base_ref: str) -> None:
     for name in ADAPTER_FILES:
         if not (adapter_dir / name).exists():
-            raise BenchError(f"{adapter_dir} lacks {name}", hint="the run's adapter folder is incomplete; rerun the variant")
+            raise BenchError(
+                f"{adapter_dir} lacks {name}", hint="the run's adapter folder is incomplete; rerun the variant"
+            )
     shutil.copy2(adapter_dir / "adapter_model.safetensors", stage / "adapter_model.safetensors")
     config = read_json(adapter_dir / "adapter_config.json")
     # The run recorded the folder it loaded the base from (often a local cache
@@ -162,8 +211,12 @@ def _save_merged(adapter_dir: Path, base: dict, stage: Path) -> None:
 
     from harness.model.loading import load_base
 
-    loaded = load_base(base["name"], dtype=base.get("dtype", "float32"), trust_remote_code=base.get("trust_remote_code", False),
-                       device="cpu")
+    loaded = load_base(
+        base["name"],
+        dtype=base.get("dtype", "float32"),
+        trust_remote_code=base.get("trust_remote_code", False),
+        device="cpu",
+    )
     merged = PeftModel.from_pretrained(loaded.model, adapter_dir).merge_and_unload()
     merged.save_pretrained(stage, safe_serialization=True)
     loaded.tokenizer.save_pretrained(stage)
@@ -178,8 +231,9 @@ def _sha256(path: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- metadata
-def build_metadata(manifest: dict, results: dict, record: dict, samples: list[dict], *, run_dir: Path,
-                   merged: bool) -> dict:
+def build_metadata(
+    manifest: dict, results: dict, record: dict, samples: list[dict], *, run_dir: Path, merged: bool
+) -> dict:
     config = manifest["resolved_config"]
     task = config["task"]
     measures = task_measures(task["type"])
@@ -192,37 +246,67 @@ def build_metadata(manifest: dict, results: dict, record: dict, samples: list[di
         "format": "merged" if merged else "peft-adapter",
         "name": f"{results['suite']['name']}-{record['name']}",
         "variant": {"name": record["name"], "kind": record["kind"]},
-        "base_model": {"name": config["base_model"]["name"], "reference": base_reference(config["base_model"]["name"]),
-                       "dtype": config["base_model"]["dtype"]},
+        "base_model": {
+            "name": config["base_model"]["name"],
+            "reference": base_reference(config["base_model"]["name"]),
+            "dtype": config["base_model"]["dtype"],
+        },
         "dataset": {
             "name": results["suite"]["name"],
             "version": fingerprint[:12],  # changes whenever any split's bytes change
             "fingerprint": fingerprint,
-            "splits": {name: {"file": Path(split["path"]).name, "sha256": split["sha256"], "items": split["items"],
-                              **({"labels": split["labels"]} if labelled else {})} for name, split in data.items()},
+            "splits": {
+                name: {
+                    "file": Path(split["path"]).name,
+                    "sha256": split["sha256"],
+                    "items": split["items"],
+                    **({"labels": split["labels"]} if labelled else {}),
+                }
+                for name, split in data.items()
+            },
         },
-        "prompt": {"system_prompt": task["system_prompt"], "task_type": task["type"], **answer_spec(task),
-                   "decoding": "greedy", "max_new_tokens": config["inference"]["max_new_tokens"],
-                   "batch_size": config["inference"]["batch_size"]},
+        "prompt": {
+            "system_prompt": task["system_prompt"],
+            "task_type": task["type"],
+            **answer_spec(task),
+            "decoding": "greedy",
+            "max_new_tokens": config["inference"]["max_new_tokens"],
+            "batch_size": config["inference"]["batch_size"],
+        },
         "hyperparameters": hyperparameters,
-        "training": {**(record.get("training_config") or {}), "seed": record.get("seed"),
-                     "steps": (record.get("training") or {}).get("steps"),
-                     "final_loss": _last((record.get("training") or {}).get("loss_curve"), "loss"),
-                     "final_eval_loss": _last((record.get("training") or {}).get("eval_curve"), "eval_loss")},
-        "evaluation": {"split": "test", "n_items": record["n_items"],
-                       "metrics": {m.key: record["metrics"][m.key] for m in measures.columns if m.key in record["metrics"]},
-                       "metric_names": {m.key: m.label for m in measures.columns},
-                       **{key: record["metrics"].get(key) for key in task_type(measures.type).breakdowns},
-                       "run_columns": [measures.headline.key, measures.second.key], "run_variants": _run_table(results)},
+        "training": {
+            **(record.get("training_config") or {}),
+            "seed": record.get("seed"),
+            "steps": (record.get("training") or {}).get("steps"),
+            "final_loss": _last((record.get("training") or {}).get("loss_curve"), "loss"),
+            "final_eval_loss": _last((record.get("training") or {}).get("eval_curve"), "eval_loss"),
+        },
+        "evaluation": {
+            "split": "test",
+            "n_items": record["n_items"],
+            "metrics": {m.key: record["metrics"][m.key] for m in measures.columns if m.key in record["metrics"]},
+            "metric_names": {m.key: m.label for m in measures.columns},
+            **{key: record["metrics"].get(key) for key in task_type(measures.type).breakdowns},
+            "run_columns": [measures.headline.key, measures.second.key],
+            "run_variants": _run_table(results),
+        },
         "forgetting": forgetting(results, record["name"]),
         "cost": {**record["cost"], "machine": manifest.get("machine")},
-        "risks": {"observed": observed_risks(record, samples, results),
-                  "not_tested": not_tested(manifest, results, record, samples)},
-        "provenance": {"run_dir": str(run_dir), "suite_sha256": results["suite"]["sha256"], "variant_key": record.get("key"),
-                       "bench_version": manifest.get("bench_version"), "packaged_by": __version__,
-                       "git_commit": manifest.get("git_commit"), "packages": manifest.get("packages"),
-                       "run_created": manifest.get("created"),
-                       "packaged": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+        "risks": {
+            "observed": observed_risks(record, samples, results),
+            "not_tested": not_tested(manifest, results, record, samples),
+        },
+        "provenance": {
+            "run_dir": str(run_dir),
+            "suite_sha256": results["suite"]["sha256"],
+            "variant_key": record.get("key"),
+            "bench_version": manifest.get("bench_version"),
+            "packaged_by": __version__,
+            "git_commit": manifest.get("git_commit"),
+            "packages": manifest.get("packages"),
+            "run_created": manifest.get("created"),
+            "packaged": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
     }
 
 
@@ -278,18 +362,26 @@ def observed_risks(record: dict, samples: list[dict], results: dict) -> list[str
     risks = task_type(measures.type).risks(metrics, n)
     key, name = measures.headline.key, measures.headline.label
     ours = metrics[key]
-    risks.append(f"{sentence(name)} was measured on {n} items; its 95% interval is {ours['ci_low']:.3f}-{ours['ci_high']:.3f} "
-                 f"({(ours['ci_high'] - ours['ci_low']) * 100:.0f} points wide), so smaller differences are not established.")
+    risks.append(
+        f"{sentence(name)} was measured on {n} items; its 95% interval is {ours['ci_low']:.3f}-{ours['ci_high']:.3f} "
+        f"({(ours['ci_high'] - ours['ci_low']) * 100:.0f} points wide), so smaller differences are not established."
+    )
     for row in forgetting(results, record["name"]) or []:
         if row.get("ci_high") is not None and row["ci_high"] < 0:
-            risks.append(f"Forgetting on probe '{row['task']}': {row['delta']:+.3f} against the base "
-                         f"(95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}).")
-    baselines = [r for r in _run_table(results) if r["variant"] != record["name"] and r["kind"] in ("zero_shot", "few_shot")]
+            risks.append(
+                f"Forgetting on probe '{row['task']}': {row['delta']:+.3f} against the base "
+                f"(95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f})."
+            )
+    baselines = [
+        r for r in _run_table(results) if r["variant"] != record["name"] and r["kind"] in ("zero_shot", "few_shot")
+    ]
     if baselines:
         best = max(baselines, key=lambda r: r[key]["value"])
         theirs = best[key]
-        versus = (f"the '{best['variant']}' prompt baseline ({name} {theirs['value']:.3f}, "
-                  f"95% CI {theirs['ci_low']:.3f}-{theirs['ci_high']:.3f})")
+        versus = (
+            f"the '{best['variant']}' prompt baseline ({name} {theirs['value']:.3f}, "
+            f"95% CI {theirs['ci_low']:.3f}-{theirs['ci_high']:.3f})"
+        )
         if ours["ci_high"] < theirs["ci_low"]:
             risks.append(f"Worse than {versus}: the intervals do not overlap.")
         elif ours["ci_low"] <= theirs["ci_high"]:
@@ -303,23 +395,34 @@ def not_tested(manifest: dict, results: dict, record: dict, samples: list[dict])
     test = manifest["data"]["test"]
     limit = config["task"].get("test_limit")
     scored = f"the first {record['n_items']} of the {test['items']}" if limit else f"the {record['n_items']}"
-    notes = [f"Only {scored} items of the test split ({Path(test['path']).name}, sha256 {test['sha256'][:12]}) were scored."]
+    notes = [
+        f"Only {scored} items of the test split ({Path(test['path']).name}, sha256 {test['sha256'][:12]}) were scored."
+    ]
     lengths = [s["prompt_tokens"] for s in samples if s.get("prompt_tokens") is not None]
     if lengths:
-        notes.append(f"Test prompts were {min(lengths)}-{max(lengths)} tokens long (with the system prompt); longer inputs, "
-                     "other domains and other languages were not tested.")
+        notes.append(
+            f"Test prompts were {min(lengths)}-{max(lengths)} tokens long (with the system prompt); longer inputs, "
+            "other domains and other languages were not tested."
+        )
     notes.append(task_type(config["task"]["type"]).scope_note(config["task"], record))
-    notes.append("It was trained and scored with the system prompt in bench_package.json; other prompts were not tested.")
+    notes.append(
+        "It was trained and scored with the system prompt in bench_package.json; other prompts were not tested."
+    )
     notes.append("Outputs were scored with greedy decoding only; sampled outputs (temperature > 0) were not evaluated.")
     if not forgetting(results, record["name"]):
-        notes.append("No general-ability probes ran on this variant, so forgetting of the base model's skills is unmeasured.")
+        notes.append(
+            "No general-ability probes ran on this variant, so forgetting of the base model's skills is unmeasured."
+        )
     if record["config"].get("retrieval"):
-        notes.append("This variant retrieved context into every prompt; the package holds only the adapter, so prompts "
-                     "without that context were not tested.")
+        notes.append(
+            "This variant retrieved context into every prompt; the package holds only the adapter, so prompts "
+            "without that context were not tested."
+        )
     machine = manifest.get("machine") or {}
     where = machine.get("gpu") or machine.get("cpu") or "an unrecorded machine"
-    notes.append(f"Scored in {config['base_model']['dtype']} on {where}; "
-                 "other dtypes or quantisation may change outputs.")
+    notes.append(
+        f"Scored in {config['base_model']['dtype']} on {where}; other dtypes or quantisation may change outputs."
+    )
     notes.append("Adversarial, harmful or out-of-scope requests were not tested.")
     return notes
 
@@ -344,26 +447,49 @@ def render_card(metadata: dict) -> str:
         hub = declared.get(key)
         metric_type, metric_args = (hub.hub_type or key, hub.hub_args) if hub else (key, None)
         label = evaluation["metric_names"][key]
-        results.append(EvalResult(
-            task_type=hub_task, task_name=hub_task_name,
-            dataset_type=dataset["name"], dataset_name=f"{dataset['name']} (test split)", dataset_split="test",
-            dataset_revision=dataset["version"], metric_type=metric_type, metric_value=round(metric["value"], 4),
-            metric_name=f"{sentence(label)} (95% CI {metric['ci_low']:.3f}-{metric['ci_high']:.3f}, n={metric['n']})",
-            metric_args=metric_args, verified=False))
+        results.append(
+            EvalResult(
+                task_type=hub_task,
+                task_name=hub_task_name,
+                dataset_type=dataset["name"],
+                dataset_name=f"{dataset['name']} (test split)",
+                dataset_split="test",
+                dataset_revision=dataset["version"],
+                metric_type=metric_type,
+                metric_value=round(metric["value"], 4),
+                metric_name=f"{sentence(label)} (95% CI {metric['ci_low']:.3f}-{metric['ci_high']:.3f}, n={metric['n']})",
+                metric_args=metric_args,
+                verified=False,
+            )
+        )
     merged, classical = metadata["format"] == "merged", metadata["format"] == "classical"
     if classical:  # not a transformers model: no library the Hub knows loads it; bench serve and harness.classical do
         card_data = ModelCardData(
-            base_model=metadata["base_model"]["reference"], library_name="bench", pipeline_tag="text-classification",
-            model_name=metadata["name"], eval_results=results or None,
-            tags=["bench", metadata["variant"]["kind"], hub_task, "classical", "safetensors"])
+            base_model=metadata["base_model"]["reference"],
+            library_name="bench",
+            pipeline_tag="text-classification",
+            model_name=metadata["name"],
+            eval_results=results or None,
+            tags=["bench", metadata["variant"]["kind"], hub_task, "classical", "safetensors"],
+        )
     else:
         card_data = ModelCardData(
-            base_model=metadata["base_model"]["reference"], library_name="transformers" if merged else "peft",
-            pipeline_tag="text-generation", model_name=metadata["name"], eval_results=results or None,
+            base_model=metadata["base_model"]["reference"],
+            library_name="transformers" if merged else "peft",
+            pipeline_tag="text-generation",
+            model_name=metadata["name"],
+            eval_results=results or None,
             tags=["bench", metadata["variant"]["kind"], hub_task, "merged" if merged else "adapter"],
-            base_model_relation="finetune" if merged else "adapter")
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(CARD_TEMPLATE.parent), undefined=jinja2.StrictUndefined,
-                                     trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    body = environment.get_template(CARD_TEMPLATE.name).render(m=metadata, merged=merged, classical=classical,
-                                                                      json=json)
+            base_model_relation="finetune" if merged else "adapter",
+        )
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(CARD_TEMPLATE.parent),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    body = environment.get_template(CARD_TEMPLATE.name).render(
+        m=metadata, merged=merged, classical=classical, json=json
+    )
     return f"---\n{card_data.to_yaml()}\n---\n\n{body}"

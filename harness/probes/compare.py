@@ -92,8 +92,10 @@ def compare_to_base(base: dict, variant: dict, *, seed: int = 0) -> dict:
 
 
 def ci_method() -> str:
-    return (f"paired bootstrap over items, {policy.resample_count(None)} resamples, "
-            f"{policy.CONFIDENCE:.0%} percentile interval")
+    return (
+        f"paired bootstrap over items, {policy.resample_count(None)} resamples, "
+        f"{policy.CONFIDENCE:.0%} percentile interval"
+    )
 
 
 def _check_paired(task: str, b: dict, v: dict) -> None:

@@ -197,7 +197,9 @@ rocket saddle silver spider tiger tomato tunnel turtle violin wallet winter zebr
 bridge cactus dolphin feather harbor""".split()
 SHORT_WORDS = "dog sun map cup hat pen box bird fish tree lamp book door ship star moon frog cake rain milk".split()
 ADJECTIVES = "red blue old big small fresh quiet dark sweet cold warm happy bright".split()
-NAMES = "Ana Omar Lena Kenji Priya Lucas Fatima Noah Elena Tomas Aisha Diego Mei Ivan Sara Kofi Hana Leo Nadia Ravi".split()
+NAMES = (
+    "Ana Omar Lena Kenji Priya Lucas Fatima Noah Elena Tomas Aisha Diego Mei Ivan Sara Kofi Hana Leo Nadia Ravi".split()
+)
 
 
 def _two_words(rng):
@@ -214,8 +216,20 @@ FORMAT_KINDS = [
     ("twice", "Write the word twice, separated by a comma.", "table", lambda r: r.choice(NOUNS), lambda w: f"{w}, {w}"),
     ("underscore", "Join the two words with an underscore.", "green tea", _two_words, lambda w: w.replace(" ", "_")),
     ("title", "Capitalize the first letter of each word.", "green tea", _two_words, str.title),
-    ("json", 'Write the name as JSON with the key "name".', "Maria", lambda r: r.choice(NAMES), lambda w: json.dumps({"name": w})),
-    ("hyphens", "Write the letters of the word separated by hyphens.", "cat", lambda r: r.choice(SHORT_WORDS), "-".join),
+    (
+        "json",
+        'Write the name as JSON with the key "name".',
+        "Maria",
+        lambda r: r.choice(NAMES),
+        lambda w: json.dumps({"name": w}),
+    ),
+    (
+        "hyphens",
+        "Write the letters of the word separated by hyphens.",
+        "cat",
+        lambda r: r.choice(SHORT_WORDS),
+        "-".join,
+    ),
 ]
 
 
@@ -229,14 +243,16 @@ def format_following_items(seed: int, per_kind: int = 16) -> list[dict]:
             if word not in inputs and word != demo:
                 inputs.append(word)
         for word in inputs:
-            items.append({
-                "kind": kind,
-                "instruction": instruction,
-                "example_input": demo,
-                "example_output": transform(demo),
-                "input": word,
-                "target": transform(word),
-            })
+            items.append(
+                {
+                    "kind": kind,
+                    "instruction": instruction,
+                    "example_input": demo,
+                    "example_output": transform(demo),
+                    "input": word,
+                    "target": transform(word),
+                }
+            )
     return with_ids("ff", items, rng)
 
 

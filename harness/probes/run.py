@@ -187,7 +187,8 @@ def _load_tasks(manager, names: list[str]) -> tuple[list[Any], ProbeScores]:
             close = difflib.get_close_matches(name, manager.all_tasks, n=3)
             raise UnknownProbeTaskError(
                 f"unknown probe task {name!r}: neither shipped with bench nor an lm-eval task",
-                hint=f"did you mean {' or '.join(close)}?" if close
+                hint=f"did you mean {' or '.join(close)}?"
+                if close
                 else f"bench ships {', '.join(list_probe_tasks())}; `lm-eval ls tasks` lists lm-eval's",
             )
         try:
@@ -208,8 +209,14 @@ def _load_tasks(manager, names: list[str]) -> tuple[list[Any], ProbeScores]:
 
 def _unavailable(reason: str) -> ProbeScore:
     return ProbeScore(
-        status="unavailable", metric=None, score=None, n=0, per_item=[], loglikelihoods=[],
-        items_hash=None, reason=reason,
+        status="unavailable",
+        metric=None,
+        score=None,
+        n=0,
+        per_item=[],
+        loglikelihoods=[],
+        items_hash=None,
+        reason=reason,
     )
 
 

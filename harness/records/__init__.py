@@ -16,7 +16,24 @@ from harness.records.variant import Results, VariantResult
 from harness.records.write import write_manifest, write_results, write_samples, write_variant, write_variant_result
 
 __all__ = [
-    "Cost", "Manifest", "OUTCOME_FIELDS", "ProbeScores", "RECORDS_SCHEMA_VERSION", "Results", "RunRecord", "SampleRow",
-    "VariantResult", "forgetting_of", "read_manifest", "read_probes", "read_run", "read_samples", "read_variant_result",
-    "write_manifest", "write_results", "write_samples", "write_variant", "write_variant_result",
+    "Cost",
+    "Manifest",
+    "OUTCOME_FIELDS",
+    "ProbeScores",
+    "RECORDS_SCHEMA_VERSION",
+    "Results",
+    "RunRecord",
+    "SampleRow",
+    "VariantResult",
+    "forgetting_of",
+    "read_manifest",
+    "read_probes",
+    "read_run",
+    "read_samples",
+    "read_variant_result",
+    "write_manifest",
+    "write_results",
+    "write_samples",
+    "write_variant",
+    "write_variant_result",
 ]

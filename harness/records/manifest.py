@@ -70,12 +70,22 @@ class Manifest(JsonRecord):
         return self.config.get("base_model") or {}
 
 
-
 def package_versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ["bench-harness", "torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "lm_eval",
-             "datasets", "scikit-learn", "numpy"]
+    names = [
+        "bench-harness",
+        "torch",
+        "transformers",
+        "peft",
+        "trl",
+        "accelerate",
+        "bitsandbytes",
+        "lm_eval",
+        "datasets",
+        "scikit-learn",
+        "numpy",
+    ]
     out = {}
     for name in names:
         try:
@@ -92,7 +102,9 @@ def git_commit(folder: Path) -> str | None:
         return None
     if result.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder, capture_output=True, text=True
+    ).stdout.strip()
     return result.stdout.strip() + ("-dirty" if dirty else "")
 
 
@@ -108,6 +120,11 @@ def machine() -> dict:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "gpu": gpu, "platform": platform.platform(),
-            "python": platform.python_version(), "torch_threads": torch.get_num_threads()}
-
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "gpu": gpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch_threads": torch.get_num_threads(),
+    }

@@ -48,9 +48,15 @@ def read_probes(raw) -> tuple[list[ProbeScores], str | None]:
             if isinstance(value, (int, float)):
                 deltas[variant] = {"delta": float(value), "ci_low": None, "ci_high": None, "value": None}
             elif isinstance(value, dict):
-                deltas[variant] = {"delta": _number(value, "delta"), "ci_low": _number(value, "ci_low"),
-                                   "ci_high": _number(value, "ci_high"), "value": _number(value, "score", "value", "variant")}
-        probes.append(ProbeScores(task=str(task), metric=entry.get("metric"), base=_score(entry.get("base")), deltas=deltas))
+                deltas[variant] = {
+                    "delta": _number(value, "delta"),
+                    "ci_low": _number(value, "ci_low"),
+                    "ci_high": _number(value, "ci_high"),
+                    "value": _number(value, "score", "value", "variant"),
+                }
+        probes.append(
+            ProbeScores(task=str(task), metric=entry.get("metric"), base=_score(entry.get("base")), deltas=deltas)
+        )
     if not probes:
         return [], json.dumps(raw, indent=2, default=str)
     return probes, None
@@ -59,7 +65,9 @@ def read_probes(raw) -> tuple[list[ProbeScores], str | None]:
 def forgetting_of(raw, variant: str) -> list[dict] | None:
     """One variant's probe rows: {task, metric, base, delta, ci_low, ci_high, value}; None when no probe scored it."""
     probes, _ = read_probes(raw)
-    rows = [{"task": p.task, "metric": p.metric, "base": p.base, **p.deltas[variant]} for p in probes if variant in p.deltas]
+    rows = [
+        {"task": p.task, "metric": p.metric, "base": p.base, **p.deltas[variant]} for p in probes if variant in p.deltas
+    ]
     return rows or None
 
 

@@ -26,7 +26,9 @@ from harness.records.rows import SampleRow
 from harness.records.variant import Results, VariantResult
 
 MANIFEST, RESULTS, SAMPLES, RESULT = "manifest.json", "results.json", "samples.jsonl", "result.json"
-_DAMAGED = "the run folder may be damaged; rerun `bench run` with the same --out to rebuild it (finished variants are reused)"
+_DAMAGED = (
+    "the run folder may be damaged; rerun `bench run` with the same --out to rebuild it (finished variants are reused)"
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ class RunRecord:
         """The variant's rows, which must exist: for readers that compare or describe per item."""
         file = self.path / SAMPLES
         if self.samples is None:
-            raise BenchError(f"{file} is missing", hint="per-item rows are needed here; rerun `bench run` with the same "
-                                                        "--out to rebuild it (finished variants are reused)")
+            raise BenchError(
+                f"{file} is missing",
+                hint="per-item rows are needed here; rerun `bench run` with the same "
+                "--out to rebuild it (finished variants are reused)",
+            )
         rows = [row for row in self.samples if row.variant == variant]
         if not rows:
             raise BenchError(f"{file} has no rows for variant '{variant}'", hint="rerun `bench run` to rebuild it")
@@ -106,7 +111,10 @@ def read_run(path: str | Path) -> RunRecord:
     """Read a run folder: manifest.json and results.json must be there and whole; samples.jsonl is read if it is."""
     path = Path(path)
     if not path.is_dir():
-        raise BenchError(f"run folder not found: {path}", hint="pass the folder `bench run` printed, e.g. reports/<suite>/<timestamp>")
+        raise BenchError(
+            f"run folder not found: {path}",
+            hint="pass the folder `bench run` printed, e.g. reports/<suite>/<timestamp>",
+        )
     manifest = read_manifest(path)
     results = _object(path / RESULTS)
     if "variants" not in results or not isinstance(results["variants"], dict):
@@ -129,7 +137,9 @@ def read_samples(path: Path) -> list[SampleRow]:
         try:
             rows.append(SampleRow.from_json(json.loads(line)))
         except (json.JSONDecodeError, TypeError) as exc:
-            raise BenchError(f"{path}:{line_no} is not a sample row ({getattr(exc, 'msg', exc)})", hint=_DAMAGED) from None
+            raise BenchError(
+                f"{path}:{line_no} is not a sample row ({getattr(exc, 'msg', exc)})", hint=_DAMAGED
+            ) from None
     return rows
 
 
@@ -150,9 +160,11 @@ def _text(file: Path) -> str:
     try:
         return file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BenchError(f"{file} is missing: {file.parent} is not a finished bench run folder",
-                         hint="pass the folder `bench run` printed after it finished; a stopped run finishes when "
-                              "rerun with the same --out") from None
+        raise BenchError(
+            f"{file} is missing: {file.parent} is not a finished bench run folder",
+            hint="pass the folder `bench run` printed after it finished; a stopped run finishes when "
+            "rerun with the same --out",
+        ) from None
     except UnicodeDecodeError as exc:
         raise BenchError(f"{file} is not UTF-8 text ({exc.reason} at byte {exc.start})", hint=_DAMAGED) from None
     except OSError as exc:

@@ -23,7 +23,9 @@ class SampleRow(JsonRecord):
     variant: str
     item_id: str
     item_hash: str | None = None  # the item's content: the same id with other content is another item
-    prompt_hash: str | None = None  # the exact conversation sent: two variants can be checked to have seen the same prompt
+    prompt_hash: str | None = (
+        None  # the exact conversation sent: two variants can be checked to have seen the same prompt
+    )
     raw_output: str | None = None
     parsed: Any = None  # the task's reading of the output (a label, a JSON record, a text); None when unreadable
     gold: Any = None
@@ -34,14 +36,38 @@ class SampleRow(JsonRecord):
     latency_s: float | None = None  # the item's share of its batch's time
 
     @classmethod
-    def scored(cls, *, variant: str, item_id: str, item_hash: str, prompt_hash: str, raw_output: str,
-               score: Mapping[str, Any], prompt_tokens: int, output_tokens: int, latency_s: float) -> SampleRow:
+    def scored(
+        cls,
+        *,
+        variant: str,
+        item_id: str,
+        item_hash: str,
+        prompt_hash: str,
+        raw_output: str,
+        score: Mapping[str, Any],
+        prompt_tokens: int,
+        output_tokens: int,
+        latency_s: float,
+    ) -> SampleRow:
         """The row as the run writes it: the task's ``score`` (parsed, gold, correct, format_ok and its own
         fields, in its order) between what was asked and what it took."""
-        return cls.from_json({"variant": variant, "item_id": item_id, "item_hash": item_hash, "prompt_hash": prompt_hash,
-                              "raw_output": raw_output, **score, "prompt_tokens": prompt_tokens,
-                              "output_tokens": output_tokens, "latency_s": latency_s})
+        return cls.from_json(
+            {
+                "variant": variant,
+                "item_id": item_id,
+                "item_hash": item_hash,
+                "prompt_hash": prompt_hash,
+                "raw_output": raw_output,
+                **score,
+                "prompt_tokens": prompt_tokens,
+                "output_tokens": output_tokens,
+                "latency_s": latency_s,
+            }
+        )
 
     def outcome(self, task_fields: tuple[str, ...] = ()) -> dict[str, Any]:
         """What comparing this item needs: OUTCOME_FIELDS (None where absent), then those of ``task_fields`` it has."""
-        return {**{key: self.get(key) for key in OUTCOME_FIELDS}, **{key: self[key] for key in task_fields if key in self}}
+        return {
+            **{key: self.get(key) for key in OUTCOME_FIELDS},
+            **{key: self[key] for key in task_fields if key in self},
+        }

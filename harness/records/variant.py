@@ -23,8 +23,22 @@ from harness.records.base import JsonRecord
 from harness.records.cost import Cost
 
 OK, SKIPPED, FAILED = "ok", "skipped", "failed"
-FINISHED_LAYOUT = ("name", "kind", "status", "reason", "config", "training_config", "seed", "n_items", "metrics", "cost",
-                   "training", "probes", "merge_check", "variability")
+FINISHED_LAYOUT = (
+    "name",
+    "kind",
+    "status",
+    "reason",
+    "config",
+    "training_config",
+    "seed",
+    "n_items",
+    "metrics",
+    "cost",
+    "training",
+    "probes",
+    "merge_check",
+    "variability",
+)
 NOT_RUN_LAYOUT = ("name", "kind", "status", "reason", "config", "metrics", "cost", "training")
 
 
@@ -51,18 +65,56 @@ class VariantResult(JsonRecord):
     NESTED: ClassVar = {"cost": Cost.from_json}
 
     @classmethod
-    def finished(cls, *, name: str, kind: str, config: dict, training_config: dict | None, seed: int, n_items: int,
-                 metrics: dict, cost: Cost, training: dict | None, probes: dict | None, merge_check: dict | None,
-                 variability: dict | None) -> VariantResult:
-        return cls(name=name, kind=kind, status=OK, reason=None, config=config, training_config=training_config, seed=seed,
-                   n_items=n_items, metrics=metrics, cost=cost, training=training, probes=probes,
-                   merge_check=merge_check, variability=variability, key_order=FINISHED_LAYOUT)
+    def finished(
+        cls,
+        *,
+        name: str,
+        kind: str,
+        config: dict,
+        training_config: dict | None,
+        seed: int,
+        n_items: int,
+        metrics: dict,
+        cost: Cost,
+        training: dict | None,
+        probes: dict | None,
+        merge_check: dict | None,
+        variability: dict | None,
+    ) -> VariantResult:
+        return cls(
+            name=name,
+            kind=kind,
+            status=OK,
+            reason=None,
+            config=config,
+            training_config=training_config,
+            seed=seed,
+            n_items=n_items,
+            metrics=metrics,
+            cost=cost,
+            training=training,
+            probes=probes,
+            merge_check=merge_check,
+            variability=variability,
+            key_order=FINISHED_LAYOUT,
+        )
 
     @classmethod
-    def not_run(cls, *, name: str, kind: str, status: str, reason: str, config: dict,
-                traceback: str | None = None) -> VariantResult:
-        return cls(name=name, kind=kind, status=status, reason=reason, config=config, metrics=None, cost=Cost(),
-                   training=None, traceback=traceback, key_order=NOT_RUN_LAYOUT)
+    def not_run(
+        cls, *, name: str, kind: str, status: str, reason: str, config: dict, traceback: str | None = None
+    ) -> VariantResult:
+        return cls(
+            name=name,
+            kind=kind,
+            status=status,
+            reason=reason,
+            config=config,
+            metrics=None,
+            cost=Cost(),
+            training=None,
+            traceback=traceback,
+            key_order=NOT_RUN_LAYOUT,
+        )
 
     @property
     def ok(self) -> bool:
@@ -90,7 +142,9 @@ class Results(JsonRecord):
     suite: dict | None = None  # {name, path, sha256}
     task: dict | None = None  # {type, labels, n_test_items}
     variants: dict[str, VariantResult] = field(default_factory=dict)
-    probes: dict | None = None  # per probe task: {metric, base, status, reason, variants: {name: {score, delta, ci_low, ...}}}
+    probes: dict | None = (
+        None  # per probe task: {metric, base, status, reason, variants: {name: {score, delta, ci_low, ...}}}
+    )
 
     NESTED: ClassVar = {"variants": lambda variants: {name: VariantResult.from_json(r) for name, r in variants.items()}}
 
@@ -120,14 +174,17 @@ class Results(JsonRecord):
         """The named variant's result; an unknown name is an error that says what there is."""
         if name not in self.variants:
             close = get_close_matches(name, list(self.variants), n=1)
-            raise BenchError(f"run {run} has no variant '{name}'" + (f"; did you mean '{close[0]}'?" if close else ""),
-                             hint=f"choose one with --variant: {', '.join(self.variants) or 'none'}")
+            raise BenchError(
+                f"run {run} has no variant '{name}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+                hint=f"choose one with --variant: {', '.join(self.variants) or 'none'}",
+            )
         return self.variants[name]
 
     def finished_variant(self, name: str, *, run: str | Path = "the run", hint: str) -> VariantResult:
         """The named variant's result, which must have finished; ``hint`` says what the caller needs it for."""
         result = self.variant(name, run=run)
         if not result.ok:
-            raise BenchError(f"variant '{name}' did not finish in run {run} (status {result.status}: {result.reason})",
-                             hint=hint)
+            raise BenchError(
+                f"variant '{name}' did not finish in run {run} (status {result.status}: {result.reason})", hint=hint
+            )
         return result

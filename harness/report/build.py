@@ -211,8 +211,9 @@ class ReportView:
     def table_order(self) -> list[VariantView]:
         """Default row order: the recommendation first, then by the headline metric; variants that did not run last."""
         headline = self.measures.headline.key
-        return sorted(self.variants,
-                      key=lambda v: (not v.recommended, not v.ok, -(v.metric(headline).get("value") or 0), v.name))
+        return sorted(
+            self.variants, key=lambda v: (not v.recommended, not v.ok, -(v.metric(headline).get("value") or 0), v.name)
+        )
 
 
 def _keys_of(variants: list[VariantView], metric: str) -> list[str]:
@@ -233,24 +234,39 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
 
     variants = []
     for index, (name, record) in enumerate(results.variants.items()):
-        variants.append(VariantView(
-            name=name, kind=record.kind or "?", status=record.status or "?", reason=record.reason,
-            style=Style(OKABE_ITO[index % len(OKABE_ITO)], MARKERS[index % len(MARKERS)]),
-            metrics=record.metrics, cost=record.costs, training=fields(record.training),
-            config=record.config or {}, reused=bool(record.reused)))
+        variants.append(
+            VariantView(
+                name=name,
+                kind=record.kind or "?",
+                status=record.status or "?",
+                reason=record.reason,
+                style=Style(OKABE_ITO[index % len(OKABE_ITO)], MARKERS[index % len(MARKERS)]),
+                metrics=record.metrics,
+                cost=record.costs,
+                training=fields(record.training),
+                config=record.config or {},
+                reused=bool(record.reused),
+            )
+        )
     base = next((v.name for v in variants if v.kind in BASE_KINDS and v.ok), None)
 
     probes, probes_raw = read_probes(results.probes)
     for v in variants:
         v.is_base = v.name == base
-        v.forgetting = [{"task": p.task, **p.deltas[v.name]} for p in probes if v.name in p.deltas and p.deltas[v.name].get("delta") is not None]
+        v.forgetting = [
+            {"task": p.task, **p.deltas[v.name]}
+            for p in probes
+            if v.name in p.deltas and p.deltas[v.name].get("delta") is not None
+        ]
 
     rows = {v.name: run.samples_of(v.name) for v in variants}
     pairs: dict[tuple[str, str], PairedComparison | None] = {}
 
     def paired(a: str, b: str) -> PairedComparison | None:
         if (a, b) not in pairs:
-            pairs[(a, b)] = compare(a, rows[a], b, rows[b], labels, measures.paired) if rows.get(a) and rows.get(b) else None
+            pairs[(a, b)] = (
+                compare(a, rows[a], b, rows[b], labels, measures.paired) if rows.get(a) and rows.get(b) else None
+            )
         return pairs[(a, b)]
 
     for v in variants:
@@ -259,50 +275,96 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
         if base and v.name != base:
             v.vs_base = paired(base, v.name)
             if v.vs_base is not None:
-                v.fixed_examples = [_change(i, rows[base], rows[v.name], run.inputs, measures.type)
-                                    for i in v.vs_base.fixed[:CHANGE_EXAMPLES]]
-                v.broke_examples = [_change(i, rows[base], rows[v.name], run.inputs, measures.type)
-                                    for i in v.vs_base.broke[:CHANGE_EXAMPLES]]
+                v.fixed_examples = [
+                    _change(i, rows[base], rows[v.name], run.inputs, measures.type)
+                    for i in v.vs_base.fixed[:CHANGE_EXAMPLES]
+                ]
+                v.broke_examples = [
+                    _change(i, rows[base], rows[v.name], run.inputs, measures.type)
+                    for i in v.vs_base.broke[:CHANGE_EXAMPLES]
+                ]
         v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs, measures.type)
 
     ok = [v for v in variants if v.ok]
     cost_unit = "USD" if ok and all(v.cost.usd is not None for v in ok) else "s"
-    candidates = [Candidate(name=v.name, score=v.metric(measures.headline.key), second=v.metric(measures.second.key),
-                            accuracy=v.metric("accuracy"), format_compliance=v.metric("format_compliance"),
-                            cost=v.cost.usd if cost_unit == "USD" else v.compute_seconds, cost_unit=cost_unit,
-                            is_base=v.is_base, trains=v.trains and not v.classical, forgetting=v.forgetting,
-                            classical=v.classical) for v in ok]
+    candidates = [
+        Candidate(
+            name=v.name,
+            score=v.metric(measures.headline.key),
+            second=v.metric(measures.second.key),
+            accuracy=v.metric("accuracy"),
+            format_compliance=v.metric("format_compliance"),
+            cost=v.cost.usd if cost_unit == "USD" else v.compute_seconds,
+            cost_unit=cost_unit,
+            is_base=v.is_base,
+            trains=v.trains and not v.classical,
+            forgetting=v.forgetting,
+            classical=v.classical,
+        )
+        for v in ok
+    ]
     n_test = int(task.get("n_test_items") or max((v.metric("accuracy").get("n") or 0 for v in ok), default=0))
-    recommendation = recommend(candidates, paired, base=base, n_test=n_test,
-                               not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status
-                                        for v in variants if not v.ok}, task=measures)
+    recommendation = recommend(
+        candidates,
+        paired,
+        base=base,
+        n_test=n_test,
+        not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status for v in variants if not v.ok},
+        task=measures,
+    )
     for v in variants:
         v.recommended = v.name == recommendation.pick
 
     suite = results.suite or manifest.suite or {}
     return ReportView(
-        path=run.path, title=f"{suite.get('name') or 'bench'} · {run.name}", suite=fields(suite), task=fields(task), n_test=n_test,
-        variants=variants, base=base, recommendation=recommendation, cost_unit=cost_unit,
-        splits=read_splits(manifest.data), probes=probes, probes_raw=probes_raw, rank_groups=rank_groups(variants),
-        manifest=fields(manifest.to_json()), inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
-        max_new_tokens=max_new_tokens, measures=measures)
+        path=run.path,
+        title=f"{suite.get('name') or 'bench'} · {run.name}",
+        suite=fields(suite),
+        task=fields(task),
+        n_test=n_test,
+        variants=variants,
+        base=base,
+        recommendation=recommendation,
+        cost_unit=cost_unit,
+        splits=read_splits(manifest.data),
+        probes=probes,
+        probes_raw=probes_raw,
+        rank_groups=rank_groups(variants),
+        manifest=fields(manifest.to_json()),
+        inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
+        max_new_tokens=max_new_tokens,
+        measures=measures,
+    )
 
 
 def _change(item_id: str, base_rows: dict, rows: dict, inputs: dict[str, str], task_type: str) -> Change:
     before, after = base_rows[item_id], rows[item_id]
     text = inputs.get(item_id)
-    return Change(item_id=item_id, input=clip(text) if text is not None else None, gold=shown(after.get("gold")),
-                  base_output=visible(before.get("raw_output") or ""), base_reading=reading_of(before, task_type),
-                  output=visible(after.get("raw_output") or ""), reading=reading_of(after, task_type))
+    return Change(
+        item_id=item_id,
+        input=clip(text) if text is not None else None,
+        gold=shown(after.get("gold")),
+        base_output=visible(before.get("raw_output") or ""),
+        base_reading=reading_of(before, task_type),
+        output=visible(after.get("raw_output") or ""),
+        reading=reading_of(after, task_type),
+    )
 
 
 def read_splits(data: dict | None) -> list[SplitView]:
     """The manifest's data fingerprints, train first, then validation and test."""
     order = {"train": 0, "validation": 1, "test": 2}
     data = data or {}
-    return [SplitView(name=name, path=str(d.get("path", "")), sha256=str(d.get("sha256", "")), items=int(d.get("items") or 0),
-                      labels=dict(d.get("labels") or {}))
-            for name, d in sorted(data.items(), key=lambda kv: (order.get(kv[0], 9), kv[0]))]
+    return [
+        SplitView(
+            name=name,
+            path=str(d.get("path", "")),
+            sha256=str(d.get("sha256", "")),
+            items=int(d.get("items") or 0),
+            labels=dict(d.get("labels") or {}),
+        )
+        for name, d in sorted(data.items(), key=lambda kv: (order.get(kv[0], 9), kv[0]))
+    ]
 
 
 _GRID_SUFFIX = re.compile(r"-r\d+(?=-|$)")

@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.records import read_run
 from harness.report import plots
 from harness.report.build import OKABE_ITO, ReportView, SplitView, VariantView, build_view
 from harness.report.format import sentence, signed
 from harness.report.html import VERDICT_LABELS, environment, page_assets
-from harness.records import read_run
 from harness.report.markdown import interval, md_code, md_text
 from harness.report.paired import PairedComparison, compare
 
@@ -83,16 +83,39 @@ def build_comparison(run_a: str | Path, run_b: str | Path) -> Comparison:
         across.append(item)
 
     split_names = list(dict.fromkeys([s.name for s in view_a.splits] + [s.name for s in view_b.splits]))
-    splits = [SplitChange(n, next((s for s in view_a.splits if s.name == n), None), next((s for s in view_b.splits if s.name == n), None))
-              for n in split_names]
+    splits = [
+        SplitChange(
+            n,
+            next((s for s in view_a.splits if s.name == n), None),
+            next((s for s in view_b.splits if s.name == n), None),
+        )
+        for n in split_names
+    ]
     config_a = flatten(view_a.manifest.get("resolved_config") or {})
     config_b = flatten(view_b.manifest.get("resolved_config") or {})
-    env_a = flatten({"packages": view_a.manifest.get("packages") or {}, "machine": view_a.manifest.get("machine") or {},
-                     "git_commit": view_a.manifest.get("git_commit")})
-    env_b = flatten({"packages": view_b.manifest.get("packages") or {}, "machine": view_b.manifest.get("machine") or {},
-                     "git_commit": view_b.manifest.get("git_commit")})
-    return Comparison(a=view_a, b=view_b, variants=across, splits=splits, shared_items=len(shared),
-                      config_changes=differences(config_a, config_b), environment_changes=differences(env_a, env_b))
+    env_a = flatten(
+        {
+            "packages": view_a.manifest.get("packages") or {},
+            "machine": view_a.manifest.get("machine") or {},
+            "git_commit": view_a.manifest.get("git_commit"),
+        }
+    )
+    env_b = flatten(
+        {
+            "packages": view_b.manifest.get("packages") or {},
+            "machine": view_b.manifest.get("machine") or {},
+            "git_commit": view_b.manifest.get("git_commit"),
+        }
+    )
+    return Comparison(
+        a=view_a,
+        b=view_b,
+        variants=across,
+        splits=splits,
+        shared_items=len(shared),
+        config_changes=differences(config_a, config_b),
+        environment_changes=differences(env_a, env_b),
+    )
 
 
 def flatten(value, prefix: str = "") -> dict[str, str]:
@@ -107,7 +130,11 @@ def flatten(value, prefix: str = "") -> dict[str, str]:
 
 def differences(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str, str]]:
     missing = "(absent)"
-    return [(key, a.get(key, missing), b.get(key, missing)) for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]
+    return [
+        (key, a.get(key, missing), b.get(key, missing))
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    ]
 
 
 def comparison_plot(comparison: Comparison) -> str | None:
@@ -130,8 +157,17 @@ def comparison_plot(comparison: Comparison) -> str | None:
                 lo.append(below)
                 hi.append(above)
             colour = OKABE_ITO[0] if side == "a" else OKABE_ITO[1]
-            ax.errorbar(xs, ys, xerr=[lo, hi], fmt=marker, color=colour, markerfacecolor=fill or colour, capsize=3,
-                        markersize=6, label=f"{label}: {headline.label} (95% CI)")
+            ax.errorbar(
+                xs,
+                ys,
+                xerr=[lo, hi],
+                fmt=marker,
+                color=colour,
+                markerfacecolor=fill or colour,
+                capsize=3,
+                markersize=6,
+                label=f"{label}: {headline.label} (95% CI)",
+            )
         ax.set_yticks(range(len(rows)), [item.name for item in rows])
         ax.set_xlim(-0.02, 1.02)
         ax.set_xlabel(f"{headline.label} on the test set")
@@ -141,8 +177,11 @@ def comparison_plot(comparison: Comparison) -> str | None:
 
 def render_comparison(comparison: Comparison) -> str:
     figure = comparison_plot(comparison)
-    return environment().get_template("compare.html.j2").render(
-        c=comparison, plot=figure, verdict_labels=VERDICT_LABELS, **page_assets())
+    return (
+        environment()
+        .get_template("compare.html.j2")
+        .render(c=comparison, plot=figure, verdict_labels=VERDICT_LABELS, **page_assets())
+    )
 
 
 def render_comparison_summary(comparison: Comparison) -> str:
@@ -151,24 +190,40 @@ def render_comparison_summary(comparison: Comparison) -> str:
     lines.append(f"- Run A recommends: {md_text(a.recommendation.headline, 300)}")
     lines.append(f"- Run B recommends: {md_text(b.recommendation.headline, 300)}")
     changed = [s.name for s in comparison.splits if s.changed]
-    lines.append(f"- Data changed: {', '.join(changed) if changed else 'none'}; {comparison.shared_items} test items are identical in both runs.")
+    lines.append(
+        f"- Data changed: {', '.join(changed) if changed else 'none'}; {comparison.shared_items} test items are identical in both runs."
+    )
     if comparison.config_changes:
         keys = [md_code(k) for k, _, _ in comparison.config_changes[:6]]
         more = f" and {len(comparison.config_changes) - 6} more" if len(comparison.config_changes) > 6 else ""
         lines.append(f"- Config changed: {', '.join(keys)}{more}.")
     headline = b.measures.headline
-    lines += ["", f"| variant | {headline.label} A | {headline.label} B | change [paired 95% CI] | fixed / broke |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"| variant | {headline.label} A | {headline.label} B | change [paired 95% CI] | fixed / broke |",
+        "|---|---|---|---|---|",
+    ]
     for item in comparison.variants:
         if not item.both:
-            state = f"only in run {'A' if item.a and not item.b else 'B'}" if not (item.a and item.b) else "did not finish in run A or B"
+            state = (
+                f"only in run {'A' if item.a and not item.b else 'B'}"
+                if not (item.a and item.b)
+                else "did not finish in run A or B"
+            )
             lines.append(f"| {md_code(item.name)} | {state} | | | |")
             continue
         p = item.paired
-        change = f"{signed(p.delta)} [{signed(p.delta_low)}, {signed(p.delta_high)}] {p.verdict}" if p else "no shared items"
+        change = (
+            f"{signed(p.delta)} [{signed(p.delta_low)}, {signed(p.delta_high)}] {p.verdict}" if p else "no shared items"
+        )
         counts = f"+{len(p.fixed)} / −{len(p.broke)}" if p else "—"
-        lines.append(f"| {md_code(item.name)} | {interval(item.a.metric(headline.key))} | {interval(item.b.metric(headline.key))} "
-                     f"| {change} | {counts} |")
-    lines += ["", "<sub>intervals are 95% · fixed/broke count items run A got wrong and run B right, and the reverse</sub>", ""]
+        lines.append(
+            f"| {md_code(item.name)} | {interval(item.a.metric(headline.key))} | {interval(item.b.metric(headline.key))} "
+            f"| {change} | {counts} |"
+        )
+    lines += [
+        "",
+        "<sub>intervals are 95% · fixed/broke count items run A got wrong and run B right, and the reverse</sub>",
+        "",
+    ]
     return "\n".join(lines)
-

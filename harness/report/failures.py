@@ -38,8 +38,11 @@ def modes_for(task_type_name: str | None, *, max_new_tokens: int | None = None, 
     ``values``: the task's own placeholders (generation: ``min_rouge_l``); None shows the type's default words.
     """
     kind = task_type(task_type_name)
-    filled = {**kind.failure_values, **{k: v for k, v in values.items() if v is not None},
-              "max_new_tokens": max_new_tokens or "the"}
+    filled = {
+        **kind.failure_values,
+        **{k: v for k, v in values.items() if v is not None},
+        "max_new_tokens": max_new_tokens or "the",
+    }
     return {key: Mode(mode.title, mode.help.format(**filled)) for key, mode in kind.failure_modes.items()}
 
 
@@ -87,12 +90,18 @@ def failure_mode(row: dict, max_new_tokens: int | None, task_type_name: str | No
     return "format_only"
 
 
-def categorise(variant: str, rows: list[dict], max_new_tokens: int | None, inputs: dict[str, str],
-               task_type_name: str | None = "classification") -> FailureModes:
+def categorise(
+    variant: str,
+    rows: list[dict],
+    max_new_tokens: int | None,
+    inputs: dict[str, str],
+    task_type_name: str | None = "classification",
+) -> FailureModes:
     kind = task_type(task_type_name)
     keys = list(kind.failure_modes)
-    modes = FailureModes(variant=variant, n_items=len(rows), counts={mode: 0 for mode in keys},
-                         examples={mode: [] for mode in keys})
+    modes = FailureModes(
+        variant=variant, n_items=len(rows), counts={mode: 0 for mode in keys}, examples={mode: [] for mode in keys}
+    )
     pairs: Counter = Counter()
     problems: Counter = Counter()
     for row in rows:
@@ -115,9 +124,14 @@ def categorise(variant: str, rows: list[dict], max_new_tokens: int | None, input
 
 def example_of(row: dict, inputs: dict[str, str], task_type_name: str | None = "classification") -> Example:
     text = inputs.get(row["item_id"])
-    return Example(item_id=row["item_id"], gold=shown(row.get("gold")), parsed=shown(row.get("parsed")),
-                   output=visible(row.get("raw_output") or ""), input=clip(text) if text is not None else None,
-                   reading=reading_of(row, task_type_name))
+    return Example(
+        item_id=row["item_id"],
+        gold=shown(row.get("gold")),
+        parsed=shown(row.get("parsed")),
+        output=visible(row.get("raw_output") or ""),
+        input=clip(text) if text is not None else None,
+        reading=reading_of(row, task_type_name),
+    )
 
 
 def reading_of(row: dict, task_type_name: str | None = "classification") -> str:

@@ -23,15 +23,35 @@ from harness.report.build import ReportView
 from harness.report.failures import modes_for, problems_title
 
 TEMPLATES = Path(__file__).parent / "templates"
-VERDICT_LABELS = {"clear": "clear", "tied": "tied: cheapest chosen", "inconclusive": "inconclusive", "none": "no result"}
+VERDICT_LABELS = {
+    "clear": "clear",
+    "tied": "tied: cheapest chosen",
+    "inconclusive": "inconclusive",
+    "none": "no result",
+}
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(num=fmt.num, pvalue=fmt.pvalue, signed=fmt.signed, pct=fmt.pct, seconds=fmt.seconds, megabytes=fmt.megabytes,
-                       size_bytes=fmt.size_bytes, count=fmt.count, share=fmt.share, sentence=fmt.sentence)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        num=fmt.num,
+        pvalue=fmt.pvalue,
+        signed=fmt.signed,
+        pct=fmt.pct,
+        seconds=fmt.seconds,
+        megabytes=fmt.megabytes,
+        size_bytes=fmt.size_bytes,
+        count=fmt.count,
+        share=fmt.share,
+        sentence=fmt.sentence,
+    )
     env.globals["rank_format"] = fmt.RANK_FORMAT
     return env
 
@@ -41,19 +61,28 @@ def page_assets() -> dict:
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-    return {"css": Markup(css), "script": Markup(script), "script_hash": f"sha256-{digest}", "bench_version": __version__}
+    return {
+        "css": Markup(css),
+        "script": Markup(script),
+        "script_hash": f"sha256-{digest}",
+        "bench_version": __version__,
+    }
 
 
 def render_report(view: ReportView, plots: dict[str, str]) -> str:
     template = environment().get_template("report.html.j2")
     config = view.manifest.get("resolved_config")
     return template.render(
-        view=view, plots=plots, verdict_labels=VERDICT_LABELS, label_rows=label_rows(view),
+        view=view,
+        plots=plots,
+        verdict_labels=VERDICT_LABELS,
+        label_rows=label_rows(view),
         failure_modes=modes_for(view.task_type, max_new_tokens=view.max_new_tokens, **task_config(view)),
         problems_title=problems_title(view.task_type),
         config_json=json.dumps(config, indent=2) if config else "",
         plot_note="This figure needs matplotlib (pip install matplotlib)." if not plots else "No data for this figure.",
-        **page_assets())
+        **page_assets(),
+    )
 
 
 def task_config(view: ReportView) -> dict:

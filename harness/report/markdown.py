@@ -45,29 +45,47 @@ def render_summary(view: ReportView) -> str:
     lines += [f"- ⚠ {md_text(line, 400)}" for line in rec.caveats if not line.startswith(NOT_RUN_PREFIX)][:4]
     lines.append("")
     lines.append(variant_table(view))
-    not_run = [f"{md_code(v.name)} ({md_text(v.status)}{': ' + md_text(v.reason, 100) if v.reason else ''})" for v in view.not_run]
+    not_run = [
+        f"{md_code(v.name)} ({md_text(v.status)}{': ' + md_text(v.reason, 100) if v.reason else ''})"
+        for v in view.not_run
+    ]
     if not_run:
         lines += ["", "Did not finish: " + "; ".join(not_run) + "."]
     commit = view.manifest.get("git_commit")
-    footer = [f"{view.n_test} test items"] + ([f"commit {md_code(commit[:12])}"] if commit else []) + \
-             ["intervals are 95%", "full report: `report.html` in the run folder"]
+    footer = (
+        [f"{view.n_test} test items"]
+        + ([f"commit {md_code(commit[:12])}"] if commit else [])
+        + ["intervals are 95%", "full report: `report.html` in the run folder"]
+    )
     lines += ["", "<sub>" + " · ".join(footer) + "</sub>", ""]
     return "\n".join(lines)
 
 
 def variant_table(view: ReportView) -> str:
     m = view.measures
-    header = (f"| variant | {m.headline.label} [95% CI] | {m.second.label} [95% CI] | {m.compliance.label} "
-              "| vs base (fixed/broke) | train | peak memory |")
+    header = (
+        f"| variant | {m.headline.label} [95% CI] | {m.second.label} [95% CI] | {m.compliance.label} "
+        "| vs base (fixed/broke) | train | peak memory |"
+    )
     rows = [header, "|" + "---|" * 7]
     for v in view.table_order:
         if not v.ok:
             continue
-        rows.append("| " + " | ".join([_name(v), interval(v.metric(m.headline.key)), interval(v.metric(m.second.key)),
-                                       pct(v.metric("format_compliance").get("value")) if v.format_measured else v.format_note,
-                                       _vs_base(v),
-                                       seconds(v.cost.get("train_seconds")) if v.trains else DASH,
-                                       megabytes(v.cost.get("peak_cuda_mb") or v.cost.get("peak_rss_mb"))]) + " |")
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    _name(v),
+                    interval(v.metric(m.headline.key)),
+                    interval(v.metric(m.second.key)),
+                    pct(v.metric("format_compliance").get("value")) if v.format_measured else v.format_note,
+                    _vs_base(v),
+                    seconds(v.cost.get("train_seconds")) if v.trains else DASH,
+                    megabytes(v.cost.get("peak_cuda_mb") or v.cost.get("peak_rss_mb")),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(rows)
 
 

@@ -19,10 +19,10 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.tasks.metrics import parts
 from harness.stats import intervals
 from harness.stats.additive import Combine
 from harness.stats.paired import mcnemar_two_sided
+from harness.tasks.metrics import parts
 
 SEED = 0  # fixed: the same run folder gives the same report
 
@@ -81,8 +81,14 @@ def verdict_of(delta: Delta | None) -> str:
     return "inconclusive"
 
 
-def compare(a_name: str, a_rows: dict[str, dict], b_name: str, b_rows: dict[str, dict], labels: Sequence[str],
-            metrics: Sequence[str] = ("macro_f1",)) -> PairedComparison:
+def compare(
+    a_name: str,
+    a_rows: dict[str, dict],
+    b_name: str,
+    b_rows: dict[str, dict],
+    labels: Sequence[str],
+    metrics: Sequence[str] = ("macro_f1",),
+) -> PairedComparison:
     """B against A on their shared items; ``metrics`` get paired deltas, the first gives the verdict."""
     common = sorted(set(a_rows) & set(b_rows))
     result = PairedComparison(a=a_name, b=b_name, n_items=len(common), metric=metrics[0] if metrics else "")

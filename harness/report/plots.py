@@ -64,9 +64,9 @@ def to_svg(fig, title: str) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]  # drop the XML declaration and DOCTYPE: not allowed inside HTML
+    svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE: not allowed inside HTML
     # Let the page size it: keep the viewBox, drop the fixed size, say what it shows.
-    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', svg, count=1)
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
     svg = svg.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}" class="plot"', 1)
     return svg
 
@@ -109,8 +109,10 @@ def intervals(view: ReportView) -> str:
     second, headline = view.measures.second, view.measures.headline
     with figure("intervals", height=0.9 + 0.42 * len(rows)) as fig:
         ax = fig.add_subplot()
-        for offset, metric, label, colour, marker in ((0.12, second.key, second.label, OKABE_ITO[0], "o"),
-                                                       (-0.12, headline.key, headline.label, OKABE_ITO[1], "s")):
+        for offset, metric, label, colour, marker in (
+            (0.12, second.key, second.label, OKABE_ITO[0], "o"),
+            (-0.12, headline.key, headline.label, OKABE_ITO[1], "s"),
+        ):
             xs, lo, hi, ys = [], [], [], []
             for i, v in enumerate(rows):
                 m = v.metric(metric)
@@ -121,8 +123,17 @@ def intervals(view: ReportView) -> str:
                 lo.append(below)
                 hi.append(above)
                 ys.append(i + offset)
-            ax.errorbar(xs, ys, xerr=[lo, hi], fmt=marker, color=colour, ecolor=colour, capsize=3, markersize=6,
-                        label=f"{label} (95% CI)")
+            ax.errorbar(
+                xs,
+                ys,
+                xerr=[lo, hi],
+                fmt=marker,
+                color=colour,
+                ecolor=colour,
+                capsize=3,
+                markersize=6,
+                label=f"{label} (95% CI)",
+            )
         ax.set_yticks(range(len(rows)), [v.name for v in rows])
         ax.set_xlim(-0.02, 1.02)
         ax.set_xlabel("score on the test set")
@@ -133,23 +144,44 @@ def intervals(view: ReportView) -> str:
 def pareto(view: ReportView) -> str:
     """Headline quality against cost; the front joins the variants no other beats on both."""
     headline = view.measures.headline
-    points = [(view.cost_of(v), v.metric(headline.key), v) for v in view.ok_variants
-              if view.cost_of(v) is not None and v.metric(headline.key).get("value") is not None]
+    points = [
+        (view.cost_of(v), v.metric(headline.key), v)
+        for v in view.ok_variants
+        if view.cost_of(v) is not None and v.metric(headline.key).get("value") is not None
+    ]
     with figure("pareto", height=3.8) as fig:
         ax = fig.add_subplot()
         for cost, m, v in points:
             below, above = error_bars(m)
-            ax.errorbar([cost], [m["value"]], yerr=[[below], [above]], fmt=v.style.marker, color=v.style.colour, capsize=3,
-                        markersize=7, label=v.name, alpha=0.95)
+            ax.errorbar(
+                [cost],
+                [m["value"]],
+                yerr=[[below], [above]],
+                fmt=v.style.marker,
+                color=v.style.colour,
+                capsize=3,
+                markersize=7,
+                label=v.name,
+                alpha=0.95,
+            )
             ax.annotate(v.name, (cost, m["value"]), textcoords="offset points", xytext=(6, 5), fontsize=8)
         front = pareto_front([(c, m["value"]) for c, m, _ in points])
         if len(front) > 1:
-            ax.step([c for c, _ in front], [q for _, q in front], where="post", color=GREY, linestyle="--",
-                    linewidth=1, label="Pareto front")
+            ax.step(
+                [c for c, _ in front],
+                [q for _, q in front],
+                where="post",
+                color=GREY,
+                linestyle="--",
+                linewidth=1,
+                label="Pareto front",
+            )
         costs = [c for c, _, _ in points if c > 0]
         if costs and max(costs) / min(costs) > 20:
             ax.set_xscale("log")
-        ax.set_xlabel("cost: USD" if view.cost_unit == "USD" else "cost: compute seconds (training + inference on the test set)")
+        ax.set_xlabel(
+            "cost: USD" if view.cost_unit == "USD" else "cost: compute seconds (training + inference on the test set)"
+        )
         ax.set_ylabel(f"{headline.label} (95% CI)")
         ax.set_ylim(-0.02, 1.02)
         ax.legend(loc="lower right", fontsize=8)
@@ -171,8 +203,10 @@ def rank_curve(view: ReportView) -> str:
         ranks: set[int] = set()
         for i, group in enumerate(view.rank_groups):
             colour = OKABE_ITO[i % len(OKABE_ITO)]
-            for metric, style, marker, label in ((view.measures.headline.key, "-", "s", view.measures.headline.label),
-                                                 (view.measures.second.key, ":", "o", view.measures.second.label)):
+            for metric, style, marker, label in (
+                (view.measures.headline.key, "-", "s", view.measures.headline.label),
+                (view.measures.second.key, ":", "o", view.measures.second.label),
+            ):
                 xs, ys, lo, hi = [], [], [], []
                 for rank, name in group.points:
                     m = view.variant(name).metric(metric)
@@ -184,8 +218,16 @@ def rank_curve(view: ReportView) -> str:
                     lo.append(below)
                     hi.append(above)
                     ranks.add(rank)
-                ax.errorbar(xs, ys, yerr=[lo, hi], fmt=marker, linestyle=style, color=colour, capsize=3,
-                            label=f"{group.name}: {label}")
+                ax.errorbar(
+                    xs,
+                    ys,
+                    yerr=[lo, hi],
+                    fmt=marker,
+                    linestyle=style,
+                    color=colour,
+                    capsize=3,
+                    label=f"{group.name}: {label}",
+                )
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(ranks), [str(r) for r in sorted(ranks)])
         ax.minorticks_off()
@@ -201,12 +243,25 @@ def loss_curves(view: ReportView) -> str:
         ax = fig.add_subplot()
         for v in view.trained_variants:
             train = v.training.get("loss_curve") or []
-            ax.plot([p["step"] for p in train], [p["loss"] for p in train], color=v.style.colour, linewidth=1.4,
-                    label=f"{v.name}: training")
+            ax.plot(
+                [p["step"] for p in train],
+                [p["loss"] for p in train],
+                color=v.style.colour,
+                linewidth=1.4,
+                label=f"{v.name}: training",
+            )
             val = v.training.get("eval_curve") or []
             if val:
-                ax.plot([p["step"] for p in val], [p["eval_loss"] for p in val], color=v.style.colour, linestyle="--",
-                        marker=v.style.marker, markersize=5, linewidth=1.2, label=f"{v.name}: validation")
+                ax.plot(
+                    [p["step"] for p in val],
+                    [p["eval_loss"] for p in val],
+                    color=v.style.colour,
+                    linestyle="--",
+                    marker=v.style.marker,
+                    markersize=5,
+                    linewidth=1.2,
+                    label=f"{v.name}: validation",
+                )
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("loss")
         ax.legend(fontsize=8, ncol=2)
@@ -227,8 +282,15 @@ def forgetting(view: ReportView) -> str:
         seen: set[str] = set()
         for i, (_task, v, d) in enumerate(rows):
             below, above = error_bars({"value": d["delta"], "ci_low": d.get("ci_low"), "ci_high": d.get("ci_high")})
-            ax.errorbar([d["delta"]], [i], xerr=[[below], [above]], fmt=v.style.marker, color=v.style.colour, capsize=3,
-                        label=v.name if v.name not in seen else None)
+            ax.errorbar(
+                [d["delta"]],
+                [i],
+                xerr=[[below], [above]],
+                fmt=v.style.marker,
+                color=v.style.colour,
+                capsize=3,
+                label=v.name if v.name not in seen else None,
+            )
             seen.add(v.name)
         ax.set_yticks(range(len(rows)), [f"{task} · {v.name}" for task, v, _ in rows])
         ax.set_xlabel("change in probe score against the base model (95% CI); below zero = forgetting")
@@ -250,14 +312,24 @@ def confusion(v: VariantView) -> str:
         ax = fig.add_subplot()
         ax.grid(False)
         # pcolormesh, not imshow: vector cells, where imshow would embed a raster PNG.
-        ax.pcolormesh(np.arange(matrix.shape[1] + 1) - 0.5, np.arange(matrix.shape[0] + 1) - 0.5, shares,
-                      cmap="Blues", vmin=0, vmax=1, edgecolors="white", linewidth=1)
+        ax.pcolormesh(
+            np.arange(matrix.shape[1] + 1) - 0.5,
+            np.arange(matrix.shape[0] + 1) - 0.5,
+            shares,
+            cmap="Blues",
+            vmin=0,
+            vmax=1,
+            edgecolors="white",
+            linewidth=1,
+        )
         ax.invert_yaxis()
         for i in range(matrix.shape[0]):
             for j in range(matrix.shape[1]):
                 colour = "white" if shares[i, j] > 0.6 else "black"
                 weight = "bold" if i == j else "normal"
-                ax.text(j, i, f"{int(matrix[i, j])}", ha="center", va="center", color=colour, fontsize=9, fontweight=weight)
+                ax.text(
+                    j, i, f"{int(matrix[i, j])}", ha="center", va="center", color=colour, fontsize=9, fontweight=weight
+                )
         ax.set_xticks(range(len(columns)), columns, rotation=35, ha="right")
         ax.set_yticks(range(len(rows)), rows)
         ax.set_xlabel("predicted")

@@ -93,27 +93,45 @@ class Recommendation:
 Compare = Callable[[str, str], "PairedComparison | None"]  # (a, b) -> B against A, or None without per-item rows
 
 
-def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None, n_test: int,
-              not_run: dict[str, str] | None = None, task: TaskMeasures = CLASSIFICATION) -> Recommendation:
+def recommend(
+    candidates: list[Candidate],
+    compare: Compare,
+    *,
+    base: str | None,
+    n_test: int,
+    not_run: dict[str, str] | None = None,
+    task: TaskMeasures = CLASSIFICATION,
+) -> Recommendation:
     words = Words.of(task)
     rule = rule_for(task)
     ready = [c for c in candidates if c.score.get("value") is not None]
     caveats = _not_run_caveat(not_run or {})
     if not ready:
-        headline = (f"No variant has a {words.score}, which this recommendation rule ranks by." if candidates
-                    else "No variant finished, so there is nothing to recommend.")
+        headline = (
+            f"No variant has a {words.score}, which this recommendation rule ranks by."
+            if candidates
+            else "No variant finished, so there is nothing to recommend."
+        )
         return Recommendation(pick=None, verdict="none", headline=headline, caveats=caveats, rule=rule)
     leader = max(ready, key=lambda c: (c.score["value"], c.second.get("value") or 0, -_cost_key(c)))
     if leader.score["value"] <= 0:
-        return Recommendation(pick=None, verdict="inconclusive",
-                              caveats=caveats + _size_caveat(leader, n_test, label_of(task, "accuracy")),
-                              headline=f"No variant works yet: the best {words.score} is 0, so there is nothing to ship.",
-                              evidence=[f"Best {words.second}: {num(max(c.second.get('value') or 0 for c in ready))}; best "
-                                        f"{words.compliance}: {pct(max(c.format_compliance.get('value') or 0 for c in ready))}."],
-                              rule=rule)
+        return Recommendation(
+            pick=None,
+            verdict="inconclusive",
+            caveats=caveats + _size_caveat(leader, n_test, label_of(task, "accuracy")),
+            headline=f"No variant works yet: the best {words.score} is 0, so there is nothing to ship.",
+            evidence=[
+                f"Best {words.second}: {num(max(c.second.get('value') or 0 for c in ready))}; best "
+                f"{words.compliance}: {pct(max(c.format_compliance.get('value') or 0 for c in ready))}."
+            ],
+            rule=rule,
+        )
     # Within the practical margin of an LLM leader, a classical baseline is tied with it whatever the interval says.
-    close = [c for c in ready if c.classical and not leader.classical
-             and c.score["value"] >= leader.score["value"] - PRACTICAL_MARGIN]
+    close = [
+        c
+        for c in ready
+        if c.classical and not leader.classical and c.score["value"] >= leader.score["value"] - PRACTICAL_MARGIN
+    ]
     tied = [c for c in ready if c is leader or c in close or not _clearly_worse(c, leader, compare)]
     compliant = [c for c in tied if _compliant(c)] or tied
     pool = [c for c in compliant if not _forgets(c)] or compliant
@@ -123,15 +141,27 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
     by_name = {c.name: c for c in ready}
     versus_base = compare(base, pick.name) if base and base in by_name and pick.name != base else None
 
-    compliance = ("not applicable (a classical classifier writes its label into the format)" if pick.classical
-                  else pct(pick.format_compliance.get("value")))
-    evidence = [f"{pick.name}: {words.score} {_interval(pick.score)}, {words.second} {_interval(pick.second)} "
-                f"on {pick.score.get('n', n_test)} test items; {words.compliance} {compliance}."]
+    compliance = (
+        "not applicable (a classical classifier writes its label into the format)"
+        if pick.classical
+        else pct(pick.format_compliance.get("value"))
+    )
+    evidence = [
+        f"{pick.name}: {words.score} {_interval(pick.score)}, {words.second} {_interval(pick.second)} "
+        f"on {pick.score.get('n', n_test)} test items; {words.compliance} {compliance}."
+    ]
     if versus_base is not None:
         evidence.append(_versus_base_text(versus_base, task))
     # Why the pick rather than the leader: the leader missed the format threshold, forgets, or costs more.
-    reason = ("format" if leader.name in dropped else "forgetting" if leader.name in forgetful
-              else "margin" if pick in close and _clearly_worse(pick, leader, compare) else "cost")
+    reason = (
+        "format"
+        if leader.name in dropped
+        else "forgetting"
+        if leader.name in forgetful
+        else "margin"
+        if pick in close and _clearly_worse(pick, leader, compare)
+        else "cost"
+    )
     qualifiers = ([task.compliant] if dropped else []) + (["non-forgetting"] if forgetful else [])
     cheapest = f"the cheapest {' '.join(qualifiers + ['variant'])}"
     if pick is not leader:
@@ -140,9 +170,13 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
     if others_tied and pick is leader:
         evidence.append(f"Within noise of it: {', '.join(others_tied)}; {pick.name} is {cheapest} among these.")
     if dropped:
-        evidence.append(f"Set aside although tied, for {words.compliance} below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}.")
+        evidence.append(
+            f"Set aside although tied, for {words.compliance} below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}."
+        )
     if forgetful:
-        evidence.append(f"Set aside although tied, because they clearly forget on a probe task: {', '.join(forgetful)}.")
+        evidence.append(
+            f"Set aside although tied, because they clearly forget on a probe task: {', '.join(forgetful)}."
+        )
     evidence += _forgetting_evidence(pick)
     llm = [c for c in ready if not c.classical]
     best_llm = max(llm, key=lambda c: (c.score["value"], c.second.get("value") or 0, -_cost_key(c))) if llm else None
@@ -154,42 +188,67 @@ def recommend(candidates: list[Candidate], compare: Compare, *, base: str | None
 
     not_run_caveats, caveats = caveats, _size_caveat(pick, n_test, label_of(task, "accuracy"))
     if not _compliant(pick):
-        caveats.append(f"{pick.name} is not {task.compliant}: only {pct(pick.format_compliance.get('value'))} of its outputs "
-                       f"are {task.compliance_means} (needed: {FORMAT_THRESHOLD:.0%}); anything downstream that relies on "
-                       "that would reject the rest.")
+        caveats.append(
+            f"{pick.name} is not {task.compliant}: only {pct(pick.format_compliance.get('value'))} of its outputs "
+            f"are {task.compliance_means} (needed: {FORMAT_THRESHOLD:.0%}); anything downstream that relies on "
+            "that would reject the rest."
+        )
     caveats += _forgetting_caveats(pick, has_probes=any(c.forgetting for c in ready)) + not_run_caveats
 
     if pick.is_base and len(ready) > 1:
         verdict = "tied"
-        headline = (f"Keep the base model ({pick.name}): no variant is clearly better on {words.score}, "
-                    f"and it costs nothing to train.")
+        headline = (
+            f"Keep the base model ({pick.name}): no variant is clearly better on {words.score}, "
+            f"and it costs nothing to train."
+        )
     elif versus_base is not None and versus_base.verdict != "better":
         verdict = "inconclusive"
-        headline = (f"Inconclusive: {pick.name} scores best for its cost ({words.score} {num(pick.score['value'])}), "
-                    f"but it is not clearly better than the base model {base}.")
+        headline = (
+            f"Inconclusive: {pick.name} scores best for its cost ({words.score} {num(pick.score['value'])}), "
+            f"but it is not clearly better than the base model {base}."
+        )
     else:
         verdict = "clear" if len(tied) == 1 else "tied"
-        gain = (f", {num(versus_base.delta)} above the base model"
-                if versus_base is not None and versus_base.delta is not None else "")
+        gain = (
+            f", {num(versus_base.delta)} above the base model"
+            if versus_base is not None and versus_base.delta is not None
+            else ""
+        )
         score = f"{words.score} {num(pick.score['value'])}{gain}"
         if verdict == "clear":
             headline = f"Ship {pick.name}: it has the best {words.score}, {num(pick.score['value'])}{gain}."
         elif pick is leader:
-            headline = (f"Ship {pick.name}: it has the best {words.score}, {num(pick.score['value'])}{gain}, "
-                        f"and is {cheapest} within noise of it.")
+            headline = (
+                f"Ship {pick.name}: it has the best {words.score}, {num(pick.score['value'])}{gain}, "
+                f"and is {cheapest} within noise of it."
+            )
         else:
-            edge = {"format": f"unlike it, {task.compliant}", "forgetting": "unlike it, shows no clear forgetting",
-                    "cost": "cheaper", "margin": "cheaper"}[reason]
-            near = (f"within the practical margin ({PRACTICAL_MARGIN * 100:g} points) of the best ({leader.name})"
-                    if reason == "margin" else f"within noise of the best ({leader.name})")
+            edge = {
+                "format": f"unlike it, {task.compliant}",
+                "forgetting": "unlike it, shows no clear forgetting",
+                "cost": "cheaper",
+                "margin": "cheaper",
+            }[reason]
+            near = (
+                f"within the practical margin ({PRACTICAL_MARGIN * 100:g} points) of the best ({leader.name})"
+                if reason == "margin"
+                else f"within noise of the best ({leader.name})"
+            )
             headline = f"Ship {pick.name}: {score}; {near}, and {edge}."
     if what_llm_adds:  # the summary says what the LLM variants would add; elsewhere the evidence does
         if verdict in ("clear", "tied") and not pick.is_base:
             headline += " " + what_llm_adds
         else:
             evidence.append(what_llm_adds)
-    return Recommendation(pick=pick.name, verdict=verdict, headline=headline, evidence=evidence, caveats=caveats,
-                          contenders=[c.name for c in tied], rule=rule)
+    return Recommendation(
+        pick=pick.name,
+        verdict=verdict,
+        headline=headline,
+        evidence=evidence,
+        caveats=caveats,
+        contenders=[c.name for c in tied],
+        rule=rule,
+    )
 
 
 @dataclass(frozen=True)
@@ -240,10 +299,15 @@ def _cost_text(c: Candidate) -> str:
 
 def _versus_base_text(p: PairedComparison, task: TaskMeasures) -> str:
     sig = f"p {pvalue(p.mcnemar_p)}" if (p.mcnemar_p or 1) < 0.001 else f"p = {pvalue(p.mcnemar_p)}"
-    changes = [f"{label_of(task, metric)} {signed(d.value)} (paired 95% CI {signed(d.low)} to {signed(d.high)}"
-               + (f": {p.verdict})" if metric == p.metric else ")") for metric, d in p.deltas.items()]
-    return (f"Against the base model {p.a} on the same {p.n_items} items: {'; '.join(changes) or 'no paired score'}; "
-            f"it fixed {len(p.fixed)} items and broke {len(p.broke)} (exact McNemar {sig}).")
+    changes = [
+        f"{label_of(task, metric)} {signed(d.value)} (paired 95% CI {signed(d.low)} to {signed(d.high)}"
+        + (f": {p.verdict})" if metric == p.metric else ")")
+        for metric, d in p.deltas.items()
+    ]
+    return (
+        f"Against the base model {p.a} on the same {p.n_items} items: {'; '.join(changes) or 'no paired score'}; "
+        f"it fixed {len(p.fixed)} items and broke {len(p.broke)} (exact McNemar {sig})."
+    )
 
 
 def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: str, words: Words) -> str:
@@ -254,18 +318,22 @@ def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: s
         gap = "their intervals overlap"
     because = {
         "format": f"it meets the {words.compliance.replace(' ', '-')} threshold and {leader.name} does not "
-                  f"({pct(pick.format_compliance.get('value'))} against {pct(leader.format_compliance.get('value'))})",
+        f"({pct(pick.format_compliance.get('value'))} against {pct(leader.format_compliance.get('value'))})",
         "forgetting": f"{leader.name} clearly forgets on a probe task and {pick.name} does not",
         "cost": f"it is cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
         "margin": f"it is a classical baseline within the practical margin of {PRACTICAL_MARGIN * 100:g} points, and "
-                  f"cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
+        f"cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
     }[reason]
     if reason == "margin":
         gap = gap if paired is not None and paired.delta is not None else "their intervals do not overlap"
-        return (f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}; {gap}), but by "
-                f"{_points(leader.score['value'] - pick.score['value'])}; {pick.name} is chosen because {because}.")
-    return (f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}) but not clearly ({gap}); "
-            f"{pick.name} is chosen because {because}.")
+        return (
+            f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}; {gap}), but by "
+            f"{_points(leader.score['value'] - pick.score['value'])}; {pick.name} is chosen because {because}."
+        )
+    return (
+        f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}) but not clearly ({gap}); "
+        f"{pick.name} is chosen because {because}."
+    )
 
 
 def _points(gap: float) -> str:
@@ -296,22 +364,31 @@ def _llm_adds_text(pick: Candidate, best_llm: Candidate, compare: Compare, words
     """What choosing the best LLM variant instead of the classical pick would buy, from the run's own figures."""
     gap = best_llm.score["value"] - pick.score["value"]
     where = "level with it" if abs(gap) < 0.0005 else f"{_points(gap)} {'above' if gap > 0 else 'below'}"
-    adds = ("free-text answers from a chat model that can also take other instructions "
-            if gap <= 0 else f"those {_points(gap)} and free-text answers from a chat model ")
-    return (f"The best LLM variant, {best_llm.name}, is {where} on {words.score} ({num(best_llm.score['value'])} "
-            f"against {num(pick.score['value'])}{_paired_gap(pick, best_llm, compare)}); it would add {adds}"
-            f"{_cost_ratio(best_llm, pick)}.")
+    adds = (
+        "free-text answers from a chat model that can also take other instructions "
+        if gap <= 0
+        else f"those {_points(gap)} and free-text answers from a chat model "
+    )
+    return (
+        f"The best LLM variant, {best_llm.name}, is {where} on {words.score} ({num(best_llm.score['value'])} "
+        f"against {num(pick.score['value'])}{_paired_gap(pick, best_llm, compare)}); it would add {adds}"
+        f"{_cost_ratio(best_llm, pick)}."
+    )
 
 
 def _classical_short_text(best: Candidate, pick: Candidate, compare: Compare, words: Words) -> str:
     """Why the cheap classical baseline was not enough, when an LLM variant is picked."""
     gap = pick.score["value"] - best.score["value"]
     if gap <= PRACTICAL_MARGIN:  # tied by noise and still not picked: it cost more, or was set aside
-        return (f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
-                f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), but was not the cheapest credible choice.")
-    return (f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
-            f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), beyond the practical margin of "
-            f"{PRACTICAL_MARGIN * 100:g} points; {pick.name} costs {_cost_ratio(pick, best).removeprefix('at ')}.")
+        return (
+            f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
+            f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), but was not the cheapest credible choice."
+        )
+    return (
+        f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
+        f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), beyond the practical margin of "
+        f"{PRACTICAL_MARGIN * 100:g} points; {pick.name} costs {_cost_ratio(pick, best).removeprefix('at ')}."
+    )
 
 
 def _size_caveat(c: Candidate, n_test: int, accuracy: str = "accuracy") -> list[str]:
@@ -320,9 +397,15 @@ def _size_caveat(c: Candidate, n_test: int, accuracy: str = "accuracy") -> list[
         return []
     # The accuracy (Wilson) interval shows the sample size honestly even when every score is 0.
     low, high = c.accuracy.get("ci_low"), c.accuracy.get("ci_high")
-    width = f": {c.name}'s {accuracy} interval alone is {num(high - low, 2)} wide" if low is not None and high is not None else ""
-    return [f"Small test set, only {n} items{width}. Smaller differences cannot be told apart; "
-            f"add test items before relying on this."]
+    width = (
+        f": {c.name}'s {accuracy} interval alone is {num(high - low, 2)} wide"
+        if low is not None and high is not None
+        else ""
+    )
+    return [
+        f"Small test set, only {n} items{width}. Smaller differences cannot be told apart; "
+        f"add test items before relying on this."
+    ]
 
 
 def _forgetting_evidence(c: Candidate) -> list[str]:
@@ -343,8 +426,10 @@ def _forgetting_caveats(c: Candidate, *, has_probes: bool) -> list[str]:
     out = []
     for f in c.forgetting:
         if f.get("ci_high") is not None and f["ci_high"] < 0:
-            out.append(f"Forgetting: {f['task']} drops by {num(-f['delta'])} after fine-tuning "
-                       f"(95% CI {signed(f['ci_low'])} to {signed(f['ci_high'])}).")
+            out.append(
+                f"Forgetting: {f['task']} drops by {num(-f['delta'])} after fine-tuning "
+                f"(95% CI {signed(f['ci_low'])} to {signed(f['ci_high'])})."
+            )
     return out
 
 

@@ -22,16 +22,23 @@ import time
 from functools import cached_property
 from pathlib import Path
 
-from harness.data.chat import Item
 from harness.core.errors import BenchError
+from harness.data.chat import Item
 from harness.retrieval import metrics
 from harness.retrieval.config import RetrievalSpec
-from harness.retrieval.corpus import Corpus, CorpusEntry, corpus_from_items, query_text, read_folder, read_jsonl, text_hash
+from harness.retrieval.corpus import (
+    Corpus,
+    CorpusEntry,
+    corpus_from_items,
+    query_text,
+    read_folder,
+    read_jsonl,
+    text_hash,
+)
 from harness.retrieval.guard import GuardReport, LeakageGuard
 from harness.retrieval.index_cache import open_index
 from harness.retrieval.reference import demonstration_turns, reference_block
 from harness.retrieval.search import search
-
 
 
 def query_key(prompt_messages: list[dict]) -> str:
@@ -82,8 +89,10 @@ class RetrievalAugmenter:
 
         classes = {"bm25": [BM25Index], "dense": [DenseIndex], "hybrid": [BM25Index, DenseIndex]}[self.spec.retriever]
         opened = [open_index(cls, self.corpus, self.cache_root) for cls in classes]
-        self._index_cost = {"retrieval_index_seconds": sum(o.seconds for o in opened),
-                            "retrieval_index_built": any(o.how == "built" for o in opened)}
+        self._index_cost = {
+            "retrieval_index_seconds": sum(o.seconds for o in opened),
+            "retrieval_index_built": any(o.how == "built" for o in opened),
+        }
         return opened[0].index if len(opened) == 1 else HybridIndex([o.index for o in opened])
 
     # -- searching ----------------------------------------------------------------------
@@ -96,8 +105,10 @@ class RetrievalAugmenter:
             positions_by_hash.setdefault(entry.text_hash, set()).add(position)
             positions_by_hash.setdefault(entry.content_hash, set()).add(position)
         queries = [query_text(item.prompt_messages()) for item in items]
-        exclude = [positions_by_hash.get(text_hash(q), set()) | positions_by_hash.get(item.content_hash, set())
-                   for q, item in zip(queries, items)]
+        exclude = [
+            positions_by_hash.get(text_hash(q), set()) | positions_by_hash.get(item.content_hash, set())
+            for q, item in zip(queries, items)
+        ]
         found = search(self.index, queries, self.spec.k, exclude)
         for item, positions in zip(items, found):
             self._contexts[query_key(item.prompt_messages())] = [entries[p] for p in positions]
@@ -126,8 +137,9 @@ class RetrievalAugmenter:
             "retrieval_leakage_removed": len(self.guarded.removed),
             **self._index_cost,
             "retrieval_latency_ms_mean": latency_ms,
-            "retrieval_hit_at_k": metrics.label_hit_at_k([i.label for i in test_items],
-                                                         [[e.label for e in c] for c in test_contexts]),
+            "retrieval_hit_at_k": metrics.label_hit_at_k(
+                [i.label for i in test_items], [[e.label for e in c] for c in test_contexts]
+            ),
             "retrieval_added_prompt_tokens_mean": metrics.mean_or_none(added),
         }
 
@@ -155,8 +167,10 @@ class RetrievalAugmenter:
         as_turns = [e for e in entries if e.answer is not None] if self.spec.labelled_as == "demonstrations" else []
         in_block = [e for e in entries if e not in as_turns]
         return self.env.prompt_template.render(
-            prompt_messages, demonstrations=demonstration_turns(as_turns, max_words=self.spec.max_entry_words),
-            system_suffix=reference_block(in_block, max_words=self.spec.max_entry_words))
+            prompt_messages,
+            demonstrations=demonstration_turns(as_turns, max_words=self.spec.max_entry_words),
+            system_suffix=reference_block(in_block, max_words=self.spec.max_entry_words),
+        )
 
     # -- figures ------------------------------------------------------------------------
 
@@ -166,28 +180,42 @@ class RetrievalAugmenter:
         tokenizer = self.env.base.tokenizer
         plain = [self.env.prompt_template.render(i.prompt_messages()) for i in items]
         augmented = [self.render(i.prompt_messages()) for i in items]
-        return metrics.added_tokens([len(ids) for ids in encode_prompts(tokenizer, augmented)],
-                                    [len(ids) for ids in encode_prompts(tokenizer, plain)])
+        return metrics.added_tokens(
+            [len(ids) for ids in encode_prompts(tokenizer, augmented)],
+            [len(ids) for ids in encode_prompts(tokenizer, plain)],
+        )
 
     def _check_training_fits(self, max_length: int) -> None:
         """Retrieved context must not push a training answer past ``max_length``, where it would be cut off."""
         tokenizer = self.env.base.tokenizer
         items = self.env.split("train").items
         conversations = [self.render(i.prompt_messages()) + [{"role": "assistant", "content": i.answer}] for i in items]
-        lengths = [len(tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"])
-                   for c in conversations]
+        lengths = [
+            len(tokenizer.apply_chat_template(c, tokenize=True, return_dict=True)["input_ids"]) for c in conversations
+        ]
         too_long = [n for n in lengths if n > max_length]
         if too_long:
             raise BenchError(
                 f"{len(too_long)} of {len(items)} training prompts with retrieved context are longer than "
                 f"training.max_length={max_length} tokens (longest {max(lengths)}); their answers would be cut off",
                 hint=f"set this variant's training.max_length to at least {max(lengths)}, "
-                     f"or lower retrieval.k / retrieval.max_entry_words")
+                f"or lower retrieval.k / retrieval.max_entry_words",
+            )
 
     @staticmethod
     def _write_retrievals(path: Path, items, contexts) -> None:
         """What each test item was shown, for reading alongside samples.jsonl."""
         from harness.core.files import write_jsonl
 
-        write_jsonl(path, [{"item_id": item.id, "gold": item.label, "retrieved": [e.id for e in found],
-                            "retrieved_labels": [e.label for e in found]} for item, found in zip(items, contexts)])
+        write_jsonl(
+            path,
+            [
+                {
+                    "item_id": item.id,
+                    "gold": item.label,
+                    "retrieved": [e.id for e in found],
+                    "retrieved_labels": [e.label for e in found],
+                }
+                for item, found in zip(items, contexts)
+            ],
+        )

@@ -28,7 +28,14 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 class BM25Index:
     name: ClassVar[str] = "bm25"
-    settings: ClassVar[dict] = {"k1": 1.5, "b": 0.75, "method": "lucene", "lower": True, "stopwords": "en", "stemmer": None}
+    settings: ClassVar[dict] = {
+        "k1": 1.5,
+        "b": 0.75,
+        "method": "lucene",
+        "lower": True,
+        "stopwords": "en",
+        "stemmer": None,
+    }
 
     @classmethod
     def cache_settings(cls) -> dict:

@@ -21,19 +21,30 @@ class CorpusFiles(Strict):
 
     path: str = Field(description="a folder of .txt/.md files, or a JSONL file of documents")
     format: Literal["folder", "jsonl"] = Field(
-        description="folder: every .txt/.md file under path; jsonl: one {\"text\": ...} or {\"messages\": [...]} per line")
-    chunk_words: int = Field(default=200, ge=20, le=2000,
-                             description="folder files are split at blank lines into entries of at most this many words")
+        description='folder: every .txt/.md file under path; jsonl: one {"text": ...} or {"messages": [...]} per line'
+    )
+    chunk_words: int = Field(
+        default=200,
+        ge=20,
+        le=2000,
+        description="folder files are split at blank lines into entries of at most this many words",
+    )
 
 
 class RetrievalSpec(Strict):
-    retriever: RetrieverName = Field(default="bm25", description="bm25 (sparse), dense (all-MiniLM-L6-v2) or hybrid (both, fused)")
+    retriever: RetrieverName = Field(
+        default="bm25", description="bm25 (sparse), dense (all-MiniLM-L6-v2) or hybrid (both, fused)"
+    )
     k: int = Field(default=4, ge=1, le=32, description="entries placed in each prompt")
     corpus: Literal["train"] | CorpusFiles = Field(
-        default="train", description="'train': the training split as labelled examples; or {path:, format:} for documents")
-    max_entry_words: int = Field(default=150, ge=10, le=4000,
-                                 description="each retrieved entry is cut to this many words in the prompt")
+        default="train",
+        description="'train': the training split as labelled examples; or {path:, format:} for documents",
+    )
+    max_entry_words: int = Field(
+        default=150, ge=10, le=4000, description="each retrieved entry is cut to this many words in the prompt"
+    )
     labelled_as: Literal["demonstrations", "reference"] = Field(
         default="demonstrations",
         description="labelled entries as chat turns before the item (demonstrations) or inside the reference block; "
-                    "documents are always in the reference block")
+        "documents are always in the reference block",
+    )

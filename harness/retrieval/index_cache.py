@@ -37,8 +37,12 @@ class Opened:
 
 
 def index_key(index_cls, corpus: Corpus) -> str:
-    payload = {"retriever": index_cls.name, "settings": index_cls.cache_settings(), "corpus": corpus.fingerprint,
-               "entries": len(corpus.entries)}
+    payload = {
+        "retriever": index_cls.name,
+        "settings": index_cls.cache_settings(),
+        "corpus": corpus.fingerprint,
+        "entries": len(corpus.entries),
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -65,8 +69,12 @@ def _store(index, folder: Path, corpus: Corpus) -> None:
     partial.mkdir()
     index.save(partial)
     # Written last: its presence is what marks the folder complete.
-    about = {"corpus_fingerprint": corpus.fingerprint, "corpus_source": corpus.source, "entries": len(corpus.entries),
-             "entry_ids": [e.id for e in corpus.entries]}
+    about = {
+        "corpus_fingerprint": corpus.fingerprint,
+        "corpus_source": corpus.source,
+        "entries": len(corpus.entries),
+        "entry_ids": [e.id for e in corpus.entries],
+    }
     (partial / "index.json").write_text(json.dumps(about))
     try:
         os.replace(partial, folder)

@@ -27,7 +27,7 @@ def search(index, queries: list[str], k: int, exclude: list[set[int]] | None = N
     """Entry positions of the top ``k`` for every query."""
     results: list[list[int]] = []
     for start in range(0, len(queries), QUERY_CHUNK):
-        chunk = queries[start: start + QUERY_CHUNK]
+        chunk = queries[start : start + QUERY_CHUNK]
         matrix = index.scores(chunk)
         for offset, row in enumerate(matrix):
             results.append(top_k(row, k, exclude[start + offset] if exclude else ()))

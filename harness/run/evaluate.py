@@ -38,8 +38,12 @@ class EvaluationSettings:
     price_per_hour: float | None
 
     def predictor(self, model) -> Predictor:
-        return Predictor(model, self.env.base.tokenizer, batch_size=self.inference.batch_size,
-                         max_new_tokens=self.inference.max_new_tokens)
+        return Predictor(
+            model,
+            self.env.base.tokenizer,
+            batch_size=self.inference.batch_size,
+            max_new_tokens=self.inference.max_new_tokens,
+        )
 
 
 @dataclass
@@ -68,12 +72,21 @@ def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Pa
     cost = measure(variant, settings, prepared, predicted, n_items=len(items))
     merge_check, variability = recheck(variant, settings, predicted, [item.id for item in items])
     return {
-        "name": variant.name, "kind": variant.kind, "status": "ok", "reason": None,
+        "name": variant.name,
+        "kind": variant.kind,
+        "status": "ok",
+        "reason": None,
         "config": variant.config.model_dump(mode="json"),
         "training_config": variant.training_spec().model_dump(mode="json") if variant.trains else None,
-        "seed": env.seed_for(variant.name), "n_items": len(items), "metrics": metrics, "cost": cost,
-        "training": prepared.prepared.training, "probes": predicted.probes, "merge_check": merge_check,
-        "variability": variability, "samples": samples,
+        "seed": env.seed_for(variant.name),
+        "n_items": len(items),
+        "metrics": metrics,
+        "cost": cost,
+        "training": prepared.prepared.training,
+        "probes": predicted.probes,
+        "merge_check": merge_check,
+        "variability": variability,
+        "samples": samples,
     }
 
 
@@ -83,7 +96,9 @@ def prepare(variant: Variant, workdir: Path) -> Prepare:
     return Prepare(prepared=prepared, cost=cost)
 
 
-def predict(variant: Variant, settings: EvaluationSettings, conversations: list[list[dict]], workdir: Path) -> Predictions:
+def predict(
+    variant: Variant, settings: EvaluationSettings, conversations: list[list[dict]], workdir: Path
+) -> Predictions:
     env, inference = settings.env, settings.inference
     if variant.answers_itself:  # a classical classifier reads the items' text, not the prompts
         items = env.test_items()
@@ -94,30 +109,47 @@ def predict(variant: Variant, settings: EvaluationSettings, conversations: list[
     with variant.activated() as model, inference_precision(inference.bf16):
         predictor = settings.predictor(model)
         with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(conversations)) as advance:
-            generations = predictor.answer(conversations, env.task, mode=inference.mode,
-                                           on_batch=lambda n: advance(advance=n))
+            generations = predictor.answer(
+                conversations, env.task, mode=inference.mode, on_batch=lambda n: advance(advance=n)
+            )
         predicted = Predictions(conversations=conversations, generations=generations, cost=infer_cost)
         # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
         if settings.base_probes and variant.trains:
             with Measure() as probe_cost:
-                predicted.probes = probe_variant(env, settings.probes, settings.base_probes, variant.name, model,
-                                                 workdir, seed=env.seed_for(variant.name))
+                predicted.probes = probe_variant(
+                    env,
+                    settings.probes,
+                    settings.base_probes,
+                    variant.name,
+                    model,
+                    workdir,
+                    seed=env.seed_for(variant.name),
+                )
             predicted.probe_cost = probe_cost
     return predicted
 
 
 def score(variant: Variant, env: VariantEnvironment, items, predicted: Predictions) -> list[dict]:
     """One row per test item: what was asked, what came back, and the task's reading of it."""
-    return [{
-        "variant": variant.name, "item_id": item.id, "item_hash": item.content_hash,
-        "prompt_hash": prompt_hash(conversation), "raw_output": gen.text,
-        **env.task.score(gen.text, item),  # parsed, gold, correct, format_ok and the task's own fields
-        "prompt_tokens": gen.prompt_tokens, "output_tokens": gen.output_tokens, "latency_s": round(gen.seconds, 4),
-    } for item, conversation, gen in zip(items, predicted.conversations, predicted.generations)]
+    return [
+        {
+            "variant": variant.name,
+            "item_id": item.id,
+            "item_hash": item.content_hash,
+            "prompt_hash": prompt_hash(conversation),
+            "raw_output": gen.text,
+            **env.task.score(gen.text, item),  # parsed, gold, correct, format_ok and the task's own fields
+            "prompt_tokens": gen.prompt_tokens,
+            "output_tokens": gen.output_tokens,
+            "latency_s": round(gen.seconds, 4),
+        }
+        for item, conversation, gen in zip(items, predicted.conversations, predicted.generations)
+    ]
 
 
-def measure(variant: Variant, settings: EvaluationSettings, prepare: Prepare, predicted: Predictions, *,
-            n_items: int) -> dict:
+def measure(
+    variant: Variant, settings: EvaluationSettings, prepare: Prepare, predicted: Predictions, *, n_items: int
+) -> dict:
     """The variant's cost record (docs/records.md): what preparing and predicting took."""
     from harness.run.flops import cost_estimates, machine_peak
 
@@ -137,13 +169,16 @@ def measure(variant: Variant, settings: EvaluationSettings, prepare: Prepare, pr
         "computed_prompt_tokens_mean": computed_prompt_tokens(generations) / max(n_items, 1),
         "output_tokens_mean": n_output / max(n_items, 1),
         "infer_tokens_per_second": (n_prompt + n_output) / infer_cost.seconds if infer_cost.seconds else None,
-        "trainable_params": 0, "total_params": sum(p.numel() for p in env.base.model.parameters()),
-        "trainable_share": 0.0, "adapter_bytes": 0,
+        "trainable_params": 0,
+        "total_params": sum(p.numel() for p in env.base.model.parameters()),
+        "trainable_share": 0.0,
+        "adapter_bytes": 0,
         "weights_mb": env.base.model.get_memory_footprint() / 2**20,  # QLoRA and full report their own model's
         "compute_dtype": settings.compute_dtype,
         # rank and classical: answers are well-formed by construction, format not measured
         "inference_mode": "classical" if variant.answers_itself else inference.mode,
-        "trained_tokens": 0, "train_tokens_per_second": None,
+        "trained_tokens": 0,
+        "train_tokens_per_second": None,
     }
     cost.update(prepared.cost)
     if prepared.training:
@@ -151,23 +186,43 @@ def measure(variant: Variant, settings: EvaluationSettings, prepare: Prepare, pr
         cost["train_tokens_per_second"] = prepared.training["trained_tokens"] / max(prepared.training["seconds"], 1e-9)
         cost["train_computed_tokens"] = prepared.training.get("computed_tokens")
     train_bf16 = variant.trains and variant.training_spec().bf16
-    cost.update(cost_estimates(cost, n_items=n_items, peak=machine_peak(), train_bf16=train_bf16,
-                               infer_bf16=inference.bf16, price_per_hour=settings.price_per_hour))
+    cost.update(
+        cost_estimates(
+            cost,
+            n_items=n_items,
+            peak=machine_peak(),
+            train_bf16=train_bf16,
+            infer_bf16=inference.bf16,
+            price_per_hour=settings.price_per_hour,
+        )
+    )
     return cost
 
 
-def recheck(variant: Variant, settings: EvaluationSettings, predicted: Predictions,
-            item_ids: list[str]) -> tuple[dict | None, dict | None]:
+def recheck(
+    variant: Variant, settings: EvaluationSettings, predicted: Predictions, item_ids: list[str]
+) -> tuple[dict | None, dict | None]:
     """Checks that predict again; they run after the measured inference, so they do not count in its cost."""
     from harness.run.merge_check import check_merge
     from harness.run.variability import measure_variability
 
     inference, env = settings.inference, settings.env
     with inference_precision(inference.bf16):
-        merge_check = check_merge(variant, settings, predicted.conversations, [g.text for g in predicted.generations],
-                                  item_ids) if inference.merge_check else None
-        variability = measure_variability(
-            variant, settings, predicted.conversations, samples=inference.variability.samples,
-            temperature=inference.variability.temperature, seed=env.seed_for(variant.name),
-        ) if inference.variability else None
+        merge_check = (
+            check_merge(variant, settings, predicted.conversations, [g.text for g in predicted.generations], item_ids)
+            if inference.merge_check
+            else None
+        )
+        variability = (
+            measure_variability(
+                variant,
+                settings,
+                predicted.conversations,
+                samples=inference.variability.samples,
+                temperature=inference.variability.temperature,
+                seed=env.seed_for(variant.name),
+            )
+            if inference.variability
+            else None
+        )
     return merge_check, variability

@@ -101,8 +101,11 @@ def machine_peak(*, size: int | None = None, repeats: int | None = None, remeasu
         return cached[key]
     measured = measure_matmul_peak(size=size, repeats=repeats)
     previous = cached.get(key, {}) if cached.get(key, {}).get("size") == size else {}
-    peak = {"key": key, "size": size,
-            **{dtype: max(value, previous.get(dtype, 0.0)) for dtype, value in measured.items()}}
+    peak = {
+        "key": key,
+        "size": size,
+        **{dtype: max(value, previous.get(dtype, 0.0)) for dtype, value in measured.items()},
+    }
     cached[key] = peak
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -149,8 +152,9 @@ def _read_cache(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def cost_estimates(cost: dict, *, n_items: int, peak: dict, train_bf16: bool, price_per_hour: float | None,
-                   infer_bf16: bool = False) -> dict:
+def cost_estimates(
+    cost: dict, *, n_items: int, peak: dict, train_bf16: bool, price_per_hour: float | None, infer_bf16: bool = False
+) -> dict:
     """FLOPs, utilisation and money for one variant, from the figures already in its cost record.
 
     Reads total_params, trainable_params, trained_tokens (or train_computed_tokens),

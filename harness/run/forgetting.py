@@ -35,23 +35,31 @@ def base_probe_scores(base, spec: Suite, progress, store_root: Path, run_dir: Pa
     scores_file = folder / "scores.json"
     if not scores_file.exists():
         with progress.task("probes on the base model", total=None):
-            scores = run_probes(base.model, base.tokenizer, spec.probes.tasks, limit=spec.probes.limit,
-                                label="base", out_dir=folder / "samples")
+            scores = run_probes(
+                base.model,
+                base.tokenizer,
+                spec.probes.tasks,
+                limit=spec.probes.limit,
+                label="base",
+                out_dir=folder / "samples",
+            )
         write_json(scores_file, scores)  # last: marks the entry finished
     if (folder / "samples").exists():
         shutil.copytree(folder / "samples", run_dir / "probes", dirs_exist_ok=True)
     return read_json(scores_file)
 
 
-def probe_variant(env, probes: ProbeSpec, base_scores: dict, variant_name: str, model, workdir: Path, *,
-                  seed: int) -> dict:
+def probe_variant(
+    env, probes: ProbeSpec, base_scores: dict, variant_name: str, model, workdir: Path, *, seed: int
+) -> dict:
     """Probe the active model and compare it with the base, per task."""
     from harness.probes.compare import compare_to_base
     from harness.probes.run import run_probes
 
     with env.progress.task(f"probes on {variant_name}", total=None):
-        scores = run_probes(model, env.base.tokenizer, probes.tasks, limit=probes.limit,
-                            label=variant_name, out_dir=workdir / "probes")
+        scores = run_probes(
+            model, env.base.tokenizer, probes.tasks, limit=probes.limit, label=variant_name, out_dir=workdir / "probes"
+        )
     return compare_to_base(base_scores, scores, seed=seed)
 
 
@@ -61,14 +69,24 @@ def probes_table(base_scores: dict | None, records: list[dict]) -> dict:
         return {}
     table = {}
     for task, base in base_scores.items():
-        entry = {"metric": base.get("metric"), "base": base.get("score"), "status": base["status"],
-                 "reason": base.get("reason"), "variants": {}}
+        entry = {
+            "metric": base.get("metric"),
+            "base": base.get("score"),
+            "status": base["status"],
+            "reason": base.get("reason"),
+            "variants": {},
+        }
         for record in records:
             compared = (record.get("probes") or {}).get(task)
             if compared and compared.get("status") == "ok":
                 entry["variants"][record["name"]] = {
-                    "score": compared["variant"], "delta": compared["delta"], "ci_low": compared["ci_low"],
-                    "ci_high": compared["ci_high"], "verdict": compared["verdict"], "n": compared["n"],
-                    "adapter_applied": compared["adapter_applied"]}
+                    "score": compared["variant"],
+                    "delta": compared["delta"],
+                    "ci_low": compared["ci_low"],
+                    "ci_high": compared["ci_high"],
+                    "verdict": compared["verdict"],
+                    "n": compared["n"],
+                    "adapter_applied": compared["adapter_applied"],
+                }
         table[task] = entry
     return table

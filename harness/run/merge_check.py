@@ -16,9 +16,9 @@ import gc
 import time
 
 
-
-def check_merge(variant, settings, conversations: list[list[dict]], adapter_texts: list[str],
-                item_ids: list[str]) -> dict | None:
+def check_merge(
+    variant, settings, conversations: list[list[dict]], adapter_texts: list[str], item_ids: list[str]
+) -> dict | None:
     """``{"identical", "mismatches", "n", "mismatched_items", "seconds"}``; None for kinds that do not merge."""
     if not getattr(variant, "mergeable", False):
         return None
@@ -28,11 +28,18 @@ def check_merge(variant, settings, conversations: list[list[dict]], adapter_text
     merged.eval()
     try:
         with settings.env.progress.task(f"merge check {variant.name}", total=len(conversations)) as advance:
-            merged_texts = [g.text for g in settings.predictor(merged).generate(
-                conversations, on_batch=lambda n: advance(advance=n))]
+            merged_texts = [
+                g.text
+                for g in settings.predictor(merged).generate(conversations, on_batch=lambda n: advance(advance=n))
+            ]
     finally:
         del merged  # a second full model: free it before the next variant
         gc.collect()
     mismatched = [item for item, a, b in zip(item_ids, adapter_texts, merged_texts) if a != b]
-    return {"identical": not mismatched, "mismatches": len(mismatched), "n": len(conversations),
-            "mismatched_items": mismatched[:20], "seconds": time.perf_counter() - started}
+    return {
+        "identical": not mismatched,
+        "mismatches": len(mismatched),
+        "n": len(conversations),
+        "mismatched_items": mismatched[:20],
+        "seconds": time.perf_counter() - started,
+    }

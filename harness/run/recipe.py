@@ -19,13 +19,13 @@ from rich.console import Console
 
 from harness import __version__
 from harness.core.errors import BenchError
-from harness.records.write import write_manifest, write_results, write_samples
 from harness.core.progress import Progress
 from harness.data.prompts import PromptTemplate
 from harness.data.splits import load_suite_data
 from harness.model.generate import inference_precision
 from harness.model.loading import load_base
 from harness.records.manifest import RECORDS_SCHEMA_VERSION, git_commit, machine, package_versions
+from harness.records.write import write_manifest, write_results, write_samples
 from harness.run.evaluate import EvaluationSettings, evaluate_variant
 from harness.run.executor import LocalExecutor
 from harness.run.forgetting import base_probe_scores, probes_table
@@ -49,8 +49,13 @@ def default_out_dir(suite_name: str) -> Path:
     return Path("reports") / suite_name / stamp
 
 
-def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console: Console | None = None,
-              only: list[str] | None = None) -> RunResult:
+def run_suite(
+    suite_path: str | Path,
+    out: str | Path | None = None,
+    *,
+    console: Console | None = None,
+    only: list[str] | None = None,
+) -> RunResult:
     console = console or Console(stderr=True)
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -67,13 +72,16 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
     run_dir = Path(out) if out else default_out_dir(spec.name)
     store = VariantStore(run_dir.parent / ".bench-store")
     manifest = {
-        "schema_version": RECORDS_SCHEMA_VERSION, "bench_version": __version__,
+        "schema_version": RECORDS_SCHEMA_VERSION,
+        "bench_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "suite": {"name": spec.name, "path": str(suite.path), "sha256": suite.sha256},
         "resolved_config": spec.model_dump(mode="json"),
         "data": {name: split.summary() for name, split in splits.items()},
         "seeds": {"suite": spec.seed},
-        "packages": package_versions(), "git_commit": git_commit(suite.folder), "machine": machine(),
+        "packages": package_versions(),
+        "git_commit": git_commit(suite.folder),
+        "machine": machine(),
         "status": "running",
     }
     write_manifest(run_dir, manifest)
@@ -83,8 +91,9 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         # 3. The base model, loaded once and shared by every variant; its probe scores, once.
         t0 = time.perf_counter()
         with progress.task(f"load {spec.base_model.name}", total=None):
-            base = load_base(spec.base_model.name, dtype=spec.base_model.dtype,
-                             trust_remote_code=spec.base_model.trust_remote_code)
+            base = load_base(
+                spec.base_model.name, dtype=spec.base_model.dtype, trust_remote_code=spec.base_model.trust_remote_code
+            )
         stages["load_model"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         with inference_precision(spec.inference.bf16):
@@ -93,12 +102,27 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
 
         # 4. Every variant, in its frozen environment; finished ones come from the store.
         env = VariantEnvironment(
-            task=task, splits=splits, test_limit=spec.task.test_limit, base=base, base_model_spec=spec.base_model,
-            prompt_template=PromptTemplate(spec.task.system_prompt), training_defaults=spec.training,
+            task=task,
+            splits=splits,
+            test_limit=spec.task.test_limit,
+            base=base,
+            base_model_spec=spec.base_model,
+            prompt_template=PromptTemplate(spec.task.system_prompt),
+            training_defaults=spec.training,
             inference=spec.inference,
-            suite_seed=spec.seed, resolve_path=suite.resolve_path, progress=progress, suite_file=suite.path)
-        settings = EvaluationSettings(env=env, inference=spec.inference, probes=spec.probes, base_probes=base_probes,
-                                      compute_dtype=spec.base_model.dtype, price_per_hour=spec.cost.price_per_hour)
+            suite_seed=spec.seed,
+            resolve_path=suite.resolve_path,
+            progress=progress,
+            suite_file=suite.path,
+        )
+        settings = EvaluationSettings(
+            env=env,
+            inference=spec.inference,
+            probes=spec.probes,
+            base_probes=base_probes,
+            compute_dtype=spec.base_model.dtype,
+            price_per_hour=spec.cost.price_per_hour,
+        )
         variants = [kinds[c.kind](c, env) for c in spec.variants if not only or c.name in only]
         manifest["seeds"]["variants"] = {v.name: env.seed_for(v.name) for v in variants}
         data_sha256 = {name: split.sha256 for name, split in splits.items()}
@@ -130,22 +154,31 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
         except KeyboardInterrupt:
             manifest.update(status="interrupted", finished_variants=[r["name"] for r in records])
             write_manifest(run_dir, manifest)
-            console.print(f"[yellow]interrupted[/]: finished variants kept in {store.root}: "
-                          f"{', '.join(r['name'] for r in records) or 'none'}")
+            console.print(
+                f"[yellow]interrupted[/]: finished variants kept in {store.root}: "
+                f"{', '.join(r['name'] for r in records) or 'none'}"
+            )
             raise
 
     # 5. The run folder: every variant's rows and record, gathered from the store.
     for record in records:
         cost = record["cost"]
         # This run's own seconds: a reused variant cost nothing now (its record keeps what it cost then).
-        stages[f"variant:{record['name']}"] = 0.0 if record["reused"] else sum(
-            cost.get(part, 0) for part in ("prepare_seconds", "infer_seconds", "probe_seconds"))
+        stages[f"variant:{record['name']}"] = (
+            0.0
+            if record["reused"]
+            else sum(cost.get(part, 0) for part in ("prepare_seconds", "infer_seconds", "probe_seconds"))
+        )
         store.link_into(record["key"], run_dir / "variants" / record["name"])
     write_samples(run_dir, [row for record in records for row in store.samples(record["key"])])
     results = {
         "schema_version": RECORDS_SCHEMA_VERSION,
         "suite": manifest["suite"],
-        "task": {"type": spec.task.type, "labels": getattr(spec.task, "labels", None), "n_test_items": len(env.test_items())},
+        "task": {
+            "type": spec.task.type,
+            "labels": getattr(spec.task, "labels", None),
+            "n_test_items": len(env.test_items()),
+        },
         "variants": {r["name"]: r for r in records},
         "probes": probes_table(base_probes, records),
     }
@@ -158,5 +191,14 @@ def run_suite(suite_path: str | Path, out: str | Path | None = None, *, console:
 
 
 def _not_run(variant: Variant, status: str, reason: str) -> dict:
-    return {"name": variant.name, "kind": variant.kind, "status": status, "reason": reason,
-            "config": variant.config.model_dump(mode="json"), "metrics": None, "cost": {}, "training": None, "samples": []}
+    return {
+        "name": variant.name,
+        "kind": variant.kind,
+        "status": status,
+        "reason": reason,
+        "config": variant.config.model_dump(mode="json"),
+        "metrics": None,
+        "cost": {},
+        "training": None,
+        "samples": [],
+    }

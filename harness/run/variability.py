@@ -15,15 +15,17 @@ import time
 from statistics import mean
 
 
-
-def measure_variability(variant, settings, conversations: list[list[dict]], *, samples: int, temperature: float,
-                        seed: int) -> dict:
+def measure_variability(
+    variant, settings, conversations: list[list[dict]], *, samples: int, temperature: float, seed: int
+) -> dict:
     started = time.perf_counter()
     with variant.activated() as model:
         texts = settings.predictor(model).sample(conversations, samples=samples, temperature=temperature, seed=seed)
     labels = [[settings.env.task.parse(t).answer for t in item] for item in texts]  # every task type parses
     return {
-        "samples": samples, "temperature": temperature, "n": len(texts),
+        "samples": samples,
+        "temperature": temperature,
+        "n": len(texts),
         "distinct_output_share": mean(distinct_share(item) for item in texts) if texts else None,
         "distinct_label_share": mean(distinct_share(item) for item in labels) if labels else None,
         "consistent_label_items": mean(len(set(item)) == 1 for item in labels) if labels else None,

@@ -60,16 +60,22 @@ def adapter_folder(path: Path) -> Path:
     found = sorted(p.parent for p in path.glob("*/adapter_config.json")) if path.is_dir() else []
     if len(found) == 1:
         return found[0]
-    raise BenchError(f"no peft adapter in {path}: expected adapter_config.json and adapter_model.safetensors",
-                     hint="pass a folder written by `bench package`, or any peft save_pretrained output")
+    raise BenchError(
+        f"no peft adapter in {path}: expected adapter_config.json and adapter_model.safetensors",
+        hint="pass a folder written by `bench package`, or any peft save_pretrained output",
+    )
 
 
 def read_adapter(name: str, path: str | Path) -> AdapterInfo:
     folder = adapter_folder(Path(path))
     package = folder / PACKAGE_METADATA
-    return AdapterInfo(name=name, path=folder, peft_name="bench_" + re.sub(r"\W", "_", name),
-                       config=read_json(folder / "adapter_config.json"),
-                       package=read_json(package) if package.is_file() else None)
+    return AdapterInfo(
+        name=name,
+        path=folder,
+        peft_name="bench_" + re.sub(r"\W", "_", name),
+        config=read_json(folder / "adapter_config.json"),
+        package=read_json(package) if package.is_file() else None,
+    )
 
 
 def check_adapters(base_name: str, adapters: list) -> None:
@@ -78,17 +84,31 @@ def check_adapters(base_name: str, adapters: list) -> None:
     seen = {base_name}
     for info in adapters:
         if not NAME_PATTERN.match(info.name):
-            problems.append(Problem(str(info.path), None, "name", f"'{info.name}' is not a valid model name "
-                                    "(letters, digits and _ . : / - ; starting with a letter or digit)"))
+            problems.append(
+                Problem(
+                    str(info.path),
+                    None,
+                    "name",
+                    f"'{info.name}' is not a valid model name "
+                    "(letters, digits and _ . : / - ; starting with a letter or digit)",
+                )
+            )
         if info.name in seen:
-            problems.append(Problem(str(info.path), None, "name", f"'{info.name}' is served twice (the base is '{base_name}')"))
+            problems.append(
+                Problem(str(info.path), None, "name", f"'{info.name}' is served twice (the base is '{base_name}')")
+            )
         seen.add(info.name)
     types = sorted({info.peft_type for info in adapters if isinstance(info, AdapterInfo)})
     if len(types) > 1:
-        problems.append(Problem(None, None, "peft_type", f"adapters of different kinds cannot share one base model here: {types}"))
+        problems.append(
+            Problem(None, None, "peft_type", f"adapters of different kinds cannot share one base model here: {types}")
+        )
     if problems:
-        raise BenchError(f"{len(problems)} problem(s) with the adapters to serve", problems=problems,
-                         hint="use --adapter NAME=DIR with distinct names")
+        raise BenchError(
+            f"{len(problems)} problem(s) with the adapters to serve",
+            problems=problems,
+            hint="use --adapter NAME=DIR with distinct names",
+        )
 
 
 @dataclass
@@ -122,15 +142,19 @@ class AdapterRegistry:
         from peft import PeftModel
 
         if info.base_model and info.base_model not in (self.base_name, self.base.source):
-            self.warnings.append(f"adapter '{info.name}' was trained on '{info.base_model}', served on '{self.base_name}'")
+            self.warnings.append(
+                f"adapter '{info.name}' was trained on '{info.base_model}', served on '{self.base_name}'"
+            )
         try:
             if self.model is None:
                 self.model = PeftModel.from_pretrained(self.base.model, info.path, adapter_name=info.peft_name)
             else:
                 self.model.load_adapter(info.path, adapter_name=info.peft_name)
         except (ValueError, KeyError, RuntimeError, OSError) as exc:
-            raise BenchError(f"cannot load adapter '{info.name}' from {info.path} onto {self.base_name}: {exc}",
-                             hint="an adapter only fits the base model it was trained on") from None
+            raise BenchError(
+                f"cannot load adapter '{info.name}' from {info.path} onto {self.base_name}: {exc}",
+                hint="an adapter only fits the base model it was trained on",
+            ) from None
         self.model.eval()
         self._active = self.model.active_adapter
         self.adapters[info.name] = info

@@ -63,8 +63,10 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
     stats = {"requests": 0}
 
     def error(status: int, message: str, *, param: str | None = None, code: str | None = None) -> JSONResponse:
-        return JSONResponse(status_code=status, content={"error": {"message": message, "type": "invalid_request_error",
-                                                                    "param": param, "code": code}})
+        return JSONResponse(
+            status_code=status,
+            content={"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
@@ -75,19 +77,55 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "base_model": registry.base_name if registry.base is not None else None,
-                "adapters": list(registry.adapters), "classical": list(registry.classical),
-                "adapter_switches": registry.switches, "requests_served": stats["requests"], "warnings": registry.warnings}
+        return {
+            "status": "ok",
+            "base_model": registry.base_name if registry.base is not None else None,
+            "adapters": list(registry.adapters),
+            "classical": list(registry.classical),
+            "adapter_switches": registry.switches,
+            "requests_served": stats["requests"],
+            "warnings": registry.warnings,
+        }
 
     @app.get("/v1/models")
     def models() -> dict:
-        data = [{"id": registry.base_name, "object": "model", "created": started, "owned_by": "bench",
-                 "root": registry.base.source, "parent": None}] if registry.base is not None else []
-        data += [{"id": name, "object": "model", "created": started, "owned_by": "bench", "root": str(info.path),
-                  "parent": registry.base_name} for name, info in registry.adapters.items()]
+        data = (
+            [
+                {
+                    "id": registry.base_name,
+                    "object": "model",
+                    "created": started,
+                    "owned_by": "bench",
+                    "root": registry.base.source,
+                    "parent": None,
+                }
+            ]
+            if registry.base is not None
+            else []
+        )
+        data += [
+            {
+                "id": name,
+                "object": "model",
+                "created": started,
+                "owned_by": "bench",
+                "root": str(info.path),
+                "parent": registry.base_name,
+            }
+            for name, info in registry.adapters.items()
+        ]
         # A classical package stands alone: no base model under it.
-        data += [{"id": name, "object": "model", "created": started, "owned_by": "bench", "root": str(served.path),
-                  "parent": None} for name, served in registry.classical.items()]
+        data += [
+            {
+                "id": name,
+                "object": "model",
+                "created": started,
+                "owned_by": "bench",
+                "root": str(served.path),
+                "parent": None,
+            }
+            for name, served in registry.classical.items()
+        ]
         return {"object": "list", "data": data}
 
     # A plain (sync) handler: FastAPI runs it in a worker thread, so a long
@@ -95,11 +133,17 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
     @app.post("/v1/chat/completions")
     def chat_completions(request: ChatCompletionRequest):
         if request.model not in registry.names():
-            return error(404, f"model '{request.model}' is not served here; available: {', '.join(registry.names())}",
-                         param="model", code="model_not_found")
+            return error(
+                404,
+                f"model '{request.model}' is not served here; available: {', '.join(registry.names())}",
+                param="model",
+                code="model_not_found",
+            )
         max_tokens = request.max_completion_tokens or request.max_tokens or default_max_tokens
         if max_tokens > max_tokens_limit:
-            return error(400, f"max_tokens is {max_tokens}; this server allows at most {max_tokens_limit}", param="max_tokens")
+            return error(
+                400, f"max_tokens is {max_tokens}; this server allows at most {max_tokens_limit}", param="max_tokens"
+            )
         stop = [request.stop] if isinstance(request.stop, str) else request.stop
         messages = [{"role": m.role, "content": m.text()} for m in request.messages]
         if request.model in registry.classical:  # the answer format with the predicted label; sampling does not apply
@@ -109,16 +153,34 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
                 return error(400, str(exc), param="messages")
         else:
             with registry.use(request.model) as model:
-                result = complete(model, registry.base.tokenizer, messages, max_tokens=max_tokens,
-                                  temperature=request.temperature, top_p=request.top_p, seed=request.seed, stop=stop)
+                result = complete(
+                    model,
+                    registry.base.tokenizer,
+                    messages,
+                    max_tokens=max_tokens,
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    seed=request.seed,
+                    stop=stop,
+                )
         stats["requests"] += 1
         return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
             "model": request.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
-                         "finish_reason": result.finish_reason}],
-            "usage": {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                      "total_tokens": result.prompt_tokens + result.completion_tokens},
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": result.text},
+                    "finish_reason": result.finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "total_tokens": result.prompt_tokens + result.completion_tokens,
+            },
         }
 
     return app
@@ -130,15 +192,19 @@ def _location(problem: dict) -> str:
     return ".".join(parts)
 
 
-UNSUPPORTED = {"stream": "streaming is not supported; leave stream out or send false",
-               "n": "only one choice per request is supported (n: 1)"}
+UNSUPPORTED = {
+    "stream": "streaming is not supported; leave stream out or send false",
+    "n": "only one choice per request is supported (n: 1)",
+}
 
 
 def _describe(problem: dict) -> str:
     where = _location(problem)
     message = problem.get("msg", "invalid")
     if problem.get("type") == "json_invalid":
-        return f"the body is not valid JSON ({(problem.get('ctx') or {}).get('error', 'parse error')} at position {where})"
+        return (
+            f"the body is not valid JSON ({(problem.get('ctx') or {}).get('error', 'parse error')} at position {where})"
+        )
     if problem.get("type") == "extra_forbidden":
         message = "unknown field (not supported by this server)"
     elif where in UNSUPPORTED:

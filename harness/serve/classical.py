@@ -60,8 +60,12 @@ class ClassicalServed:
             raise BenchError("a classical model reads the last user message, and the request has none")
         with self._lock:  # a base-model encoder is shared state; tfidf is cheap enough not to care
             label = self.model.predict([users[-1]]).labels[0]
-        return Completion(text=self.answer_format.replace("{label}", label), finish_reason="stop",
-                          prompt_tokens=0, completion_tokens=0)
+        return Completion(
+            text=self.answer_format.replace("{label}", label),
+            finish_reason="stop",
+            prompt_tokens=0,
+            completion_tokens=0,
+        )
 
 
 def load_classical(name: str, path: str | Path, base=None) -> ClassicalServed:
@@ -72,8 +76,10 @@ def load_classical(name: str, path: str | Path, base=None) -> ClassicalServed:
     encoder = None
     if needs_base(folder):
         if base is None:
-            raise BenchError(f"'{name}' ({folder}) embeds texts with the base model, and no base model is loaded",
-                             hint="pass --base MODEL, the model the package names in bench_package.json")
+            raise BenchError(
+                f"'{name}' ({folder}) embeds texts with the base model, and no base model is loaded",
+                hint="pass --base MODEL, the model the package names in bench_package.json",
+            )
         encoder = make_encoder("base_model", model=base.model, tokenizer=base.tokenizer)
     model = load(folder, encoder=encoder)  # refuses a folder holding a pickle-like file
     package = read_json(folder / PACKAGE_METADATA) if (folder / PACKAGE_METADATA).is_file() else None

@@ -23,14 +23,24 @@ class Completion:
     completion_tokens: int
 
 
-def complete(model, tokenizer, messages: list[dict], *, max_tokens: int, temperature: float = 0.0, top_p: float = 1.0,
-             seed: int | None = None, stop: list[str] | None = None) -> Completion:
+def complete(
+    model,
+    tokenizer,
+    messages: list[dict],
+    *,
+    max_tokens: int,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    seed: int | None = None,
+    stop: list[str] | None = None,
+) -> Completion:
     if temperature == 0:
         result = generate(model, tokenizer, [messages], batch_size=1, max_new_tokens=max_tokens)[0]
         text, prompt_tokens, output_tokens = result.text, result.prompt_tokens, result.output_tokens
     else:
-        text, prompt_tokens, output_tokens = _sample(model, tokenizer, messages, max_tokens=max_tokens,
-                                                     temperature=temperature, top_p=top_p, seed=seed)
+        text, prompt_tokens, output_tokens = _sample(
+            model, tokenizer, messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed
+        )
     finish = "length" if output_tokens >= max_tokens else "stop"
     for marker in stop or []:
         # Cut at the earliest stop string, as OpenAI does; the marker itself is not returned.
@@ -40,17 +50,26 @@ def complete(model, tokenizer, messages: list[dict], *, max_tokens: int, tempera
 
 
 @torch.inference_mode()
-def _sample(model, tokenizer, messages: list[dict], *, max_tokens: int, temperature: float, top_p: float,
-            seed: int | None) -> tuple[str, int, int]:
+def _sample(
+    model, tokenizer, messages: list[dict], *, max_tokens: int, temperature: float, top_p: float, seed: int | None
+) -> tuple[str, int, int]:
     ids = encode_prompts(tokenizer, [messages])[0]
     device = next(model.parameters()).device
     if seed is not None:
         torch.manual_seed(seed)  # global RNG: safe because the registry lets one request run at a time
     input_ids = torch.tensor([ids], device=device)
-    output = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
-                            max_new_tokens=max_tokens, do_sample=True, temperature=temperature, top_p=top_p, top_k=None,
-                            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-    new_tokens = output[0, len(ids):].tolist()
+    output = model.generate(
+        input_ids=input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        max_new_tokens=max_tokens,
+        do_sample=True,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=None,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    new_tokens = output[0, len(ids) :].tolist()
     if tokenizer.eos_token_id in new_tokens:
         new_tokens = new_tokens[: new_tokens.index(tokenizer.eos_token_id)]
     return tokenizer.decode(new_tokens, skip_special_tokens=True), len(ids), len(new_tokens)

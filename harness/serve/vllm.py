@@ -23,7 +23,9 @@ def vllm_problems(info: AdapterInfo) -> list[Problem]:
     config, where = info.config, str(info.path)
     problems = []
     if info.peft_type != "LORA":
-        problems.append(Problem(where, None, "peft_type", f"{info.peft_type} adapters are not served by vLLM (LoRA only)"))
+        problems.append(
+            Problem(where, None, "peft_type", f"{info.peft_type} adapters are not served by vLLM (LoRA only)")
+        )
     if config.get("use_dora"):
         problems.append(Problem(where, None, "use_dora", "vLLM does not serve DoRA adapters"))
     if config.get("modules_to_save"):
@@ -33,20 +35,30 @@ def vllm_problems(info: AdapterInfo) -> list[Problem]:
     return problems
 
 
-def vllm_command(base: str, adapters: list[AdapterInfo], *, host: str, port: int, dtype: str,
-                 served_name: str | None = None) -> list[str]:
+def vllm_command(
+    base: str, adapters: list[AdapterInfo], *, host: str, port: int, dtype: str, served_name: str | None = None
+) -> list[str]:
     problems = [p for info in adapters for p in vllm_problems(info)]
     if problems:
-        raise BenchError("some adapters cannot be served by vLLM as LoRA", problems=problems,
-                         hint="package them with `bench package --merged` and serve each merged model on its own")
+        raise BenchError(
+            "some adapters cannot be served by vLLM as LoRA",
+            problems=problems,
+            hint="package them with `bench package --merged` and serve each merged model on its own",
+        )
     command = ["vllm", "serve", base, "--host", host, "--port", str(port), "--dtype", dtype]
     if served_name and served_name != base:
         command += ["--served-model-name", served_name]
     if adapters:
         rank = max(info.rank or 1 for info in adapters)
-        command += ["--enable-lora", "--max-loras", str(len(adapters)),
-                    "--max-lora-rank", str(next(r for r in VLLM_LORA_RANKS if r >= rank)),
-                    "--lora-modules", *[f"{info.name}={Path(info.path).resolve()}" for info in adapters]]
+        command += [
+            "--enable-lora",
+            "--max-loras",
+            str(len(adapters)),
+            "--max-lora-rank",
+            str(next(r for r in VLLM_LORA_RANKS if r >= rank)),
+            "--lora-modules",
+            *[f"{info.name}={Path(info.path).resolve()}" for info in adapters],
+        ]
     return command
 
 

@@ -54,7 +54,8 @@ def macro_f1_from_sums(sums: np.ndarray) -> np.ndarray:
     return f1.mean(axis=1)
 
 
-def macro_f1_weighted(gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str],
-                      weights: np.ndarray) -> np.ndarray:
+def macro_f1_weighted(
+    gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str], weights: np.ndarray
+) -> np.ndarray:
     """Macro-F1 for each row of item weights (sklearn's ``average="macro", zero_division=0``)."""
     return macro_f1_from_sums(weights @ macro_f1_parts(gold, predicted, labels))

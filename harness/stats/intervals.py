@@ -26,8 +26,13 @@ def _empty(method: str) -> dict:
 
 def _percentile(value: float, draws: np.ndarray, n: int) -> dict:
     low, high = resampling.percentile_interval(draws, policy.two_sided_tail())
-    return {"value": float(value), "ci_low": low, "ci_high": high, "n": n,
-            "method": f"bootstrap-percentile-{len(draws)}"}
+    return {
+        "value": float(value),
+        "ci_low": low,
+        "ci_high": high,
+        "n": n,
+        "method": f"bootstrap-percentile-{len(draws)}",
+    }
 
 
 def proportion(successes: int, total: int) -> dict:
@@ -76,8 +81,9 @@ def paired_delta(first: np.ndarray, second: np.ndarray, combine: Combine, *, see
     if len(first) == 0:
         raise ValueError("no paired items to compare")
     delta = resampling.on_all_items(second, combine) - resampling.on_all_items(first, combine)
-    low, high = resampling.percentile_interval(resampling.paired_draws(first, second, combine, seed=seed),
-                                               policy.two_sided_tail())
+    low, high = resampling.percentile_interval(
+        resampling.paired_draws(first, second, combine, seed=seed), policy.two_sided_tail()
+    )
     return delta, low, high
 
 

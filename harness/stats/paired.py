@@ -158,13 +158,22 @@ def paired_binary_drop(baseline: Sequence[bool], run: Sequence[bool], *, margin:
         method = f"Tango score test, margin {margin:g}" + (f"; capped by {method}" if p_exact > p_score else "")
     confidence = 1 - 2 * alpha
     low, high = tango_interval(n10, n01, n, confidence)
-    return DropTest(estimate=(n10 - n01) / n, ci_low=low, ci_high=high, confidence=confidence, p_value=p_value,
-                    method=method, n=n, discordant=n10 + n01,
-                    mdd=minimum_detectable_drop(n, (n10 + n01) / n, margin=margin, alpha=alpha))
+    return DropTest(
+        estimate=(n10 - n01) / n,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        p_value=p_value,
+        method=method,
+        n=n,
+        discordant=n10 + n01,
+        mdd=minimum_detectable_drop(n, (n10 + n01) / n, margin=margin, alpha=alpha),
+    )
 
 
-def minimum_detectable_drop(n: int, discordance: float, *, margin: float, alpha: float,
-                            power: float = POWER) -> float | None:
+def minimum_detectable_drop(
+    n: int, discordance: float, *, margin: float, alpha: float, power: float = POWER
+) -> float | None:
     """Smallest true drop the binary test catches with probability ``power``, or None if none can be.
 
     Normal approximation to the paired test. The observed drop has variance
@@ -182,10 +191,15 @@ def minimum_detectable_drop(n: int, discordance: float, *, margin: float, alpha:
     if n <= 0:
         return None
     z_alpha, z_power = norm.isf(alpha), norm.ppf(power)
+
     def shortfall(drop: float) -> float:
         psi = discordance + drop / 2
-        return (drop - margin - z_alpha * math.sqrt(max(psi - margin * margin, 0.0) / n)
-                - z_power * math.sqrt(max(psi - drop * drop, 0.0) / n))
+        return (
+            drop
+            - margin
+            - z_alpha * math.sqrt(max(psi - margin * margin, 0.0) / n)
+            - z_power * math.sqrt(max(psi - drop * drop, 0.0) / n)
+        )
 
     if shortfall(1.0) <= 0:
         return None
@@ -202,16 +216,24 @@ def binary_floor(successes: int, n: int, *, floor: float, alpha: float) -> Floor
     confidence = 1 - 2 * alpha
     # Clopper-Pearson: its upper end is below the floor exactly when the exact test rejects.
     low, high = proportion_confint(successes, n, alpha=2 * alpha, method="beta")
-    return FloorTest(value=successes / n, ci_low=float(low), ci_high=float(high), confidence=confidence,
-                     p_value=p_value, method="exact binomial (Clopper-Pearson interval)", n=n)
+    return FloorTest(
+        value=successes / n,
+        ci_low=float(low),
+        ci_high=float(high),
+        confidence=confidence,
+        p_value=p_value,
+        method="exact binomial (Clopper-Pearson interval)",
+        n=n,
+    )
 
 
 # ----------------------------------------------------------------------------- resampled metrics (macro-F1, means)
 # A non-decomposable metric comes as per-item additive parts (an items x m
 # matrix) and a ``combine`` (stats/additive.py); stats/resampling.py draws the
 # bootstrap weights and the permutation swap masks.
-def paired_permutation_p(base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, seed: int,
-                         resamples: int | None = None) -> float:
+def paired_permutation_p(
+    base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, seed: int, resamples: int | None = None
+) -> float:
     """One-sided p-value for "the run is worse" at margin 0: the paired randomization test.
 
     If baseline and run are interchangeable (the A/A case), swapping the two
@@ -227,8 +249,16 @@ def paired_permutation_p(base_parts: np.ndarray, run_parts: np.ndarray, combine:
     return (1 + int(np.sum(drops >= observed - 1e-12))) / (len(swaps) + 1)
 
 
-def paired_resampled_drop(base_parts: np.ndarray, run_parts: np.ndarray, combine: Combine, *, margin: float,
-                          alpha: float, seed: int, resamples: int | None = None) -> DropTest:
+def paired_resampled_drop(
+    base_parts: np.ndarray,
+    run_parts: np.ndarray,
+    combine: Combine,
+    *,
+    margin: float,
+    alpha: float,
+    seed: int,
+    resamples: int | None = None,
+) -> DropTest:
     """Drop of a non-decomposable metric (macro-F1), paired on items.
 
     Interval: paired percentile bootstrap (resample items, the same ones for
@@ -251,15 +281,25 @@ def paired_resampled_drop(base_parts: np.ndarray, run_parts: np.ndarray, combine
         p_boot = (1 + int(np.sum(drops <= margin + 1e-12))) / (resamples + 1)
         p_value = max(p_boot, p_exact)
         method = f"paired bootstrap, margin {margin:g}, {resamples} resamples" + (
-            "; capped by the permutation test" if p_exact > p_boot else "")
+            "; capped by the permutation test" if p_exact > p_boot else ""
+        )
     spread = float(np.std(drops))
     mdd = min(1.0, margin + (norm.isf(alpha) + norm.ppf(POWER)) * spread) if spread > 0 else None
-    return DropTest(estimate=estimate, ci_low=low, ci_high=high, confidence=1 - 2 * alpha,
-                    p_value=p_value, method=method, n=n, mdd=mdd)
+    return DropTest(
+        estimate=estimate,
+        ci_low=low,
+        ci_high=high,
+        confidence=1 - 2 * alpha,
+        p_value=p_value,
+        method=method,
+        n=n,
+        mdd=mdd,
+    )
 
 
-def resampled_floor(parts: np.ndarray, combine: Combine, *, floor: float, alpha: float, seed: int,
-                    resamples: int | None = None) -> FloorTest:
+def resampled_floor(
+    parts: np.ndarray, combine: Combine, *, floor: float, alpha: float, seed: int, resamples: int | None = None
+) -> FloorTest:
     """Is a non-decomposable metric (macro-F1) below ``floor`` beyond noise? Percentile bootstrap."""
     n = len(parts)
     if n == 0:
@@ -268,13 +308,28 @@ def resampled_floor(parts: np.ndarray, combine: Combine, *, floor: float, alpha:
     draws = resampling.draws(parts, combine, seed=seed, resamples=resamples)
     p_value = (1 + int(np.sum(draws >= floor - 1e-12))) / (len(draws) + 1)
     low, high = resampling.percentile_interval(draws, alpha)
-    return FloorTest(value=value, ci_low=low, ci_high=high, confidence=1 - 2 * alpha,
-                     p_value=p_value, method=f"bootstrap, {len(draws)} resamples", n=n)
+    return FloorTest(
+        value=value,
+        ci_low=low,
+        ci_high=high,
+        confidence=1 - 2 * alpha,
+        p_value=p_value,
+        method=f"bootstrap, {len(draws)} resamples",
+        n=n,
+    )
 
 
 # ----------------------------------------------------------------------------- a recorded interval (probes)
-def interval_drop(delta: float, low: float, high: float, *, margin: float, alpha: float,
-                  level: float = policy.CONFIDENCE, n: int | None = None) -> DropTest:
+def interval_drop(
+    delta: float,
+    low: float,
+    high: float,
+    *,
+    margin: float,
+    alpha: float,
+    level: float = policy.CONFIDENCE,
+    n: int | None = None,
+) -> DropTest:
     """Re-test a recorded change (run - reference) that kept its two-sided ``level`` interval but no items.
 
     Probe deltas are stored with a paired-bootstrap interval at the policy's
@@ -287,8 +342,15 @@ def interval_drop(delta: float, low: float, high: float, *, margin: float, alpha
     drop = -delta
     half = norm.isf(alpha) * se
     p_value = float(norm.sf((drop - margin) / se))
-    return DropTest(estimate=drop, ci_low=drop - half, ci_high=drop + half, confidence=1 - 2 * alpha,
-                    p_value=p_value, method=f"normal approximation from a {level:.0%} interval", n=n)
+    return DropTest(
+        estimate=drop,
+        ci_low=drop - half,
+        ci_high=drop + half,
+        confidence=1 - 2 * alpha,
+        p_value=p_value,
+        method=f"normal approximation from a {level:.0%} interval",
+        n=n,
+    )
 
 
 # ----------------------------------------------------------------------------- verdicts

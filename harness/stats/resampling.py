@@ -49,8 +49,9 @@ def draws(parts: np.ndarray, combine: Combine, *, seed: int, resamples: int | No
     return combine(resample_weights(len(parts), seed=seed, resamples=resamples) @ parts)
 
 
-def paired_draws(first: np.ndarray, second: np.ndarray, combine: Combine, *, seed: int,
-                 resamples: int | None = None) -> np.ndarray:
+def paired_draws(
+    first: np.ndarray, second: np.ndarray, combine: Combine, *, seed: int, resamples: int | None = None
+) -> np.ndarray:
     """metric(second) - metric(first) on each bootstrap resample, the same items for both sides.
 
     Pairing is what makes the interval tight: an item's difficulty weighs on

@@ -55,14 +55,19 @@ class MetricLimits(RootModel[dict[str, Optional[Share]]]):
         errors = []
         for name in (name for name in value if name not in known):
             close = get_close_matches(str(name), allowed, n=1)
-            message = (f"unknown key '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
-                       + f" (allowed: {', '.join(allowed)})")
+            message = (
+                f"unknown key '{name}'"
+                + (f"; did you mean '{close[0]}'?" if close else "")
+                + f" (allowed: {', '.join(allowed)})"
+            )
             errors.append({"type": PydanticCustomError("unknown_metric", message), "loc": (name,)})
         try:
             result = handler({name: limit for name, limit in value.items() if name in known})
         except ValidationError as exc:
-            errors += [{"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
-                       for e in exc.errors()]
+            errors += [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                for e in exc.errors()
+            ]
         if errors:
             raise ValidationError.from_exception_data("MetricLimits", errors)
         return result
@@ -70,18 +75,27 @@ class MetricLimits(RootModel[dict[str, Optional[Share]]]):
     def limits(self) -> list[tuple[str, float]]:
         """The metrics that have a limit, in a stable order (the order task types declare them)."""
         order = {name: index for index, name in enumerate(all_metrics())}
-        return sorted(((name, value) for name, value in self.root.items() if value is not None),
-                      key=lambda pair: order.get(pair[0], len(order)))
+        return sorted(
+            ((name, value) for name, value in self.root.items() if value is not None),
+            key=lambda pair: order.get(pair[0], len(order)),
+        )
 
 
 def _metric_properties(schema: dict) -> None:
     """The JSON Schema lists every declared metric, so an editor completes them."""
     schema.pop("additionalProperties", None)
     schema["properties"] = {
-        name: {"type": "number", "minimum": 0, "maximum": 1,
-               "description": "; ".join(f"{m.label} ({t})" + (f": {m.means}" if m.means and m.means != m.label else "")
-                                        for t, m in _declarers(name))}
-        for name in all_metrics()}
+        name: {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "; ".join(
+                f"{m.label} ({t})" + (f": {m.means}" if m.means and m.means != m.label else "")
+                for t, m in _declarers(name)
+            ),
+        }
+        for name in all_metrics()
+    }
     schema["additionalProperties"] = False
 
 
@@ -107,19 +121,35 @@ class GateSpec(Strict):
     """Rules ``bench gate`` checks a run against. The defaults catch any significant drop of the task's
     headline metric (and, for extraction and generation, of format compliance)."""
 
-    alpha: float = Field(default=0.01, gt=0, le=0.2, description=(
-        "one-sided significance level of each statistical rule: the most often a rule may fail "
-        "when the run is really no worse than allowed (e.g. rerunning the same adapter)"))
-    inconclusive: Literal["pass", "warn", "fail"] = Field(default="warn", description=(
-        "a result worse than allowed but not significant: pass silently, pass with a warning, or fail"))
-    floors: MetricLimits = Field(default_factory=MetricLimits, description=(
-        "minimum value of a metric on the run; fails only when the run is significantly below it"))
-    allowed_drop: MetricLimits | None = Field(default=None, description=(
-        "largest drop against the baseline that is not a regression (0.02 = 2 points); "
-        "default by task type: classification accuracy 0; extraction field_f1_micro 0 and format_compliance 0; "
-        "generation accuracy 0 and format_compliance 0. Writing this key replaces the default"))
-    forgetting: dict[str, float] = Field(default_factory=dict, description=(
-        "probe task -> largest drop of its score against the base model; '*' applies to every probe"))
+    alpha: float = Field(
+        default=0.01,
+        gt=0,
+        le=0.2,
+        description=(
+            "one-sided significance level of each statistical rule: the most often a rule may fail "
+            "when the run is really no worse than allowed (e.g. rerunning the same adapter)"
+        ),
+    )
+    inconclusive: Literal["pass", "warn", "fail"] = Field(
+        default="warn",
+        description=("a result worse than allowed but not significant: pass silently, pass with a warning, or fail"),
+    )
+    floors: MetricLimits = Field(
+        default_factory=MetricLimits,
+        description=("minimum value of a metric on the run; fails only when the run is significantly below it"),
+    )
+    allowed_drop: MetricLimits | None = Field(
+        default=None,
+        description=(
+            "largest drop against the baseline that is not a regression (0.02 = 2 points); "
+            "default by task type: classification accuracy 0; extraction field_f1_micro 0 and format_compliance 0; "
+            "generation accuracy 0 and format_compliance 0. Writing this key replaces the default"
+        ),
+    )
+    forgetting: dict[str, float] = Field(
+        default_factory=dict,
+        description=("probe task -> largest drop of its score against the base model; '*' applies to every probe"),
+    )
     cost_limits: CostLimits = Field(default_factory=CostLimits, description="upper bounds on measured cost")
 
     @field_validator("forgetting")

@@ -20,8 +20,12 @@ def suite_json_schema(variant_configs: Mapping[str, type[BaseModel]]) -> dict:
     schema = Suite.model_json_schema()
     variant_schema = TypeAdapter(variant).json_schema(ref_template="#/$defs/{model}")
     schema.setdefault("$defs", {}).update(variant_schema.pop("$defs", {}))
-    schema["properties"]["variants"] = {"type": "array", "minItems": 1, "items": variant_schema,
-                                        "description": "variants to compare; each may carry grid: {param: [values]}"}
+    schema["properties"]["variants"] = {
+        "type": "array",
+        "minItems": 1,
+        "items": variant_schema,
+        "description": "variants to compare; each may carry grid: {param: [values]}",
+    }
     schema["$id"] = "https://bench.invalid/schema/suite-v1.json"
     schema["title"] = "bench suite (schema_version 1)"
     return schema

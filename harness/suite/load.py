@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Mapping, Any
+from typing import Any, Mapping
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -50,8 +50,11 @@ class LoadedSuite:
         if not self.spec.allow_paths_outside_suite and not path.is_relative_to(self.folder):
             raise BenchError(
                 "a path in the suite points outside the suite's folder",
-                problems=[Problem(str(self.path), self.line_of(*field.split(".")), field, f"'{relative}' resolves to {path}")],
-                hint="move the file under the suite's folder, or set allow_paths_outside_suite: true")
+                problems=[
+                    Problem(str(self.path), self.line_of(*field.split(".")), field, f"'{relative}' resolves to {path}")
+                ],
+                hint="move the file under the suite's folder, or set allow_paths_outside_suite: true",
+            )
         return path
 
     def data_files(self) -> dict[str, Path]:
@@ -84,7 +87,10 @@ def _parse_yaml(text: str, filename: str) -> tuple[dict, dict[Loc, int]]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise BenchError("the suite is not valid YAML", problems=[Problem(filename, line, None, problem)]) from None
     if not isinstance(raw, dict):
-        raise BenchError("the suite must be a YAML mapping", problems=[Problem(filename, 1, None, "expected keys such as name:, task:, variants:")])
+        raise BenchError(
+            "the suite must be a YAML mapping",
+            problems=[Problem(filename, 1, None, "expected keys such as name:, task:, variants:")],
+        )
     lines: dict[Loc, int] = {}
     _index_lines(node, (), lines)
     return raw, lines
@@ -108,8 +114,9 @@ def _line_of(loc: Loc, lines: dict[Loc, int]) -> int | None:
     return lines.get(loc)
 
 
-def validate_suite(raw: dict, lines: dict[Loc, int], filename: str,
-                   variant_configs: Mapping[str, type[BaseModel]]) -> Suite:
+def validate_suite(
+    raw: dict, lines: dict[Loc, int], filename: str, variant_configs: Mapping[str, type[BaseModel]]
+) -> Suite:
     """Validate the whole suite; collect problems from every part before raising."""
     problems: list[Problem] = []
     kinds = variant_configs
@@ -126,12 +133,26 @@ def validate_suite(raw: dict, lines: dict[Loc, int], filename: str,
     try:
         suite = Suite.model_validate(top)
     except ValidationError as exc:
-        problems += _problems_from(exc, (), Suite, lines, filename, skip_prefix=("variants",) if isinstance(raw_variants, list) and raw_variants else None)
+        problems += _problems_from(
+            exc,
+            (),
+            Suite,
+            lines,
+            filename,
+            skip_prefix=("variants",) if isinstance(raw_variants, list) and raw_variants else None,
+        )
         suite = None
     problems += _cross_field_problems(raw, lines, filename)
     names = [v.name for v in typed_variants]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(Problem(filename, _line_of(("variants",), lines), "variants", f"variant name '{name}' is used twice (after grid expansion)"))
+        problems.append(
+            Problem(
+                filename,
+                _line_of(("variants",), lines),
+                "variants",
+                f"variant name '{name}' is used twice (after grid expansion)",
+            )
+        )
     if problems:
         problems.sort(key=lambda p: p.line or 0)
         noun = "problem" if len(problems) == 1 else "problems"
@@ -150,9 +171,15 @@ def _rank_mode_problems(raw: dict, task_type: str | None, lines: dict[Loc, int],
     inference = raw.get("inference")
     mode = inference.get("mode") if isinstance(inference, dict) else None
     if mode == "rank" and task_type is not None and task_type != "classification":
-        return [Problem(filename, _line_of(("inference", "mode"), lines), "inference.mode",
-                        f"mode 'rank' chooses among labels, so it needs a classification task (this one is '{task_type}'); "
-                        "use mode: generate")]
+        return [
+            Problem(
+                filename,
+                _line_of(("inference", "mode"), lines),
+                "inference.mode",
+                f"mode 'rank' chooses among labels, so it needs a classification task (this one is '{task_type}'); "
+                "use mode: generate",
+            )
+        ]
     return []
 
 
@@ -172,13 +199,20 @@ def _gate_metric_problems(raw: dict, task_type: str | None, lines: dict[Loc, int
         for metric in rules if isinstance(rules, dict) else ():
             if metric in measured_somewhere and metric not in known:
                 loc = ("gate", section, metric)
-                problems.append(Problem(filename, _line_of(loc, lines), _dotted(loc),
-                                        f"{task_type} tasks do not measure {metric} "
-                                        f"(metrics of {task_type} tasks: {', '.join(known)})"))
+                problems.append(
+                    Problem(
+                        filename,
+                        _line_of(loc, lines),
+                        _dotted(loc),
+                        f"{task_type} tasks do not measure {metric} (metrics of {task_type} tasks: {', '.join(known)})",
+                    )
+                )
     return problems
 
 
-def _validate_variant(entry: Any, loc: Loc, kinds: dict, lines: dict, filename: str, problems: list[Problem]) -> list[Any]:
+def _validate_variant(
+    entry: Any, loc: Loc, kinds: dict, lines: dict, filename: str, problems: list[Problem]
+) -> list[Any]:
     line = _line_of(loc, lines)
     if not isinstance(entry, dict):
         problems.append(Problem(filename, line, _dotted(loc), "each variant must be a mapping with name: and kind:"))
@@ -187,8 +221,14 @@ def _validate_variant(entry: Any, loc: Loc, kinds: dict, lines: dict, filename: 
     if kind not in kinds:
         close = get_close_matches(str(kind), kinds, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        problems.append(Problem(filename, _line_of(loc + ("kind",), lines), _dotted(loc + ("kind",)),
-                                f"unknown variant kind '{kind}'{hint} (known: {', '.join(sorted(kinds))})"))
+        problems.append(
+            Problem(
+                filename,
+                _line_of(loc + ("kind",), lines),
+                _dotted(loc + ("kind",)),
+                f"unknown variant kind '{kind}'{hint} (known: {', '.join(sorted(kinds))})",
+            )
+        )
         return []
     config_cls = kinds[kind]
     typed = []
@@ -211,8 +251,14 @@ def expand_grid(entry: dict, loc: Loc, lines: dict, filename: str, problems: lis
     if grid is None:
         return [entry]
     if not isinstance(grid, dict) or not grid or not all(isinstance(v, list) and v for v in grid.values()):
-        problems.append(Problem(filename, _line_of(loc + ("grid",), lines), _dotted(loc + ("grid",)),
-                                "grid must map parameter names to non-empty lists, e.g. grid: {r: [4, 16, 64]}"))
+        problems.append(
+            Problem(
+                filename,
+                _line_of(loc + ("grid",), lines),
+                _dotted(loc + ("grid",)),
+                "grid must map parameter names to non-empty lists, e.g. grid: {r: [4, 16, 64]}",
+            )
+        )
         return []
     base = {k: v for k, v in entry.items() if k != "grid"}
     out = []
@@ -242,8 +288,14 @@ def _set_dotted(target: dict, dotted: str, value: Any) -> None:
     target[last] = value
 
 
-def _problems_from(exc: ValidationError, prefix: Loc, model: type[BaseModel], lines: dict, filename: str,
-                   skip_prefix: Loc | None = None) -> list[Problem]:
+def _problems_from(
+    exc: ValidationError,
+    prefix: Loc,
+    model: type[BaseModel],
+    lines: dict,
+    filename: str,
+    skip_prefix: Loc | None = None,
+) -> list[Problem]:
     problems = []
     for error in exc.errors():
         raw_loc = tuple(error["loc"])
@@ -255,8 +307,11 @@ def _problems_from(exc: ValidationError, prefix: Loc, model: type[BaseModel], li
         if error["type"] == "extra_forbidden":
             allowed = _fields_at(model, raw_loc[:-1])
             close = get_close_matches(str(loc[-1]), allowed, n=1)
-            message = f"unknown key '{loc[-1]}'" + (f"; did you mean '{close[0]}'?" if close else "") + (
-                f" (allowed: {', '.join(allowed)})" if allowed else "")
+            message = (
+                f"unknown key '{loc[-1]}'"
+                + (f"; did you mean '{close[0]}'?" if close else "")
+                + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+            )
         elif error["type"] == "missing":
             message = "required key is missing"
         elif "input" in error and error["type"] not in ("value_error", "task_type", "unknown_metric"):  # these say it
@@ -308,7 +363,11 @@ def _tag_of(model: type[BaseModel]) -> str | None:
 
 def _strip_tags(loc: Loc, model: type[BaseModel]) -> Loc:
     """Drop union tags from a pydantic location so it names the YAML keys the user wrote."""
-    if len(loc) >= 2 and loc[0] == "task" and loc[1] in {_tag_of(m) for m in _models_in(model.model_fields["task"].annotation)}:
+    if (
+        len(loc) >= 2
+        and loc[0] == "task"
+        and loc[1] in {_tag_of(m) for m in _models_in(model.model_fields["task"].annotation)}
+    ):
         return loc[:1] + loc[2:]
     return loc
 

@@ -20,8 +20,18 @@ from harness.tasks.extraction import ExtractionTask, Normalisation
 from harness.tasks.generation import GenerationConstraints, GenerationTask
 
 # The built-in task types' specs live with their task types; named here for code that imports them from the schema.
-__all__ = ["Suite", "TaskSpec", "TaskCommon", "DataFiles", "ClassificationTask", "ExtractionTask", "Normalisation",
-           "GenerationTask", "GenerationConstraints", "SCHEMA_VERSION"]
+__all__ = [
+    "Suite",
+    "TaskSpec",
+    "TaskCommon",
+    "DataFiles",
+    "ClassificationTask",
+    "ExtractionTask",
+    "Normalisation",
+    "GenerationTask",
+    "GenerationConstraints",
+    "SCHEMA_VERSION",
+]
 
 SCHEMA_VERSION = 1
 
@@ -37,14 +47,17 @@ class _RegisteredTaskSpecs:
         return task_spec_json_schema(handler)
 
 
-TaskSpec = Annotated[SerializeAsAny[TaskCommon], WrapValidator(lambda value, _handler: validate_task_spec(value)),
-                     _RegisteredTaskSpecs()]
+TaskSpec = Annotated[
+    SerializeAsAny[TaskCommon], WrapValidator(lambda value, _handler: validate_task_spec(value)), _RegisteredTaskSpecs()
+]
 
 
 class BaseModelSpec(Strict):
     name: str = Field(description="an alias (smollm2-135m-instruct), a hub id (owner/name) or a local folder")
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    trust_remote_code: bool = Field(default=False, description="run code shipped with a hub model; off unless you trust it")
+    trust_remote_code: bool = Field(
+        default=False, description="run code shipped with a hub model; off unless you trust it"
+    )
 
 
 class TrainingSpec(Strict):
@@ -58,20 +71,29 @@ class TrainingSpec(Strict):
     max_length: int = Field(default=256, ge=16)
     warmup_ratio: float = Field(default=0.0, ge=0, lt=1)
     weight_decay: float = Field(default=0.0, ge=0)
-    eval_every: int | None = Field(default=None, ge=1, description="validation loss every N steps (needs a validation split)")
+    eval_every: int | None = Field(
+        default=None, ge=1, description="validation loss every N steps (needs a validation split)"
+    )
     bf16: bool = Field(default=False, description="bf16 autocast during training")
     checkpoint_every: int | None = Field(
-        default=None, ge=1, description="save a checkpoint every N steps; a killed run resumes from the last one")
+        default=None, ge=1, description="save a checkpoint every N steps; a killed run resumes from the last one"
+    )
     select_best: bool = Field(
-        default=False, description="after training, keep the weights of the best evaluation by select_by "
-                                   "(needs eval_every and a validation split)")
+        default=False,
+        description="after training, keep the weights of the best evaluation by select_by "
+        "(needs eval_every and a validation split)",
+    )
     select_by: Literal["validation_loss", "validation_accuracy"] = Field(
-        default="validation_loss", description=(
+        default="validation_loss",
+        description=(
             "what 'best' means for select_best and early stopping: the lowest validation loss, or the highest "
             "validation accuracy (the task's own per-item 'correct', predicted as at test time: the suite's "
-            "inference mode on the validation items)"))
+            "inference mode on the validation items)"
+        ),
+    )
     early_stopping_patience: int | None = Field(
-        default=None, ge=1, description="stop training after this many evaluations without a new best by select_by")
+        default=None, ge=1, description="stop training after this many evaluations without a new best by select_by"
+    )
 
     @model_validator(mode="after")
     def select_best_needs_evaluation(self):
@@ -89,32 +111,42 @@ class VariabilitySpec(Strict):
 
 class InferenceSpec(Strict):
     mode: Literal["generate", "rank"] = Field(
-        default="generate", description="generate: greedy generation, then the answer is parsed. rank (classification "
-                                         "only): the answer is the most likely of answer_format filled with each label, "
-                                         "scored by log-likelihood; outputs are well-formed by construction, so format "
-                                         "compliance is not measured")
+        default="generate",
+        description="generate: greedy generation, then the answer is parsed. rank (classification "
+        "only): the answer is the most likely of answer_format filled with each label, "
+        "scored by log-likelihood; outputs are well-formed by construction, so format "
+        "compliance is not measured",
+    )
     batch_size: int = Field(default=16, ge=1)
     max_new_tokens: int = Field(default=16, ge=1)
     bf16: bool = Field(
-        default=False, description="bf16 autocast for predictions, probes and checks (several times faster on CPUs "
-                                   "with bf16 matmul; greedy answers may differ from fp32 on near-ties)")
+        default=False,
+        description="bf16 autocast for predictions, probes and checks (several times faster on CPUs "
+        "with bf16 matmul; greedy answers may differ from fp32 on near-ties)",
+    )
     merge_check: bool = Field(
-        default=False, description="for mergeable adapters (LoRA, DoRA, IA3): predict again with the adapter merged "
-                                   "into a copy of the base and record whether the predictions are identical")
+        default=False,
+        description="for mergeable adapters (LoRA, DoRA, IA3): predict again with the adapter merged "
+        "into a copy of the base and record whether the predictions are identical",
+    )
     variability: VariabilitySpec | None = Field(
-        default=None, description="also sample N generations per item and record the share of distinct outputs")
+        default=None, description="also sample N generations per item and record the share of distinct outputs"
+    )
 
     @model_validator(mode="after")
     def merge_check_needs_generation(self):
         if self.mode == "rank" and self.merge_check:
-            raise ValueError("merge_check compares generated answers; with mode: rank there are none to compare "
-                             "(set merge_check: false, or mode: generate)")
+            raise ValueError(
+                "merge_check compares generated answers; with mode: rank there are none to compare "
+                "(set merge_check: false, or mode: generate)"
+            )
         return self
 
 
 class CostSpec(Strict):
     price_per_hour: float | None = Field(
-        default=None, ge=0, description="price of this machine per hour; each variant's cost then has usd")
+        default=None, ge=0, description="price of this machine per hour; each variant's cost then has usd"
+    )
 
 
 class ProbeSpec(Strict):
@@ -137,5 +169,7 @@ class Suite(Strict):
     probes: ProbeSpec = ProbeSpec()
     cost: CostSpec = CostSpec()
     allow_paths_outside_suite: bool = Field(
-        default=False, description="let data paths point outside the suite's folder (off: a suite cannot read arbitrary files)")
+        default=False,
+        description="let data paths point outside the suite's folder (off: a suite cannot read arbitrary files)",
+    )
     gate: GateSpec = Field(default_factory=GateSpec, description="gate rules (see docs/gate.md)")

@@ -52,7 +52,8 @@ class TaskCommon(Strict):
     data: DataFiles
     test_limit: int | None = Field(default=None, ge=1, description="score only the first N test items")
     leakage: Literal["error", "warn"] = Field(
-        default="error", description="what an item found in two splits (same content) does to a run")
+        default="error", description="what an item found in two splits (same content) does to a run"
+    )
 
 
 # ----------------------------------------------------------------------------- metrics, declared once
@@ -86,8 +87,9 @@ class Metric:
 
     def __post_init__(self):
         if isinstance(self.combine, str) and self.combine not in ("share", "mean"):
-            raise ValueError(f"metric {self.key}: combine must be 'share', 'mean' or a parts function, "
-                             f"not {self.combine!r}")
+            raise ValueError(
+                f"metric {self.key}: combine must be 'share', 'mean' or a parts function, not {self.combine!r}"
+            )
 
     @property
     def binary(self) -> bool:
@@ -179,9 +181,13 @@ class TaskType:
 
     name: ClassVar[str]
     Spec: ClassVar[type[TaskCommon]]
-    metrics: ClassVar[tuple[Metric, ...]]  # every metric it writes and a rule may name; accuracy and format_compliance first-class
+    metrics: ClassVar[
+        tuple[Metric, ...]
+    ]  # every metric it writes and a rule may name; accuracy and format_compliance first-class
     words: ClassVar[ReportWords]
-    failure_modes: ClassVar[dict[str, FailureMode]]  # in checking order; keys among empty, overlong, invalid, wrong_label, format_only
+    failure_modes: ClassVar[
+        dict[str, FailureMode]
+    ]  # in checking order; keys among empty, overlong, invalid, wrong_label, format_only
     failure_values: ClassVar[dict[str, str]] = {}  # placeholder -> shown when the run did not record it
     problems_title: ClassVar[str] = "most frequent problems"
     breakdowns: ClassVar[tuple[str, ...]] = ()  # results.json keys beside the metrics that the model card keeps
@@ -196,10 +202,19 @@ class TaskType:
     def measures(cls) -> Measures:
         by_key = {m.key: m for m in cls.metrics}
         w = cls.words
-        return Measures(type=cls.name, headline=by_key[w.headline], second=by_key[w.second], compliance=by_key[w.compliance],
-                        columns=tuple(by_key[k] for k in w.columns), paired=w.paired, compliant=w.compliant,
-                        compliance_means=w.compliance_means, intervals=w.intervals, labelled=cls.needs_label,
-                        breakdowns=cls.breakdowns)
+        return Measures(
+            type=cls.name,
+            headline=by_key[w.headline],
+            second=by_key[w.second],
+            compliance=by_key[w.compliance],
+            columns=tuple(by_key[k] for k in w.columns),
+            paired=w.paired,
+            compliant=w.compliant,
+            compliance_means=w.compliance_means,
+            intervals=w.intervals,
+            labelled=cls.needs_label,
+            breakdowns=cls.breakdowns,
+        )
 
     # --- failure modes (report)
     @staticmethod
@@ -259,13 +274,17 @@ def register_task_type(cls: type[TaskType]) -> type[TaskType]:
     keys = [m.key for m in cls.metrics]
     missing = {"accuracy", "format_compliance"} - set(keys)
     if missing or len(set(keys)) != len(keys):
-        raise ValueError(f"task type {name!r}: metrics must declare accuracy and format_compliance once each "
-                         f"(missing {sorted(missing)}, declared {keys})")
+        raise ValueError(
+            f"task type {name!r}: metrics must declare accuracy and format_compliance once each "
+            f"(missing {sorted(missing)}, declared {keys})"
+        )
     for metric in cls.metrics:
         other = _declared(metric.key, exclude=name)
         if other is not None and (other.item_field, other.combine) != (metric.item_field, metric.combine):
-            raise ValueError(f"task type {name!r}: metric {metric.key} is computed from {metric.item_field!r} here but "
-                             f"from {other.item_field!r} elsewhere; a metric name means one computation")
+            raise ValueError(
+                f"task type {name!r}: metric {metric.key} is computed from {metric.item_field!r} here but "
+                f"from {other.item_field!r} elsewhere; a metric name means one computation"
+            )
         if metric.gate_default and not metric.higher_is_better:
             raise ValueError(f"task type {name!r}: {metric.key} is lower-is-better, so it cannot be a gate default")
     w = cls.words
@@ -293,9 +312,11 @@ def task_type(name: str | None) -> type[TaskType]:
     name = name or "classification"
     if name not in _REGISTRY:
         close = get_close_matches(name, list(_REGISTRY), n=1)
-        raise BenchError(f"unknown task type '{name}'" + (f"; did you mean '{close[0]}'?" if close else ""),
-                         hint=f"task types: {', '.join(_REGISTRY)}; a task type defined outside bench must be "
-                              "registered (register_task_type) before it is read")
+        raise BenchError(
+            f"unknown task type '{name}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+            hint=f"task types: {', '.join(_REGISTRY)}; a task type defined outside bench must be "
+            "registered (register_task_type) before it is read",
+        )
     return _REGISTRY[name]
 
 
@@ -372,11 +393,15 @@ def validate_task_spec(value: Any) -> TaskCommon:
             problem = f"required key is missing: the task type, one of {known}"
         elif not isinstance(name, str) or name not in _REGISTRY:
             close = get_close_matches(str(name), list(_REGISTRY), n=1)
-            problem = (f"unknown task type '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
-                       + f" (known: {known})")
+            problem = (
+                f"unknown task type '{name}'"
+                + (f"; did you mean '{close[0]}'?" if close else "")
+                + f" (known: {known})"
+            )
         if problem:
-            raise ValidationError.from_exception_data("task", [
-                {"type": PydanticCustomError("task_type", problem), "loc": ("type",)}])
+            raise ValidationError.from_exception_data(
+                "task", [{"type": PydanticCustomError("task_type", problem), "loc": ("type",)}]
+            )
     return TypeAdapter(_spec_union()).validate_python(value)
 
 

@@ -66,8 +66,10 @@ class ClassificationTask(TaskCommon):
 
 
 def macro_f1_parts(rows: Sequence[dict], labels: Sequence[str]):
-    return (additive.macro_f1_parts([r.get("gold") for r in rows], [r.get("parsed") for r in rows], labels),
-            additive.macro_f1_from_sums)
+    return (
+        additive.macro_f1_parts([r.get("gold") for r in rows], [r.get("parsed") for r in rows], labels),
+        additive.macro_f1_from_sums,
+    )
 
 
 @register_task_type
@@ -82,15 +84,20 @@ class ClassificationTaskRules(TaskType):
     metrics: ClassVar[tuple[Metric, ...]] = (
         Metric("accuracy", "accuracy", "correct", gate_default=True),
         Metric("macro_f1", "macro-F1", "parsed", combine=macro_f1_parts, hub_type="f1", hub_args={"average": "macro"}),
-        Metric("format_compliance", "format compliance", "format_ok", shown_as="share",
-               means="exact answer format"),
+        Metric("format_compliance", "format compliance", "format_ok", shown_as="share", means="exact answer format"),
     )
     words: ClassVar[ReportWords] = ReportWords(
-        headline="macro_f1", second="accuracy", columns=("accuracy", "macro_f1", "format_compliance"),
-        paired=("macro_f1",), compliant="format-compliant", compliance_means="in the exact answer format",
-        intervals="Wilson for accuracy and format compliance, bootstrap for macro-F1")
+        headline="macro_f1",
+        second="accuracy",
+        columns=("accuracy", "macro_f1", "format_compliance"),
+        paired=("macro_f1",),
+        compliant="format-compliant",
+        compliance_means="in the exact answer format",
+        intervals="Wilson for accuracy and format compliance, bootstrap for macro-F1",
+    )
     failure_modes: ClassVar[dict[str, FailureMode]] = {
-        "empty": EMPTY, "overlong": OVERLONG,
+        "empty": EMPTY,
+        "overlong": OVERLONG,
         "invalid": FailureMode("invalid format", "no label could be read"),
         "wrong_label": FailureMode("wrong label", "a label was read, and it is wrong"),
         "format_only": FailureMode("label right, format wrong", "correct for accuracy, but not format-compliant"),
@@ -143,7 +150,11 @@ class ClassificationTaskRules(TaskType):
         return lowered[found.lower()]
 
     def check_gold(self, answer: str) -> str | None:
-        return None if self.label_of(answer) is not None else f"answer {answer!r} is not in the expected form {self.describe_answer()}"
+        return (
+            None
+            if self.label_of(answer) is not None
+            else f"answer {answer!r} is not in the expected form {self.describe_answer()}"
+        )
 
     def describe_answer(self) -> str:
         return f"'{self.answer_format}' with label one of {list(self.labels)}"
@@ -151,12 +162,21 @@ class ClassificationTaskRules(TaskType):
     # ------------------------------------------------------------------------- scoring
     def score(self, output: str, item) -> dict:
         parsed = self.parse(output)
-        return {"parsed": parsed.answer, "gold": item.label, "correct": parsed.answer == item.label,
-                "format_ok": parsed.format_ok}
+        return {
+            "parsed": parsed.answer,
+            "gold": item.label,
+            "correct": parsed.answer == item.label,
+            "format_ok": parsed.format_ok,
+        }
 
     def aggregate(self, rows: list[dict], *, seed: int) -> dict:
-        return score_classification([r["gold"] for r in rows], [r["parsed"] for r in rows],
-                                    [r["format_ok"] for r in rows], self.labels, seed=seed)
+        return score_classification(
+            [r["gold"] for r in rows],
+            [r["parsed"] for r in rows],
+            [r["format_ok"] for r in rows],
+            self.labels,
+            seed=seed,
+        )
 
     # ------------------------------------------------------------------------- report and model card
     @staticmethod
@@ -173,14 +193,25 @@ class ClassificationTaskRules(TaskType):
         risks = []
         invalid = round(metrics["invalid_rate"]["value"] * n)
         if invalid:
-            risks.append(f"{invalid} of {n} test outputs named no valid label; a downstream parser gets nothing usable from them.")
+            risks.append(
+                f"{invalid} of {n} test outputs named no valid label; a downstream parser gets nothing usable from them."
+            )
         malformed = n - round(metrics["format_compliance"]["value"] * n)
         if malformed:
-            risks.append(f"{malformed} of {n} outputs were not exactly in the answer format; parse leniently or constrain decoding.")
+            risks.append(
+                f"{malformed} of {n} outputs were not exactly in the answer format; parse leniently or constrain decoding."
+            )
         confusion = metrics.get("confusion") or {}
         columns, matrix = confusion.get("labels", []), confusion.get("matrix", [])
-        mixups = sorted(((count, columns[i], columns[j]) for i, row in enumerate(matrix) for j, count in enumerate(row)
-                         if i != j and count and columns[j] != INVALID), reverse=True)
+        mixups = sorted(
+            (
+                (count, columns[i], columns[j])
+                for i, row in enumerate(matrix)
+                for j, count in enumerate(row)
+                if i != j and count and columns[j] != INVALID
+            ),
+            reverse=True,
+        )
         for count, gold, predicted in mixups[:3]:
             risks.append(f"'{gold}' was answered as '{predicted}' {count} time(s).")
         label, row = weakest(metrics.get("per_class"), "recall")
@@ -193,8 +224,14 @@ class ClassificationTaskRules(TaskType):
         return f"Only the labels {task['labels']} exist for this model; inputs that fit none were not studied."
 
 
-def score_classification(gold: Sequence[str], predicted: Sequence[str | None], format_ok: Sequence[bool],
-                         labels: Sequence[str], *, seed: int = 0) -> dict:
+def score_classification(
+    gold: Sequence[str],
+    predicted: Sequence[str | None],
+    format_ok: Sequence[bool],
+    labels: Sequence[str],
+    *,
+    seed: int = 0,
+) -> dict:
     """Accuracy, macro-F1, format compliance, invalid rate (each with a 95% interval), per class, confusion."""
     gold_arr = np.asarray(gold, dtype=object)
     pred_arr = np.asarray([p if p is not None else INVALID for p in predicted], dtype=object)
@@ -204,14 +241,16 @@ def score_classification(gold: Sequence[str], predicted: Sequence[str | None], f
     label_list = list(labels)
 
     precision, recall, f1, support = precision_recall_fscore_support(
-        gold_arr, pred_arr, labels=label_list, zero_division=0)
+        gold_arr, pred_arr, labels=label_list, zero_division=0
+    )
     columns = label_list + [INVALID]
     matrix = confusion_matrix(gold_arr, pred_arr, labels=columns) if n else np.zeros((len(columns),) * 2, int)
     return {
         "accuracy": intervals.proportion(correct, n),
         # as additive parts: the same resamples and values as sklearn's f1_score per resample, in one matrix product
-        "macro_f1": intervals.resampled(additive.macro_f1_parts(gold, predicted, label_list),
-                                        additive.macro_f1_from_sums, seed=seed),
+        "macro_f1": intervals.resampled(
+            additive.macro_f1_parts(gold, predicted, label_list), additive.macro_f1_from_sums, seed=seed
+        ),
         "format_compliance": intervals.proportion(int(np.sum(format_ok)), n),
         "invalid_rate": intervals.proportion(n - valid, n),
         "per_class": {
@@ -221,4 +260,3 @@ def score_classification(gold: Sequence[str], predicted: Sequence[str | None], f
         # rows: gold labels (the invalid row stays empty); columns: predictions incl. <invalid>
         "confusion": {"labels": columns, "matrix": matrix[: len(label_list)].tolist()},
     }
-

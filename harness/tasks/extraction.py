@@ -117,26 +117,50 @@ class ExtractionTaskRules(TaskType):
     Spec: ClassVar[type] = ExtractionTask
     metrics: ClassVar[tuple[Metric, ...]] = (
         Metric("accuracy", "record exact match", "correct", means="whole-record exact match"),
-        Metric("field_f1_micro", "field F1 (micro)", "field_counts", combine=field_f1_micro_parts, gate_default=True,
-               hub_type="f1", hub_args={"average": "micro"}),
-        Metric("field_f1_macro", "field F1 (macro)", "field_counts", combine=field_f1_macro_parts,
-               hub_type="f1", hub_args={"average": "macro"}),
+        Metric(
+            "field_f1_micro",
+            "field F1 (micro)",
+            "field_counts",
+            combine=field_f1_micro_parts,
+            gate_default=True,
+            hub_type="f1",
+            hub_args={"average": "micro"},
+        ),
+        Metric(
+            "field_f1_macro",
+            "field F1 (macro)",
+            "field_counts",
+            combine=field_f1_macro_parts,
+            hub_type="f1",
+            hub_args={"average": "macro"},
+        ),
         Metric("parse_rate", "JSON parse rate", "parse_ok", shown_as="share", means="output is one JSON value"),
-        Metric("format_compliance", "schema compliance", "format_ok", gate_default=True, shown_as="share",
-               means="JSON fitting the schema"),
+        Metric(
+            "format_compliance",
+            "schema compliance",
+            "format_ok",
+            gate_default=True,
+            shown_as="share",
+            means="JSON fitting the schema",
+        ),
     )
     words: ClassVar[ReportWords] = ReportWords(
-        headline="field_f1_micro", second="accuracy",
+        headline="field_f1_micro",
+        second="accuracy",
         columns=("field_f1_micro", "field_f1_macro", "accuracy", "parse_rate", "format_compliance"),
-        paired=("field_f1_micro",), compliant="schema-compliant",
+        paired=("field_f1_micro",),
+        compliant="schema-compliant",
         compliance_means="one JSON object that fits the suite's schema",
-        intervals="bootstrap for field F1, Wilson for record exact match, parse rate and schema compliance")
+        intervals="bootstrap for field F1, Wilson for record exact match, parse rate and schema compliance",
+    )
     failure_modes: ClassVar[dict[str, FailureMode]] = {
-        "empty": EMPTY, "overlong": OVERLONG,
+        "empty": EMPTY,
+        "overlong": OVERLONG,
         "invalid": FailureMode("no JSON object", "no JSON object could be read from the output"),
         "wrong_label": FailureMode("wrong fields", "a record was read, and at least one field is wrong"),
-        "format_only": FailureMode("fields right, schema broken",
-                                   "every field right, but not one JSON object that fits the schema"),
+        "format_only": FailureMode(
+            "fields right, schema broken", "every field right, but not one JSON object that fits the schema"
+        ),
     }
     problems_title: ClassVar[str] = "fields most often wrong"
     breakdowns: ClassVar[tuple[str, ...]] = ("per_field",)
@@ -148,8 +172,11 @@ class ExtractionTaskRules(TaskType):
 
     @classmethod
     def from_spec(cls, spec: ExtractionTask) -> "ExtractionTaskRules":
-        return cls(schema=spec.json_schema, case_insensitive=spec.normalise.case_insensitive,
-                   collapse_whitespace=spec.normalise.collapse_whitespace)
+        return cls(
+            schema=spec.json_schema,
+            case_insensitive=spec.normalise.case_insensitive,
+            collapse_whitespace=spec.normalise.collapse_whitespace,
+        )
 
     @cached_property
     def _validator(self):
@@ -209,9 +236,15 @@ class ExtractionTaskRules(TaskType):
         record, parse_ok, schema_ok = self.read(output)
         counts = field_counts(record, gold, self.fields, **self._norm)
         wrong = sorted(f for f, (_, fp, fn) in counts.items() if fp or fn)
-        return {"parsed": record, "gold": gold, "format_ok": schema_ok, "parse_ok": parse_ok,
-                "correct": record is not None and not wrong, "wrong_fields": wrong,
-                "field_counts": {f: list(c) for f, c in counts.items()}}
+        return {
+            "parsed": record,
+            "gold": gold,
+            "format_ok": schema_ok,
+            "parse_ok": parse_ok,
+            "correct": record is not None and not wrong,
+            "wrong_fields": wrong,
+            "field_counts": {f: list(c) for f, c in counts.items()},
+        }
 
     def aggregate(self, rows: list[dict], *, seed: int) -> dict:
         return score_extraction(rows, self.fields, seed=seed)
@@ -225,8 +258,13 @@ class ExtractionTaskRules(TaskType):
     def reading(row: dict) -> str:
         if row.get("parsed") is None:
             return "no JSON object"
-        form = ("fits the schema" if row.get("format_ok") else "a JSON object, but not one that fits the schema"
-                if row.get("parse_ok") else "a JSON object inside other text")
+        form = (
+            "fits the schema"
+            if row.get("format_ok")
+            else "a JSON object, but not one that fits the schema"
+            if row.get("parse_ok")
+            else "a JSON object inside other text"
+        )
         wrong = row.get("wrong_fields") or []
         return f"{form} · " + (f"wrong: {', '.join(wrong)}" if wrong else "every field right")
 
@@ -238,17 +276,23 @@ class ExtractionTaskRules(TaskType):
         if parsed < n:
             risks.append(f"{n - parsed} of {n} outputs did not parse as JSON; a program reading them gets no record.")
         if compliant < parsed:
-            risks.append(f"{parsed - compliant} of {n} outputs parsed as JSON but broke the schema; validate them before use.")
+            risks.append(
+                f"{parsed - compliant} of {n} outputs parsed as JSON but broke the schema; validate them before use."
+            )
         name, row = weakest(metrics.get("per_field"), "f1")
         if row and row["f1"] < metrics["field_f1_micro"]["value"]:
-            risks.append(f"Field F1 is lowest on '{name}': {row['f1']:.2f} ({row['tp']} right, {row['fp']} extra, "
-                         f"{row['fn']} missed value(s)).")
+            risks.append(
+                f"Field F1 is lowest on '{name}': {row['f1']:.2f} ({row['tp']} right, {row['fp']} extra, "
+                f"{row['fn']} missed value(s))."
+            )
         return risks
 
     @staticmethod
     def scope_note(task: dict, record: dict) -> str:
-        return (f"Only records with the fields {list(task['json_schema']['properties'])} of the suite's JSON Schema were "
-                "scored; other fields, other schemas and texts holding nothing to extract were not studied.")
+        return (
+            f"Only records with the fields {list(task['json_schema']['properties'])} of the suite's JSON Schema were "
+            "scored; other fields, other schemas and texts holding nothing to extract were not studied."
+        )
 
 
 def _first_object(text: str) -> Any:
@@ -314,8 +358,13 @@ def score_extraction(rows: Sequence[dict], fields: Sequence[str], *, seed: int) 
     for index, name in enumerate(fields):
         tp, fp, fn = counts[:, index].sum(axis=0)
         exact = sum(1 for r in rows if r["field_counts"][name][1] == r["field_counts"][name][2] == 0)
-        per_field[name] = {"f1": f1(tp, fp, fn), "exact_match": intervals.proportion(exact, n),
-                            "tp": int(tp), "fp": int(fp), "fn": int(fn)}
+        per_field[name] = {
+            "f1": f1(tp, fp, fn),
+            "exact_match": intervals.proportion(exact, n),
+            "tp": int(tp),
+            "fp": int(fp),
+            "fn": int(fn),
+        }
     return {
         "accuracy": intervals.proportion(sum(r["correct"] for r in rows), n),  # whole-record exact match
         "parse_rate": intervals.proportion(sum(r["parse_ok"] for r in rows), n),

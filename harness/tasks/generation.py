@@ -60,7 +60,9 @@ class GenerationConstraints(Strict):
 class GenerationTask(TaskCommon):
     type: Literal["generation"]
     constraints: GenerationConstraints = GenerationConstraints()
-    min_rouge_l: float = Field(default=0.3, ge=0, le=1, description="per-item pass mark: well-formed and ROUGE-L at least this")
+    min_rouge_l: float = Field(
+        default=0.3, ge=0, le=1, description="per-item pass mark: well-formed and ROUGE-L at least this"
+    )
 
 
 # ----------------------------------------------------------------------------- scores and constraints of one text
@@ -105,7 +107,8 @@ class Constraints:
         if self.forbidden_phrases:
             # Whole words, with an optional plural: "PO" must not match inside "POSSIBLE", "NSAID" matches "NSAIDs".
             results["forbidden_phrases"] = not any(
-                re.search(rf"(?<!\w){re.escape(p.casefold())}s?(?!\w)", lowered) for p in self.forbidden_phrases)
+                re.search(rf"(?<!\w){re.escape(p.casefold())}s?(?!\w)", lowered) for p in self.forbidden_phrases
+            )
         if self.keep_numbers:
             results["keep_numbers"] = set(NUMBER.findall(source)) <= set(NUMBER.findall(output))
         results["non_empty"] = bool(output.strip())
@@ -123,22 +126,41 @@ class GenerationTaskRules(TaskType):
     Spec: ClassVar[type] = GenerationTask
     metrics: ClassVar[tuple[Metric, ...]] = (
         Metric("accuracy", "pass rate", "correct", gate_default=True, means="pass rate"),
-        Metric("rouge_l", "ROUGE-L", "rouge_l", combine="mean", means="mean ROUGE-L F-measure",
-               hub_type="rouge", hub_args={"rouge_types": ["rougeL"]}),
+        Metric(
+            "rouge_l",
+            "ROUGE-L",
+            "rouge_l",
+            combine="mean",
+            means="mean ROUGE-L F-measure",
+            hub_type="rouge",
+            hub_args={"rouge_types": ["rougeL"]},
+        ),
         Metric("chrf", "chrF", "chrf", combine="mean", means="mean chrF, as a share"),
-        Metric("format_compliance", "constraint compliance", "format_ok", gate_default=True, shown_as="share",
-               means="every constraint met"),
+        Metric(
+            "format_compliance",
+            "constraint compliance",
+            "format_ok",
+            gate_default=True,
+            shown_as="share",
+            means="every constraint met",
+        ),
     )
     words: ClassVar[ReportWords] = ReportWords(
-        headline="accuracy", second="rouge_l", columns=("accuracy", "rouge_l", "chrf", "format_compliance"),
-        paired=("accuracy", "rouge_l", "chrf"), compliant="constraint-compliant",
+        headline="accuracy",
+        second="rouge_l",
+        columns=("accuracy", "rouge_l", "chrf", "format_compliance"),
+        paired=("accuracy", "rouge_l", "chrf"),
+        compliant="constraint-compliant",
         compliance_means="within every constraint of the suite",
-        intervals="Wilson for the pass rate and constraint compliance, bootstrap for ROUGE-L and chrF")
+        intervals="Wilson for the pass rate and constraint compliance, bootstrap for ROUGE-L and chrF",
+    )
     failure_modes: ClassVar[dict[str, FailureMode]] = {
-        "empty": EMPTY, "overlong": OVERLONG,
+        "empty": EMPTY,
+        "overlong": OVERLONG,
         "invalid": FailureMode("constraint broken", "the text breaks at least one of the suite's constraints"),
-        "wrong_label": FailureMode("below pass mark", "every constraint met, but ROUGE-L against the reference is below "
-                                                      "{min_rouge_l}"),
+        "wrong_label": FailureMode(
+            "below pass mark", "every constraint met, but ROUGE-L against the reference is below {min_rouge_l}"
+        ),
     }  # a pass is well-formed by definition: no format_only mode
     failure_values: ClassVar[dict[str, str]] = {"min_rouge_l": "the suite's mark"}
     problems_title: ClassVar[str] = "constraints most often broken"
@@ -148,9 +170,14 @@ class GenerationTaskRules(TaskType):
     @classmethod
     def from_spec(cls, spec: GenerationTask) -> "GenerationTaskRules":
         c = spec.constraints
-        constraints = Constraints(max_words=c.max_words, min_words=c.min_words, regex=c.regex,
-                                  required_phrases=tuple(c.required_phrases),
-                                  forbidden_phrases=tuple(c.forbidden_phrases), keep_numbers=c.keep_numbers)
+        constraints = Constraints(
+            max_words=c.max_words,
+            min_words=c.min_words,
+            regex=c.regex,
+            required_phrases=tuple(c.required_phrases),
+            forbidden_phrases=tuple(c.forbidden_phrases),
+            keep_numbers=c.keep_numbers,
+        )
         return cls(constraints=constraints, min_rouge_l=spec.min_rouge_l)
 
     def label_of(self, answer: str) -> None:
@@ -173,9 +200,16 @@ class GenerationTaskRules(TaskType):
         checks = self.constraints.check(text, source)
         rl = rouge_l(text, item.answer) if text else 0.0
         well_formed = all(checks.values())
-        return {"parsed": text, "gold": item.answer, "format_ok": well_formed, "correct": well_formed and rl >= self.min_rouge_l,
-                "rouge_l": rl, "chrf": chrf(text, item.answer) if text else 0.0, "words": len(text.split()),
-                "constraints": checks}
+        return {
+            "parsed": text,
+            "gold": item.answer,
+            "format_ok": well_formed,
+            "correct": well_formed and rl >= self.min_rouge_l,
+            "rouge_l": rl,
+            "chrf": chrf(text, item.answer) if text else 0.0,
+            "words": len(text.split()),
+            "constraints": checks,
+        }
 
     def aggregate(self, rows: list[dict], *, seed: int) -> dict:
         return score_generation(rows, seed=seed)
@@ -193,8 +227,11 @@ class GenerationTaskRules(TaskType):
     @staticmethod
     def reading(row: dict) -> str:
         broken = [name for name, ok in (row.get("constraints") or {}).items() if not ok]
-        scores = " · ".join(f"{name} {row[key]:.2f}" for name, key in (("ROUGE-L", "rouge_l"), ("chrF", "chrf"))
-                            if isinstance(row.get(key), (int, float)))
+        scores = " · ".join(
+            f"{name} {row[key]:.2f}"
+            for name, key in (("ROUGE-L", "rouge_l"), ("chrF", "chrf"))
+            if isinstance(row.get(key), (int, float))
+        )
         verdict = f"broken: {', '.join(broken)}" if broken else "every constraint met"
         return f"{scores} · {verdict}" if scores else verdict
 
@@ -203,23 +240,35 @@ class GenerationTaskRules(TaskType):
         risks = []
         compliant = round(metrics["format_compliance"]["value"] * n)
         if compliant < n:
-            risks.append(f"{n - compliant} of {n} outputs broke at least one of the suite's constraints; check outputs before use.")
-        broken = sorted(((n - round(c["value"] * n), name) for name, c in (metrics.get("per_constraint") or {}).items()
-                         if c["value"] is not None), key=lambda pair: (-pair[0], pair[1]))
+            risks.append(
+                f"{n - compliant} of {n} outputs broke at least one of the suite's constraints; check outputs before use."
+            )
+        broken = sorted(
+            (
+                (n - round(c["value"] * n), name)
+                for name, c in (metrics.get("per_constraint") or {}).items()
+                if c["value"] is not None
+            ),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
         for count, name in broken[:3]:
             if count:
                 risks.append(f"The constraint '{name}' was broken by {count} of {n} outputs.")
         passed = round(metrics["accuracy"]["value"] * n)  # a pass is a compliant output with ROUGE-L at the pass mark
         if passed < compliant:
-            risks.append(f"{compliant - passed} of {n} outputs met every constraint but stayed below the suite's ROUGE-L "
-                         "pass mark against the reference.")
+            risks.append(
+                f"{compliant - passed} of {n} outputs met every constraint but stayed below the suite's ROUGE-L "
+                "pass mark against the reference."
+            )
         return risks
 
     @staticmethod
     def scope_note(task: dict, record: dict) -> str:
         checked = ", ".join(record["metrics"].get("per_constraint") or {}) or "none"
-        return (f"Outputs were checked only against the suite's constraints ({checked}) and scored by ROUGE-L and chrF "
-                "against one reference each; meaning, factual accuracy and fluency were not judged by a person.")
+        return (
+            f"Outputs were checked only against the suite's constraints ({checked}) and scored by ROUGE-L and chrF "
+            "against one reference each; meaning, factual accuracy and fluency were not judged by a person."
+        )
 
 
 def score_generation(rows: Sequence[dict], *, seed: int) -> dict:
@@ -231,6 +280,8 @@ def score_generation(rows: Sequence[dict], *, seed: int) -> dict:
         "rouge_l": intervals.mean([r["rouge_l"] for r in rows], seed=seed),
         "chrf": intervals.mean([r["chrf"] for r in rows], seed=seed),
         "words_mean": sum(r["words"] for r in rows) / max(n, 1),
-        "per_constraint": {name: intervals.proportion(sum(r["constraints"].get(name, True) for r in rows), n)
-                           for name in constraint_names},
+        "per_constraint": {
+            name: intervals.proportion(sum(r["constraints"].get(name, True) for r in rows), n)
+            for name in constraint_names
+        },
     }

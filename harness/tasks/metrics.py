@@ -34,9 +34,11 @@ def require_rows(metric: str, rows: Sequence[dict], where: str) -> None:
     if key in ("gold", "parsed"):
         return  # every row has them; a None answer is an unreadable output, not a missing field
     if any(row.get(key) is None for row in rows):
-        raise BenchError(f"{where} has per-item rows without '{key}', which {metric} is computed from",
-                         hint="save the baseline again (bench baseline save RUN_DIR --variant NAME) "
-                              "from a run made with this version of bench")
+        raise BenchError(
+            f"{where} has per-item rows without '{key}', which {metric} is computed from",
+            hint="save the baseline again (bench baseline save RUN_DIR --variant NAME) "
+            "from a run made with this version of bench",
+        )
 
 
 def outcome(metric: str, rows: Sequence[dict]) -> np.ndarray:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from harness.training.shared_prefix_loss import shared_prefix_loss
 from harness.suite.schema import TrainingSpec
+from harness.training.shared_prefix_loss import shared_prefix_loss
 
 
 @dataclass
@@ -24,7 +24,9 @@ class TrainingRecord:
     seconds: float  # this attempt's training time (after a resume: since the checkpoint)
     steps: int
     trained_tokens: int  # non-padding tokens of the training rows, prompt included
-    computed_tokens: int | None = None  # tokens that ran through the model: fewer, as the shared prefix runs once per batch
+    computed_tokens: int | None = (
+        None  # tokens that ran through the model: fewer, as the shared prefix runs once per batch
+    )
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
     eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"} and "eval_accuracy" when scored
     resumed_from_checkpoint: bool = False
@@ -32,23 +34,40 @@ class TrainingRecord:
     stopped_early_at: int | None = None  # with early_stopping_patience: the step training stopped at, if it did
 
     def to_json(self) -> dict:
-        record = {"seconds": self.seconds, "steps": self.steps, "trained_tokens": self.trained_tokens,
-                  "computed_tokens": self.computed_tokens,
-                  "loss_curve": self.loss_curve, "eval_curve": self.eval_curve,
-                  "resumed_from_checkpoint": self.resumed_from_checkpoint, "best_step": self.best_step}
+        record = {
+            "seconds": self.seconds,
+            "steps": self.steps,
+            "trained_tokens": self.trained_tokens,
+            "computed_tokens": self.computed_tokens,
+            "loss_curve": self.loss_curve,
+            "eval_curve": self.eval_curve,
+            "resumed_from_checkpoint": self.resumed_from_checkpoint,
+            "best_step": self.best_step,
+        }
         if self.stopped_early_at is not None:
             record["stopped_early_at"] = self.stopped_early_at
         return record
 
 
 def prompt_completion_rows(conversations: list[list[dict]], answers: list[str]) -> list[dict]:
-    return [{"prompt": conv, "completion": [{"role": "assistant", "content": answer}]}
-            for conv, answer in zip(conversations, answers)]
+    return [
+        {"prompt": conv, "completion": [{"role": "assistant", "content": answer}]}
+        for conv, answer in zip(conversations, answers)
+    ]
 
 
-def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, seed: int, output_dir: Path,
-              eval_rows: list[dict] | None = None, on_step: Callable[[int, int], None] | None = None,
-              validation_accuracy: Callable[[object], float] | None = None) -> TrainingRecord:
+def train_sft(
+    model,
+    tokenizer,
+    train_rows: list[dict],
+    *,
+    spec: TrainingSpec,
+    seed: int,
+    output_dir: Path,
+    eval_rows: list[dict] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+    validation_accuracy: Callable[[object], float] | None = None,
+) -> TrainingRecord:
     """Train ``model`` in place (a PeftModel, or the full model) and return its history.
 
     ``validation_accuracy(model)``, given by the caller who knows the task, scores the model on the
@@ -63,8 +82,10 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
 
     evaluate = bool(eval_rows) and spec.eval_every is not None
     if (spec.select_best or spec.early_stopping_patience) and not evaluate:
-        raise ValueError("select_best and early stopping need validation evaluations: "
-                         "set training.eval_every and task.data.validation")
+        raise ValueError(
+            "select_best and early stopping need validation evaluations: "
+            "set training.eval_every and task.data.validation"
+        )
     if spec.select_by == "validation_accuracy" and validation_accuracy is None:
         raise ValueError("select_by: validation_accuracy needs a validation scorer")
     config = SFTConfig(
@@ -119,8 +140,13 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
 
     by_accuracy = spec.select_by == "validation_accuracy"
     scorer = validation_scorer(model, validation_accuracy if by_accuracy else None)
-    best = keep_best_weights(model, higher_is_better=by_accuracy, patience=spec.early_stopping_patience,
-                             keep_weights=spec.select_best) if (spec.select_best or spec.early_stopping_patience) else None
+    best = (
+        keep_best_weights(
+            model, higher_is_better=by_accuracy, patience=spec.early_stopping_patience, keep_weights=spec.select_best
+        )
+        if (spec.select_best or spec.early_stopping_patience)
+        else None
+    )
     datasets.disable_progress_bars()
     trainer = Trainer(
         model=model,
@@ -151,9 +177,15 @@ def train_sft(model, tokenizer, train_rows: list[dict], *, spec: TrainingSpec, s
         trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),
         computed_tokens=(counts["computed_tokens"] + counts["trl_path_tokens"]) or None,
         loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
-        eval_curve=[{"step": h["step"], "eval_loss": h["eval_loss"],
-                     **({"eval_accuracy": scorer.scores[h["step"]]} if h["step"] in scorer.scores else {})}
-                    for h in history if "eval_loss" in h],
+        eval_curve=[
+            {
+                "step": h["step"],
+                "eval_loss": h["eval_loss"],
+                **({"eval_accuracy": scorer.scores[h["step"]]} if h["step"] in scorer.scores else {}),
+            }
+            for h in history
+            if "eval_loss" in h
+        ],
         best_step=best.step if best and spec.select_best else None,
         stopped_early_at=best.stopped_at if best else None,
     )

@@ -48,18 +48,22 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     cache = None
     if prefix:
         # One row through the prefix, with the cache kept (and its autograd graph).
-        cache = backbone(input_ids=input_ids[:1, :prefix], attention_mask=attention[:1, :prefix],
-                         use_cache=True).cache
+        cache = backbone(input_ids=input_ids[:1, :prefix], attention_mask=attention[:1, :prefix], use_cache=True).cache
         cache.batch_repeat_interleave(rows)
     positions = torch.arange(prefix, width, device=input_ids.device).expand(rows, -1)
-    hidden = backbone(input_ids=input_ids[:, prefix:], attention_mask=attention, position_ids=positions,
-                      cache=cache, use_cache=cache is not None).last_hidden_state
+    hidden = backbone(
+        input_ids=input_ids[:, prefix:],
+        attention_mask=attention,
+        position_ids=positions,
+        cache=cache,
+        use_cache=cache is not None,
+    ).last_hidden_state
 
     if counts is not None:
         counts["computed_tokens"] = counts.get("computed_tokens", 0) + prefix + int(attention[:, prefix:].sum())
     # Position t predicts token t + 1. No label falls inside the prefix (checked above),
     # so the prefix's own predictions carry no loss and are never projected.
-    targets = labels[:, prefix + 1:]
+    targets = labels[:, prefix + 1 :]
     scored = targets != -100
     logits = lm_head(hidden[:, :-1][scored])
     loss_sum = F.cross_entropy(logits.float(), targets[scored], reduction="sum")

@@ -55,8 +55,11 @@ class PeftVariant(Variant):
         finally:
             self.after_training(peft_model)
         self._workdir = workdir
-        cost = {**trained_cost(self.adapter_dir(workdir), trainable=trainable, total=total),
-                **self.model_cost(peft_model), **retrieval_cost}
+        cost = {
+            **trained_cost(self.adapter_dir(workdir), trainable=trainable, total=total),
+            **self.model_cost(peft_model),
+            **retrieval_cost,
+        }
         return Prepared(cost=cost, training=training)
 
     # -- hooks: what differs between kinds that train an adapter --------------------------------

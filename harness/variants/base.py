@@ -57,7 +57,8 @@ TrainingOverrides = _optional_copy_of(TrainingSpec)
 class TrainedVariantConfig(VariantConfig):
     training: TrainingOverrides = TrainingOverrides()  # type: ignore[valid-type]
     retrieval: RetrievalSpec | None = Field(
-        default=None, description="retrieve context into every prompt, in training and at test time (tuned + RAG)")
+        default=None, description="retrieve context into every prompt, in training and at test time (tuned + RAG)"
+    )
 
     def resolved_training(self, defaults: TrainingSpec) -> TrainingSpec:
         overrides = {k: v for k, v in self.training.model_dump().items() if v is not None}
@@ -133,18 +134,28 @@ class Variant:
 
         spec = self.training_spec()
         train_items = self.env.split("train").items
-        rows = prompt_completion_rows([self.build_messages(i.prompt_messages()) for i in train_items],
-                                      [i.answer for i in train_items])
+        rows = prompt_completion_rows(
+            [self.build_messages(i.prompt_messages()) for i in train_items], [i.answer for i in train_items]
+        )
         eval_rows = None
         if "validation" in self.env.splits and spec.eval_every:
             val = self.env.splits["validation"].items
-            eval_rows = prompt_completion_rows([self.build_messages(i.prompt_messages()) for i in val],
-                                               [i.answer for i in val])
+            eval_rows = prompt_completion_rows(
+                [self.build_messages(i.prompt_messages()) for i in val], [i.answer for i in val]
+            )
         scorer = self.validation_accuracy() if eval_rows and spec.select_by == "validation_accuracy" else None
         with self.env.progress.task(f"train {self.name}", total=None) as advance:
-            return train_sft(model, self.env.base.tokenizer, rows, spec=spec, seed=seed, output_dir=workdir / "trainer",
-                             eval_rows=eval_rows, on_step=lambda step, total: advance(completed=step, total=total),
-                             validation_accuracy=scorer)
+            return train_sft(
+                model,
+                self.env.base.tokenizer,
+                rows,
+                spec=spec,
+                seed=seed,
+                output_dir=workdir / "trainer",
+                eval_rows=eval_rows,
+                on_step=lambda step, total: advance(completed=step, total=total),
+                validation_accuracy=scorer,
+            )
 
     def validation_accuracy(self):
         """``model -> share of validation items answered right``, answered exactly as test items will be."""
@@ -156,8 +167,9 @@ class Variant:
         inference, task, tokenizer = self.env.inference, self.env.task, self.env.base.tokenizer
 
         def score(model) -> float:
-            predictor = Predictor(model, tokenizer, batch_size=inference.batch_size,
-                                  max_new_tokens=inference.max_new_tokens)
+            predictor = Predictor(
+                model, tokenizer, batch_size=inference.batch_size, max_new_tokens=inference.max_new_tokens
+            )
             with inference_precision(inference.bf16):
                 answers = predictor.answer(conversations, task, mode=inference.mode)
             return sum(bool(task.score(a.text, item)["correct"]) for a, item in zip(answers, items)) / len(items)
@@ -168,8 +180,12 @@ class Variant:
 def trained_cost(workdir_artifact: Path, *, trainable: int, total: int) -> dict[str, Any]:
     """The cost fields every trained kind reports: what it trained and what it saved."""
     saved_bytes = sum(p.stat().st_size for p in workdir_artifact.rglob("*") if p.is_file())
-    return {"trainable_params": trainable, "total_params": total, "trainable_share": trainable / total,
-            "adapter_bytes": saved_bytes}
+    return {
+        "trainable_params": trainable,
+        "total_params": total,
+        "trainable_share": trainable / total,
+        "adapter_bytes": saved_bytes,
+    }
 
 
 REGISTRY: dict[str, type[Variant]] = {}

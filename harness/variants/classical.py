@@ -32,8 +32,10 @@ class TfidfConfig(VariantConfig):
 class EmbeddingClassifierConfig(VariantConfig):
     kind: Literal["embedding_classifier"] = "embedding_classifier"
     encoder: Literal["minilm", "base_model"] = Field(
-        default="minilm", description="minilm: all-MiniLM-L6-v2 sentence embeddings (the dense retriever's); "
-                                      "base_model: the suite's base model, mean-pooled last hidden states")
+        default="minilm",
+        description="minilm: all-MiniLM-L6-v2 sentence embeddings (the dense retriever's); "
+        "base_model: the suite's base model, mean-pooled last hidden states",
+    )
 
 
 class ClassicalVariant(Variant):
@@ -53,20 +55,42 @@ class ClassicalVariant(Variant):
             raise VariantSkipped(f"kind '{self.kind}' classifies: the task has no label set")
         train = self.env.split("train").items
         validation = self.env.splits["validation"].items if "validation" in self.env.splits else ()
-        self._model = self.fit([_text(i) for i in train], [i.label for i in train],
-                               [_text(i) for i in validation], [i.label for i in validation])
+        self._model = self.fit(
+            [_text(i) for i in train],
+            [i.label for i in train],
+            [_text(i) for i in validation],
+            [i.label for i in validation],
+        )
         save(self._model, workdir / self.model_folder)
         record = self._model.fit_record
         size = self._model.size_bytes()
-        n_coefficients = int(sum(a.size for a in self._model.classifier.arrays().values()
-                                 if a.ndim == 2 or a.ndim == 1 and a.size == len(self._model.labels)))
-        cost = {"trainable_params": n_coefficients,
-                "total_params": n_coefficients, "trainable_share": 1.0, "adapter_bytes": size,
-                "weights_mb": size / 2**20, "compute_dtype": "float64"}
+        n_coefficients = int(
+            sum(
+                a.size
+                for a in self._model.classifier.arrays().values()
+                if a.ndim == 2 or a.ndim == 1 and a.size == len(self._model.labels)
+            )
+        )
+        cost = {
+            "trainable_params": n_coefficients,
+            "total_params": n_coefficients,
+            "trainable_share": 1.0,
+            "adapter_bytes": size,
+            "weights_mb": size / 2**20,
+            "compute_dtype": "float64",
+        }
         # Shaped like an LLM's training history, so time and tokens read the same everywhere; no curves.
-        training = {"seconds": record.fit_seconds, "steps": 0, "trained_tokens": 0, "computed_tokens": None,
-                    "loss_curve": [], "eval_curve": [], "resumed_from_checkpoint": False, "best_step": None,
-                    "classical": record.to_dict()}
+        training = {
+            "seconds": record.fit_seconds,
+            "steps": 0,
+            "trained_tokens": 0,
+            "computed_tokens": None,
+            "loss_curve": [],
+            "eval_curve": [],
+            "resumed_from_checkpoint": False,
+            "best_step": None,
+            "classical": record.to_dict(),
+        }
         return Prepared(cost=cost, training=training)
 
     def answer(self, items) -> list[Generation]:
@@ -75,8 +99,10 @@ class ClassicalVariant(Variant):
         each = prediction.seconds / max(len(items), 1)
         self.probabilities = prediction.probabilities  # per item and label, in the task's label order
         answer_format = self.env.task.answer_format
-        return [Generation(text=answer_format.replace("{label}", label), prompt_tokens=0, output_tokens=0, seconds=each)
-                for label in prediction.labels]
+        return [
+            Generation(text=answer_format.replace("{label}", label), prompt_tokens=0, output_tokens=0, seconds=each)
+            for label in prediction.labels
+        ]
 
 
 def _text(item) -> str:
@@ -93,8 +119,14 @@ class Tfidf(ClassicalVariant):
     def fit(self, texts, labels, val_texts, val_labels):
         from harness.classical import fit_tfidf
 
-        return fit_tfidf(texts, labels, list(self.env.task.labels), validation_texts=val_texts,
-                         validation_labels=val_labels, seed=self.env.seed_for(self.name))
+        return fit_tfidf(
+            texts,
+            labels,
+            list(self.env.task.labels),
+            validation_texts=val_texts,
+            validation_labels=val_labels,
+            seed=self.env.seed_for(self.name),
+        )
 
 
 @register
@@ -114,5 +146,12 @@ class EmbeddingClassifier(ClassicalVariant):
             encoder = MiniLMEncoder(minilm())
         else:
             encoder = make_encoder("base_model", model=self.env.base.model, tokenizer=self.env.base.tokenizer)
-        return fit_embedding(texts, labels, list(self.env.task.labels), encoder=encoder, validation_texts=val_texts,
-                             validation_labels=val_labels, seed=self.env.seed_for(self.name))
+        return fit_embedding(
+            texts,
+            labels,
+            list(self.env.task.labels),
+            encoder=encoder,
+            validation_texts=val_texts,
+            validation_labels=val_labels,
+            seed=self.env.seed_for(self.name),
+        )

@@ -15,8 +15,8 @@ from typing import Callable, Mapping
 
 from harness.core.errors import BenchError
 from harness.core.progress import Progress
-from harness.data.prompts import PromptTemplate
 from harness.data.chat import Item
+from harness.data.prompts import PromptTemplate
 from harness.data.splits import Split
 from harness.model.loading import BaseModel
 from harness.suite.schema import BaseModelSpec, InferenceSpec, TrainingSpec

@@ -48,8 +48,11 @@ class FullFineTune(Variant):
         model.eval()
         model.save_pretrained(self.model_dir(workdir), safe_serialization=True)
         self._model, self._workdir = model, workdir
-        cost = {**trained_cost(self.model_dir(workdir), trainable=n_params, total=n_params),
-                "weights_mb": model.get_memory_footprint() / 2**20, **retrieval_cost}
+        cost = {
+            **trained_cost(self.model_dir(workdir), trainable=n_params, total=n_params),
+            "weights_mb": model.get_memory_footprint() / 2**20,
+            **retrieval_cost,
+        }
         return Prepared(cost=cost, training=record.to_json())
 
     @contextlib.contextmanager

@@ -20,11 +20,14 @@ from harness.variants.base import TrainedVariantConfig, register
 class Ia3VariantConfig(TrainedVariantConfig):
     kind: Literal["ia3"] = "ia3"
     target_modules: list[str] = Field(
-        default_factory=lambda: ["k_proj", "v_proj", "down_proj"], min_length=1,
-        description="layers whose activations get a learned scale")
+        default_factory=lambda: ["k_proj", "v_proj", "down_proj"],
+        min_length=1,
+        description="layers whose activations get a learned scale",
+    )
     feedforward_modules: list[str] = Field(
         default_factory=lambda: ["down_proj"],
-        description="targets scaled on their input rather than their output (must be among target_modules)")
+        description="targets scaled on their input rather than their output (must be among target_modules)",
+    )
 
     @model_validator(mode="after")
     def feedforward_among_targets(self):
@@ -44,5 +47,6 @@ class Ia3(PeftVariant):
         from peft import IA3Config
 
         c = self.config
-        return IA3Config(target_modules=c.target_modules, feedforward_modules=c.feedforward_modules,
-                         task_type="CAUSAL_LM")
+        return IA3Config(
+            target_modules=c.target_modules, feedforward_modules=c.feedforward_modules, task_type="CAUSAL_LM"
+        )

@@ -16,7 +16,8 @@ class LoraVariantConfig(TrainedVariantConfig):
     alpha: float = Field(default=32, gt=0, description="scaling numerator: updates are scaled by alpha/r")
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
+    )
     use_dora: bool = False
     use_rslora: bool = False
 
@@ -32,6 +33,12 @@ class Lora(PeftVariant):
 
         c = self.config
         return LoraConfig(
-            r=c.r, lora_alpha=c.alpha, lora_dropout=c.dropout, target_modules=c.target_modules,
-            use_dora=c.use_dora, use_rslora=c.use_rslora, task_type="CAUSAL_LM", bias="none",
+            r=c.r,
+            lora_alpha=c.alpha,
+            lora_dropout=c.dropout,
+            target_modules=c.target_modules,
+            use_dora=c.use_dora,
+            use_rslora=c.use_rslora,
+            task_type="CAUSAL_LM",
+            bias="none",
         )

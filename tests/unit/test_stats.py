@@ -17,8 +17,9 @@ LABELS = ["a", "b", "c"]
 def predictions(n: int, seed: int, accuracy: float) -> tuple[list[str], list[str | None]]:
     rng = np.random.default_rng(seed)
     gold = [LABELS[k] for k in rng.integers(0, 3, n)]
-    predicted = [g if rng.random() < accuracy else (None if rng.random() < 0.3 else LABELS[rng.integers(0, 3)])
-                 for g in gold]
+    predicted = [
+        g if rng.random() < accuracy else (None if rng.random() < 0.3 else LABELS[rng.integers(0, 3)]) for g in gold
+    ]
     return gold, predicted
 
 
@@ -85,8 +86,9 @@ def test_index_bootstrap_and_parts_bootstrap_draw_the_same_items(monkeypatch):
     gold, predicted = predictions(80, seed=7, accuracy=0.6)
     gold_arr, pred_arr = np.asarray(gold, dtype=object), np.asarray(predicted, dtype=object)
     by_index = intervals.bootstrap(lambda idx: sklearn_macro_f1(gold_arr[idx], pred_arr[idx]), 80, seed=9)
-    by_parts = intervals.resampled(additive.macro_f1_parts(gold, predicted, LABELS), additive.macro_f1_from_sums,
-                                   seed=9)
+    by_parts = intervals.resampled(
+        additive.macro_f1_parts(gold, predicted, LABELS), additive.macro_f1_from_sums, seed=9
+    )
     assert by_index["method"] == by_parts["method"] == "bootstrap-percentile-300"
     for key in ("value", "ci_low", "ci_high"):
         assert by_index[key] == pytest.approx(by_parts[key], abs=1e-12)
