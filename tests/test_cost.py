@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness import flops
+from harness.run import flops
 from harness.core.files import read_json
 from harness.run.recipe import run_suite
 

@@ -49,11 +49,11 @@ def test_sigkill_then_rerun_reuses_finished_variants(tiny_suite, tmp_path):
 
 
 def test_interrupted_training_resumes_from_its_checkpoint(tiny_suite, tmp_path, monkeypatch):
-    import harness.run.recipe as runner
+    import harness.training.sft as sft  # variants import train_sft from here when they train
 
     text = tiny_suite.read_text().replace("  eval_every: 3\n", "  eval_every: 3\n  checkpoint_every: 1\n")
     tiny_suite.write_text(text)
-    real_train = runner.train_sft
+    real_train = sft.train_sft
 
     def interrupted_at_step_two(*args, on_step, **kwargs):
         def step(current, total):
@@ -63,14 +63,14 @@ def test_interrupted_training_resumes_from_its_checkpoint(tiny_suite, tmp_path, 
 
         return real_train(*args, on_step=step, **kwargs)
 
-    monkeypatch.setattr(runner, "train_sft", interrupted_at_step_two)
+    monkeypatch.setattr(sft, "train_sft", interrupted_at_step_two)
     with pytest.raises(KeyboardInterrupt):
         run_suite(tiny_suite, tmp_path / "run")
     manifest = read_json(tmp_path / "run" / "manifest.json")
     assert manifest["status"] == "interrupted" and manifest["finished_variants"] == ["zero-shot", "few-shot"]
     assert list((tmp_path / ".bench-store").glob("*/trainer/checkpoint-1"))
 
-    monkeypatch.setattr(runner, "train_sft", real_train)
+    monkeypatch.setattr(sft, "train_sft", real_train)
     result = run_suite(tiny_suite, tmp_path / "run")
     lora = result.results["variants"]["lora"]
     assert lora["training"]["resumed_from_checkpoint"] is True
