@@ -16,11 +16,43 @@ LABELS = ["alpha", "beta", "gamma"]
 WORDS = {"alpha": "apples", "beta": "bricks", "gamma": "clouds"}
 
 
+def _store_in(folder: Path, *, key: bool = False):
+    """Point the variant store (and, once per session, its key) at ``folder`` while the context lasts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BENCH_STORE", str(folder / ".bench-store"))
+        if key:
+            patch.setenv("BENCH_STORE_KEY_FILE", str(folder / "store.key"))
+            patch.delenv("BENCH_STORE_KEY", raising=False)
+        yield
+
+
+# Tests never touch ~/.cache/bench/store or ~/.config/bench: each test (and each module- or
+# session-wide fixture, which starts before a test's own fixtures) has its own store.
+@pytest.fixture(scope="session", autouse=True)
+def _session_store(tmp_path_factory):
+    yield from _store_in(tmp_path_factory.mktemp("session-store"), key=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_store(tmp_path_factory):
+    yield from _store_in(tmp_path_factory.mktemp("module-store"))
+
+
+@pytest.fixture(autouse=True)
+def _test_store(tmp_path):
+    yield from _store_in(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
+    """Built once per session outside every suite's folder, so it is granted as a user would grant it:
+    ``BENCH_ALLOW_PATHS`` (tests/test_security.py removes the grant to check the fence)."""
     from tiny_model import build_tiny_model
 
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+    folder = build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+    granted = [p for p in os.environ.get("BENCH_ALLOW_PATHS", "").split(os.pathsep) if p]
+    os.environ["BENCH_ALLOW_PATHS"] = os.pathsep.join([*granted, str(folder)])
+    return folder
 
 
 def make_items(prefix: str, count: int, start: int = 0) -> list[dict]:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.run import flops
 from harness.core.files import read_json
+from harness.run import flops
 from harness.run.recipe import run_suite
 
 # What every variant's cost record holds, trained or not (issue 3).

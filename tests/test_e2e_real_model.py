@@ -28,13 +28,19 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory, monkeypatch_module):
     """TF-IDF, zero-shot and a briefly trained LoRA on the first 32 test items, with two small probes."""
     suite = yaml.safe_load((REPO / "suites" / "legal_classifier.yaml").read_text())
     data = REPO / "suites" / "legal_classifier" / "data"
     suite["task"]["data"] = {split: str(data / f"{split}.jsonl") for split in ("train", "validation", "test")}
     suite["task"]["test_limit"] = 32
-    suite["allow_paths_outside_suite"] = True
+    monkeypatch_module.setenv("BENCH_ALLOW_PATHS", str(data))  # the data lies outside the generated suite's folder
     suite["training"].update(max_steps=30, eval_every=None, select_best=False, early_stopping_patience=None)
     suite["variants"] = [v for v in suite["variants"] if v["name"] in ("tfidf", "zero-shot", "lora")]
     suite["probes"] = {"tasks": ["bench_arithmetic", "bench_world_knowledge"], "limit": 16}

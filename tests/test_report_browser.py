@@ -147,3 +147,74 @@ def test_report_in_headless_chromium(tiny_suite, tmp_path, browser):
     assert console_problems(browser) == []
     assert row_order(browser, "compare-table") == list(run.results["variants"])
     browser.save_screenshot(str(tmp_path / "compare.png"))
+
+
+# Costs over 1.6 decades: matplotlib's own log-axis labels here were mathtext ("$\mathdefault{10^{2}}$"),
+# shown as raw markup because the report turns mathtext off (a "$" from the data must stay a dollar sign).
+WIDE_COSTS = {"zero-shot": (None, 50.0), "few-shot": (None, 180.0), "lora": (1900.0, 60.0)}
+
+TICK_LABELS_JS = """
+return Array.from(document.querySelectorAll('svg.plot')).map(svg => ({
+  label: svg.getAttribute('aria-label'),
+  texts: Array.from(svg.querySelectorAll('text')).map(t => t.textContent),
+  axes: Array.from(svg.querySelectorAll('g[id^="matplotlib.axis"]')).map(axis =>
+    Array.from(axis.querySelectorAll('g[id^="xtick"] text, g[id^="ytick"] text'))
+      .filter(t => t.textContent.trim() !== '')
+      .map(t => {
+        // The glyph box in the text's own coordinates, carried to the screen through its rotation and the scaling.
+        const b = t.getBBox(), m = t.getScreenCTM();
+        return {
+          text: t.textContent,
+          corners: [[b.x, b.y], [b.x + b.width, b.y], [b.x + b.width, b.y + b.height], [b.x, b.y + b.height]]
+            .map(([x, y]) => { const p = new DOMPoint(x, y).matrixTransform(m); return [p.x, p.y]; }),
+        };
+      })),
+}));
+"""
+
+
+def quads_overlap(first: list[list[float]], second: list[list[float]], tolerance: float = 1.0) -> bool:
+    """Separating-axis test for two convex quadrilaterals (rotated label boxes); a touch within ``tolerance`` px is none."""
+    for quad in (first, second):
+        for i in range(4):
+            (x1, y1), (x2, y2) = quad[i], quad[(i + 1) % 4]
+            normal = (y1 - y2, x2 - x1)
+            length = (normal[0] ** 2 + normal[1] ** 2) ** 0.5 or 1.0
+            a = [(x * normal[0] + y * normal[1]) / length for x, y in first]
+            b = [(x * normal[0] + y * normal[1]) / length for x, y in second]
+            if min(max(a), max(b)) - max(min(a), min(b)) <= tolerance:
+                return False  # a gap (or a bare touch) along this axis separates them
+    return True
+
+
+def test_report_plots_have_plain_text_labels_that_do_not_overlap(tiny_suite, tmp_path, browser):
+    from harness.report import write_report
+    from harness.run.recipe import run_suite
+
+    run = run_suite(tiny_suite, tmp_path / "run")
+    results_path = run.run_dir / "results.json"
+    results = json.loads(results_path.read_text())
+    for name, (train, infer) in WIDE_COSTS.items():
+        results["variants"][name]["cost"].update(train_seconds=train, infer_seconds=infer)
+    results_path.write_text(json.dumps(results))
+    report = write_report(run.run_dir)
+
+    open_page(browser, report)
+    assert console_problems(browser) == []
+    figures = browser.execute_script(TICK_LABELS_JS)
+    assert any(f["label"].startswith("Quality against cost") for f in figures)  # the log-scaled figure is there
+    browser.save_screenshot(str(tmp_path / "report-plots.png"))
+    for figure in figures:
+        markup = [t for t in figure["texts"] if "$" in t or "\\" in t]
+        assert markup == [], f"{figure['label']}: mathtext shown as raw text: {markup}"
+        for labels in figure["axes"]:
+            assert labels, f"{figure['label']}: an axis without tick labels"
+            clashes = [
+                (a["text"], b["text"])
+                for i, a in enumerate(labels)
+                for b in labels[i + 1 :]
+                if quads_overlap(a["corners"], b["corners"])
+            ]
+            assert clashes == [], f"{figure['label']}: overlapping tick labels {clashes}"
+    pareto = next(f for f in figures if f["label"].startswith("Quality against cost"))
+    assert {"100", "1,000"} <= {label["text"] for label in pareto["axes"][0]}  # plain numbers on the cost axis

@@ -47,15 +47,15 @@ def test_run_writes_every_record(tiny_suite, tmp_path):
 
 
 def test_same_suite_and_seed_give_identical_predictions(tiny_suite, tmp_path):
-    first = run_suite(tiny_suite, tmp_path / "a" / "run").run_dir
-    second = run_suite(tiny_suite, tmp_path / "b" / "run").run_dir  # separate stores: nothing reused
+    first = run_suite(tiny_suite, tmp_path / "a" / "run", store_dir=tmp_path / "a" / "store").run_dir
+    second = run_suite(tiny_suite, tmp_path / "b" / "run", store_dir=tmp_path / "b" / "store").run_dir  # nothing reused
     assert not any(v["reused"] for v in read_json(second / "results.json")["variants"].values())
     assert predictions(first) == predictions(second)
 
 
 def test_rerun_reuses_finished_variants_by_content_key(tiny_suite, tmp_path):
     first = run_suite(tiny_suite, tmp_path / "run1")
-    second = run_suite(tiny_suite, tmp_path / "run2")  # same store (same parent folder)
+    second = run_suite(tiny_suite, tmp_path / "run2")  # same store (this test's BENCH_STORE)
     assert all(v["reused"] for v in second.results["variants"].values())
     assert predictions(first.run_dir) == predictions(second.run_dir)
     # A changed hyperparameter changes the key of that variant only.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -134,7 +135,9 @@ def test_models_and_health(server, adapters):
     models = client.get("/v1/models").json()
     assert models["object"] == "list"
     assert [(m["id"], m["parent"]) for m in models["data"]] == [("tiny", None), ("one", "tiny"), ("two", "tiny")]
-    assert models["data"][1]["root"] == str(adapters["one"]) and models["data"][0]["root"] == base.source
+    # Names only: a client learns nothing about the server's folders.
+    assert [m["root"] for m in models["data"]] == ["tiny", "one", "two"]
+    assert str(adapters["one"]) not in json.dumps(models) and base.source not in json.dumps(models)
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["base_model"] == "tiny" and health["adapters"] == ["one", "two"]
     assert health["warnings"] == []
@@ -218,6 +221,114 @@ def test_registry_refuses_bad_adapter_sets(tiny_model_dir, adapters, tmp_path):
         AdapterRegistry.load(base, "tiny", {"bad name": adapters["one"]})
     with pytest.raises(BenchError, match="no peft adapter"):
         AdapterRegistry.load(base, "tiny", {"x": tmp_path})
+
+
+# ----------------------------------------------------------------------------- key and limits
+KEY = "test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def guarded(server):
+    """The same registry behind an app with an API key and small limits, driven in process."""
+    from fastapi.testclient import TestClient
+
+    from harness.serve.app import create_app
+
+    _, registry, _ = server
+    app = create_app(
+        registry, max_tokens_limit=64, api_key=KEY, max_body_bytes=4000, max_messages=4, max_prompt_tokens=60
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def authorised(client, body: dict | None = None, **kwargs) -> httpx.Response:
+    body = body or {"model": "one", "messages": MESSAGES, "max_tokens": 4}
+    return client.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"}, **kwargs)
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-key", f"Basic {KEY}", KEY, "Bearer "])
+def test_every_endpoint_needs_the_api_key(guarded, header):
+    headers = {"Authorization": header} if header is not None else {}
+    for method, path in [("get", "/health"), ("get", "/v1/models"), ("post", "/v1/chat/completions")]:
+        response = getattr(guarded, method)(path, headers=headers)
+        assert response.status_code == 401, (path, response.text)
+        assert response.json()["error"]["code"] == "invalid_api_key"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert authorised(guarded).status_code == 200
+    assert guarded.get("/health", headers={"Authorization": f"bearer {KEY}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        (
+            {"model": "one", "messages": MESSAGES * 3},
+            400,
+            "the request has 6 messages; this server allows at most 4",
+        ),
+        (
+            {"model": "one", "messages": [{"role": "user", "content": "bricks " * 200}]},
+            400,
+            "this server allows at most 60",
+        ),
+        ({"model": "one", "messages": MESSAGES, "seed": 2**70}, 400, "seed: Input should be less than or equal to"),
+        ({"model": "one", "messages": MESSAGES, "seed": -1}, 400, "seed: Input should be greater than or equal to 0"),
+        ({"model": "one", "messages": MESSAGES, "max_tokens": 2**70}, 400, "this server allows at most 64"),
+        ({"model": "one", "messages": MESSAGES, "stop": ["a"] * 5}, 400, "stop: Value should have at most 4 items"),
+        ({"model": "one", "messages": [{"role": "user", "content": "x" * 5000}]}, 413, "larger than this server's"),
+    ],
+)
+def test_limits_answer_400_or_413_never_500(guarded, body, status, message):
+    response = authorised(guarded, body)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]["message"]
+
+
+def test_a_chunked_or_deeply_nested_body_is_refused_cleanly(guarded):
+    def chunks():
+        for _ in range(10):
+            yield b" " * 1000  # no content-length: the limit is counted as the body arrives
+
+    response = guarded.post(
+        "/v1/chat/completions",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {KEY}", "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    nested = b"[" * 1900 + b"]" * 1900  # within the size limit, deeper than Python's JSON parser goes
+    response = guarded.post(
+        "/v1/chat/completions",
+        content=nested,
+        headers={"Authorization": f"Bearer {KEY}", "content-type": "application/json"},
+    )
+    assert response.status_code == 400 and "error" in response.json()
+
+
+def test_no_page_loads_from_a_cdn(guarded):
+    headers = {"Authorization": f"Bearer {KEY}"}
+    for path in ("/docs", "/redoc"):
+        response = guarded.get(path, headers=headers)
+        assert response.status_code == 404 and "cdn" not in response.text.lower()
+    assert guarded.get("/openapi.json", headers=headers).status_code == 200
+
+
+def test_serve_refuses_to_listen_beyond_loopback_without_a_key(adapters, tiny_model_dir, monkeypatch, capsys):
+    from harness.cli.serve import check_exposure
+
+    monkeypatch.delenv("BENCH_API_KEY", raising=False)
+    args = ["serve", "--adapter", f"one={adapters['one']}", "--base", str(tiny_model_dir)]
+    assert main([*args, "--host", "0.0.0.0"]) == 2  # refused before any model is loaded
+    assert "no API key is set" in " ".join(capsys.readouterr().err.split())
+    with pytest.raises(BenchError, match="no API key"):
+        check_exposure("192.168.1.20", None)
+    for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        check_exposure(host, None)
+    check_exposure("0.0.0.0", "a-key")
+    monkeypatch.setenv("BENCH_API_KEY", "from-the-environment")
+    from harness.cli.main import build_parser
+
+    assert build_parser().parse_args([*args, "--host", "0.0.0.0"]).api_key == "from-the-environment"
 
 
 # ----------------------------------------------------------------------------- command line

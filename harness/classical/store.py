@@ -31,6 +31,7 @@ from harness.classical.model import (
 )
 from harness.classical.tfidf import TfidfClassifier
 from harness.core.errors import BenchError
+from harness.core.files import shared_file_mode
 
 PICKLE_LIKE = (".pkl", ".pickle", ".joblib", ".skops", ".bin", ".pt")
 
@@ -119,6 +120,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            os.fchmod(handle.fileno(), shared_file_mode())  # mkstemp made it 0600
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness.cli import data_import
 from harness.core.errors import BenchError
 from harness.datacheck.checks import CheckOptions, check_data
 from harness.variants.base import variant_configs
@@ -26,7 +27,7 @@ SPLIT_WORDS = {
 
 
 def register(subparsers) -> None:
-    data = subparsers.add_parser("data", help="check training and test data")
+    data = subparsers.add_parser("data", help="check training and test data; import tables as chat JSONL")
     actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check",
@@ -69,6 +70,7 @@ def register(subparsers) -> None:
     )
     check.add_argument("--out", metavar="DIR", help="folder for the cleaned copies (default: beside each input)")
     check.set_defaults(func=cmd_data_check)
+    data_import.register(actions, split_name)
 
 
 def split_name(path: Path) -> str:

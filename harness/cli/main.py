@@ -6,11 +6,13 @@ Exit codes, one meaning each:
     2  bad usage, suite, data or environment (the message says what to fix)
     3  the run finished but a variant failed (its error is in results.json)
   130  interrupted (Ctrl-C); finished variants are kept and a rerun reuses them
+   70  bench itself failed (a bug): one line, the traceback in crash.log (run folder, else a temporary file)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -20,18 +22,26 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import __version__
-from harness.cli.console import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VARIANT_FAILED, console
+from harness.cli.console import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VARIANT_FAILED, console
+from harness.core import quiet
 from harness.core.errors import BenchError
+from harness.core.trust import ALLOW_PATHS_ENV, TRUST_REMOTE_CODE_ENV, Trust
 
 
 def cmd_run(args) -> int:
     from harness.run.recipe import run_suite
 
-    result = run_suite(args.suite, args.out, console=console, only=args.only)
+    result = run_suite(
+        args.suite, args.out, console=console, only=args.only, store_dir=args.store, trust=granted_trust(args)
+    )
     write_run_report(result)
     print_summary(result.results)
     console.print("wall time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in result.stages.items()))
     console.print(f"run folder: [bold]{result.run_dir}[/]")
+    if (session := quiet.active()) and session.log.count and not session.verbose:
+        console.print(
+            f"library messages: {session.log.path} (bench -v shows them here)", highlight=False, soft_wrap=True
+        )
     if args.gate:
         from harness.gate import gate_run
 
@@ -61,22 +71,46 @@ def write_run_report(result) -> None:
 
 def cmd_validate(args) -> int:
     from harness.data.splits import load_suite_data
-    from harness.model.provision import check_model_name
+    from harness.model.provision import check_suite_model
     from harness.suite import load_suite
     from harness.tasks import task_from_spec
     from harness.variants.base import variant_configs
 
-    suite = load_suite(args.suite, variant_configs())
+    suite = load_suite(args.suite, variant_configs(), granted_trust(args))
     spec = suite.spec
-    check_model_name(spec.base_model.name)
+    check_suite_model(suite)
     splits = load_suite_data(suite, task_from_spec(spec.task), warn=console.print)
     console.print(
         f"[green]ok[/] {args.suite}: suite '{spec.name}', {len(spec.variants)} variant(s): "
         + ", ".join(v.name for v in spec.variants)
     )
     for name, split in splits.items():
-        console.print(f"  {name}: {len(split.items)} items, sha256 {split.sha256[:12]}")
+        carved = (split.source or {}).get("carved_from")
+        stratified = "stratified, " if (split.source or {}).get("stratified") else ""
+        how = f", carved from {carved} ({split.source['share']:.0%}, {stratified}seed {spec.seed})" if carved else ""
+        console.print(f"  {name}: {len(split.items)} items, sha256 {split.sha256[:12]}{how}")
     return EXIT_OK
+
+
+def granted_trust(args) -> Trust:
+    """What this command line (and the environment) grants a suite: see docs/security.md."""
+    return Trust.granted(remote_code=args.trust_remote_code, allow_paths=args.allow_path or ())
+
+
+def add_trust_flags(parser: argparse.ArgumentParser) -> None:
+    """Grants only the person running bench can give; a suite may ask for them but never give them itself."""
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help=f"let a suite that sets base_model.trust_remote_code run the model's own code (or {TRUST_REMOTE_CODE_ENV}=1)",
+    )
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        help=f"let the suite read data, corpora and model folders under DIR, outside its own folder; "
+        f"repeatable (or {ALLOW_PATHS_ENV}=DIR1:DIR2)",
+    )
 
 
 def cmd_models(args) -> int:
@@ -135,7 +169,8 @@ def print_summary(results: dict) -> None:
 
 def _summary_cell(metric: dict | None, measure, cost) -> str:
     if measure.key == "format_compliance" and not cost.format_measured:
-        return "n/a (rank)"  # answers are well-formed by construction
+        # Rank scoring and classical classifiers pick a label: their answers are well-formed by construction.
+        return f"n/a ({cost.inference_mode})"
     if not metric or metric.get("value") is None:
         return "-"
     if measure.shown_as == "share" or metric.get("ci_low") is None:
@@ -149,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate fine-tuned language models against baselines, on the same items with the same prompt.",
     )
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show the libraries' warnings, notices and progress bars here too (bench run keeps them in bench.log)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -162,13 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: reports/<suite>/<timestamp>)")
     run.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
     run.add_argument(
+        "--store",
+        metavar="DIR",
+        help="variant store: finished variants reused across runs "
+        "(default: $BENCH_STORE, else ~/.cache/bench/store; entries are sealed with ~/.config/bench/store.key)",
+    )
+    run.add_argument(
         "--gate", action="store_true", help="then gate the run against its baseline (exit 1 on a regression)"
     )
     run.add_argument("--baseline", help="baseline file for --gate (default: baselines/<suite>.json)")
+    # also after the command (bench run SUITE -v); SUPPRESS keeps a `bench -v run` from being reset to False
+    run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    add_trust_flags(run)
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a suite and its data without running anything")
     validate.add_argument("suite")
+    add_trust_flags(validate)
     validate.set_defaults(func=cmd_validate)
 
     models = sub.add_parser("models", help="list or fetch base models")
@@ -200,14 +251,35 @@ COMMAND_MODULES: list[str] = [
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except BenchError as exc:
-        console.print("[bold red]error:[/] " + _escape(str(exc)), highlight=False, soft_wrap=True)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        console.print("\n[yellow]interrupted.[/] Finished variants are saved; run the same command again to resume.")
-        return EXIT_INTERRUPTED
+    # A run's console is bench's own: the libraries' chatter goes to the run folder's bench.log (core/quiet.py),
+    # routed before the libraries are imported, since some read their settings then.
+    quieted = args.command == "run"
+    with quiet.quiet_console(verbose=args.verbose, libraries=True) if quieted else contextlib.nullcontext():
+        try:
+            return args.func(args)
+        except BenchError as exc:
+            console.print("[bold red]error:[/] " + _escape(str(exc)), highlight=False, soft_wrap=True)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            console.print(
+                "\n[yellow]interrupted.[/] Finished variants are saved; run the same command again to resume."
+            )
+            return EXIT_INTERRUPTED
+        except Exception as exc:  # a bug in bench, not bad input: its own exit code, never the gate's 1
+            return _crashed(exc, argv if argv is not None else sys.argv[1:])
+
+
+def _crashed(exc: Exception, argv: list[str]) -> int:
+    from harness.core.crashlog import write_crash_log
+
+    log = write_crash_log(exc, list(argv))
+    summary = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    console.print(
+        f"[bold red]internal error[/] (a bug in bench, exit {EXIT_CRASH}): {_escape(summary)}; traceback in {log}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return EXIT_CRASH
 
 
 def _escape(text: str) -> str:

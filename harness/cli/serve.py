@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from harness.core.errors import BenchError, require
+from harness.serve.guard import API_KEY_ENV, is_loopback
 
 
 def register(subparsers) -> None:
@@ -40,10 +42,40 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=os.environ.get(API_KEY_ENV) or None,
+        help=f"require 'Authorization: Bearer KEY' on every request (default: ${API_KEY_ENV}, which keeps the key "
+        "out of the process list); needed to listen on anything but loopback",
+    )
+    parser.add_argument(
         "--max-tokens-limit", type=int, default=2048, metavar="N", help="refuse requests asking for more new tokens"
+    )
+    parser.add_argument(
+        "--max-prompt-tokens", type=_positive, default=4096, metavar="N", help="refuse longer prompts (default 4096)"
+    )
+    parser.add_argument(
+        "--max-messages", type=_positive, default=64, metavar="N", help="refuse requests with more messages"
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=1_000_000,
+        metavar="N",
+        help="refuse larger request bodies with 413 (default 1000000)",
     )
     parser.add_argument("--print-vllm", action="store_true", help="print the equivalent `vllm serve` command and exit")
     parser.set_defaults(func=cmd_serve)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
 
 
 def _adapter_arg(text: str) -> tuple[str, Path]:
@@ -60,6 +92,8 @@ def cmd_serve(args) -> int:
     from harness.serve.classical import base_of, is_classical, needs_base
     from harness.serve.vllm import format_command, vllm_command
 
+    if not args.print_vllm:
+        check_exposure(args.host, args.api_key)  # first: refuse before reading or loading anything
     names = [name for name, _ in args.adapter]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -93,11 +127,29 @@ def cmd_serve(args) -> int:
     registry = AdapterRegistry.load(load_base(base, dtype=args.dtype) if base else None, base_name, dict(args.adapter))
     for warning in registry.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
-    console.print(f"serving {', '.join(registry.names())} on http://{args.host}:{args.port}/v1")
-    uvicorn.run(
-        create_app(registry, max_tokens_limit=args.max_tokens_limit), host=args.host, port=args.port, log_level="info"
+    console.print(
+        f"serving {', '.join(registry.names())} on http://{args.host}:{args.port}/v1"
+        + (" (API key required)" if args.api_key else " (no API key: this machine only)")
     )
+    app = create_app(
+        registry,
+        max_tokens_limit=args.max_tokens_limit,
+        api_key=args.api_key,
+        max_body_bytes=args.max_body_bytes,
+        max_messages=args.max_messages,
+        max_prompt_tokens=args.max_prompt_tokens,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return EXIT_OK
+
+
+def check_exposure(host: str, api_key: str | None) -> None:
+    """Anyone who can reach the port can use the model: beyond this machine, only with a key."""
+    if not api_key and not is_loopback(host):
+        raise BenchError(
+            f"--host {host} lets other machines reach the server, and no API key is set",
+            hint=f"set {API_KEY_ENV} (or pass --api-key KEY), or listen on 127.0.0.1",
+        )
 
 
 def infer_base(bases: list[str | None]) -> str:

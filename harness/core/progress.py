@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
+from harness.core import quiet
+
 
 class Progress:
     def __init__(self, console: Console):
@@ -28,6 +30,9 @@ class Progress:
             TimeElapsedColumn(),
             console=console,
             transient=False,
+            # rich would otherwise show what libraries print above the bars; a quiet run logs it instead (core/quiet.py)
+            redirect_stdout=not quiet.keeps_terminal_clear(),
+            redirect_stderr=not quiet.keeps_terminal_clear(),
         )
 
     def __enter__(self) -> "Progress":
@@ -41,6 +46,7 @@ class Progress:
 
     @contextlib.contextmanager
     def task(self, description: str, total: int | None) -> Iterator[Callable[..., None]]:
+        quiet.reroute_libraries()  # a stage may be the first to import a library that brings its own terminal handler
         if not self.live:
             with self._plain_task(description, total) as advance:
                 yield advance

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import Problem
+from harness.core.limits import MAX_JSON_DEPTH, MAX_LINE_CHARS, clip, json_depth
 from harness.tasks import Task
 
 
@@ -48,11 +49,31 @@ def parse_chat_line(
 
 
 def read_json_object(line: str, line_no: int, path: Path, problems: list[Problem], *, expected: str) -> dict | None:
-    """The line as a JSON object, or None with the problem recorded at file:line."""
+    """The line as a JSON object, or None with the problem recorded at file:line.
+
+    Bounded first (harness/core/limits.py): a line of many megabytes or nested
+    thousands deep is refused as a problem, not left to exhaust memory or the stack.
+    """
+    if len(line) > MAX_LINE_CHARS:
+        problems.append(
+            Problem(str(path), line_no, None, f"the line is {len(line):,} characters; the limit is {MAX_LINE_CHARS:,}")
+        )
+        return None
     try:
         row = json.loads(line)
+        too_deep = json_depth(row) > MAX_JSON_DEPTH
     except json.JSONDecodeError as exc:
         problems.append(Problem(str(path), line_no, None, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+        return None
+    except RecursionError:  # deeper than Python's own parser goes
+        too_deep = True
+    except ValueError as exc:  # a number Python will not convert (more than 4,300 digits)
+        problems.append(Problem(str(path), line_no, None, f"not valid JSON ({str(exc).split(';')[0][:120]})"))
+        return None
+    if too_deep:
+        problems.append(
+            Problem(str(path), line_no, None, f"nested more than {MAX_JSON_DEPTH} levels deep (objects and lists)")
+        )
         return None
     if not isinstance(row, dict):
         problems.append(Problem(str(path), line_no, None, expected))
@@ -84,8 +105,8 @@ def chat_item(
         return None
     label = task.label_of(answer) if task.needs_label else None
     item_id = row.get("id", default_id)
-    if not isinstance(item_id, (str, int)):
-        fail("id", "expected a string or integer")
+    if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):  # true would become the id "True"
+        fail("id", f"expected a string or integer, got {clip(item_id)}")
         return None
     return Item(
         id=str(item_id),
@@ -119,7 +140,7 @@ def _check_roles(messages: list, fail) -> bool:
         if role != expected:
             fail(
                 f"{field}.role",
-                f"expected '{expected}' here, got {role!r} (roles: optional system, then user/assistant alternating, ending with assistant)",
+                f"expected '{expected}' here, got {clip(role)} (roles: optional system, then user/assistant alternating, ending with assistant)",
             )
             return False
         expected = "assistant" if role == "user" else "user"

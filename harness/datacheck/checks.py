@@ -28,6 +28,7 @@ import numpy as np
 
 from harness.core.errors import BenchError, Problem
 from harness.data.chat import Item, parse_chat_line
+from harness.data.text import decoded_lines
 from harness.datacheck.near_dupes import WORD, contained_pairs, near_duplicate_pairs
 from harness.datacheck.report import DataCheckReport, Finding, SplitStats
 
@@ -131,7 +132,12 @@ def read_lines(name: str, path: Path, task) -> LoadedSplit:
     except OSError as exc:
         raise BenchError(f"cannot read {path}: {exc.strerror or exc}") from None
     split = LoadedSplit(name=name, path=path, sha256=hashlib.sha256(raw).hexdigest(), lines={}, items=[])
-    for line_no, line in enumerate(raw.decode("utf-8", errors="replace").split("\n"), start=1):
+    # A line that is not UTF-8 is a format problem at its byte offset (never silently replaced): it is
+    # reported, and --fix leaves it out.
+    for line_no, line in decoded_lines(raw, path, split.problems):
+        if line is None:
+            split.lines[line_no] = raw.split(b"\n")[line_no - 1].decode("utf-8", errors="replace")
+            continue
         if not line.strip():
             continue
         split.lines[line_no] = line

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.core.errors import BenchError
-from harness.core.files import atomic_write_text
+from harness.core.files import atomic_write_bytes
 from harness.datacheck.report import DataCheckReport
 
 
@@ -34,8 +34,14 @@ def write_cleaned(report: DataCheckReport, out_dir: str | Path | None = None) ->
     written = {}
     for name, stats in report.splits.items():
         dropped = report.removals.get(name, {})
-        text = Path(stats.path).read_bytes().decode("utf-8", errors="replace")
-        kept = [line for number, line in enumerate(text.split("\n"), start=1) if line.strip() and number not in dropped]
-        atomic_write_text(targets[name], "".join(line + "\n" for line in kept))
+        # Bytes, not text: a kept line is copied exactly as it was (lines that are not UTF-8 were flagged
+        # and are among the dropped ones), so cleaning never changes what it keeps.
+        raw = Path(stats.path).read_bytes()
+        kept = [
+            line
+            for number, line in enumerate(raw.split(b"\n"), start=1)
+            if line.decode("utf-8", errors="replace").strip() and number not in dropped  # blank as the checks read it
+        ]
+        atomic_write_bytes(targets[name], b"".join(line + b"\n" for line in kept))
         written[name] = targets[name]
     return written

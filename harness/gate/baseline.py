@@ -18,6 +18,7 @@ from pathlib import Path
 
 from harness.core.errors import BenchError
 from harness.core.files import read_json, write_json
+from harness.core.limits import clip
 from harness.gate.runs import GatedRun, read_run
 from harness.tasks import metric_keys
 
@@ -93,6 +94,12 @@ def load_baseline(path: str | Path) -> dict:
         baseline = read_json(path)
     except json.JSONDecodeError as exc:
         raise BenchError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:  # deeper than Python's parser goes; no baseline bench writes is
+        raise BenchError(f"{path} is nested too deeply to be a bench baseline") from None
+    except UnicodeDecodeError as exc:
+        raise BenchError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except ValueError as exc:  # a number Python will not convert (more than 4,300 digits)
+        raise BenchError(f"{path} is not valid JSON ({str(exc).split(';')[0][:120]})") from None
     if not isinstance(baseline, dict) or baseline.get("kind") != BASELINE_KIND:
         raise BenchError(
             f"{path} is not a bench baseline", hint="bench baseline save RUN_DIR --variant NAME writes one"
@@ -103,4 +110,37 @@ def load_baseline(path: str | Path) -> dict:
             f"{path} has baseline schema_version {version}; this bench reads {BASELINE_SCHEMA_VERSION}",
             hint="save the baseline again with this version of bench",
         )
+    _check_items(path, baseline.get("items"))
     return baseline
+
+
+def _check_items(path: Path, items) -> None:
+    """The per-item rows the gate pairs and counts, checked before any is used.
+
+    A baseline is committed, so it may be edited by hand or by a pull request:
+    ``"correct": "false"`` would count as correct under Python's truthiness, and a
+    row without ``item_id`` could not be paired. Each is an error naming the row.
+    """
+
+    def bad(where: str, message: str) -> BenchError:
+        return BenchError(
+            f"{path}: {where}: {message}",
+            hint="save the baseline again from a run: bench baseline save RUN_DIR --variant NAME",
+        )
+
+    if not isinstance(items, list) or not items:
+        raise bad("items", f"expected a non-empty list of per-item rows, got {clip(items)}")
+    seen: dict[str, int] = {}
+    for index, row in enumerate(items):
+        where = f"items[{index}]"
+        if not isinstance(row, dict):
+            raise bad(where, f"expected an object, got {clip(row)}")
+        item_id = row.get("item_id")
+        if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
+            raise bad(f"{where}.item_id", f"expected a string or integer, got {clip(item_id)}")
+        if str(item_id) in seen:
+            raise bad(f"{where}.item_id", f"duplicate item '{clip(item_id)}' (first at items[{seen[str(item_id)]}])")
+        seen[str(item_id)] = index
+        for flag in ("correct", "format_ok"):
+            if flag in row and not isinstance(row[flag], bool):
+                raise bad(f"{where}.{flag}", f"expected true or false, got {clip(row[flag])}")

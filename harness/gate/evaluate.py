@@ -77,6 +77,8 @@ def evaluate_gate(
             rules.check_cost(name, limit, (record.get("cost") or {}).get(name), baseline_value=baseline_cost.get(name))
         )
 
+    reuse = _reuse(run, variant)
+    notes.append(reuse.pop("note"))
     verdict, exit_code = decide(checks, spec.inconclusive)
     return GateOutcome(
         verdict=verdict,
@@ -89,9 +91,25 @@ def evaluate_gate(
         run_dir=str(run.path),
         alpha=spec.alpha,
         inconclusive_policy=spec.inconclusive,
-        comparison=_comparison(run, baseline, pairing, spec),
+        comparison={**_comparison(run, baseline, pairing, spec), "reused": reuse},
         notes=notes,
     )
+
+
+def _reuse(run: GatedRun, variant: str) -> dict:
+    """Which of the run's results were taken from the variant store rather than computed by this run,
+    and from which store: a reviewer should know what the verdict rests on. The store checked each
+    entry's seal before reusing it (run/store.py)."""
+    variants = run.results.get("variants") or {}
+    reused = [name for name, record in variants.items() if record.get("reused")]
+    store = run.manifest.get("store") or "(not recorded: a run from before stores were sealed)"
+    gated = "reused" if variant in reused else "computed in this run"
+    note = (
+        f"{len(reused)} of {len(variants)} variant result(s) reused from the store {store} "
+        f"(sealed entries of an earlier run){': ' + ', '.join(reused) if reused else ''}; "
+        f"the gated variant {variant} was {gated}"
+    )
+    return {"count": len(reused), "of": len(variants), "variants": reused, "store": store, "note": note}
 
 
 def _check_metrics(task_type: str, named: list[str]) -> None:
@@ -127,9 +145,18 @@ def _check_data(run: GatedRun, baseline: dict, pairing: Pairing, allow_changed_d
             f"--allow-changed-data: compared only the unchanged items ({counts})"
         )
     elif not pairing.complete:
+        # A verdict on part of the items could pass a regression on the rest (or rest on a baseline cut down
+        # by hand), so it needs the same explicit consent as a changed test set.
+        if not allow_changed_data:
+            raise BenchError(
+                f"the run and the baseline do not cover the same items ({counts}), e.g. a different test_limit "
+                "or a baseline edited by hand; the gate compares complete sets only",
+                hint="run with the baseline's test_limit, or save a new baseline from this run's settings, "
+                "or pass --allow-changed-data to compare only the shared items",
+            )
         notes.append(
-            f"same test file, but not every item has a partner ({counts}), e.g. a different test_limit; "
-            f"compared the {pairing.shared} shared items"
+            f"same test file, but not every item has a partner ({counts}); "
+            f"--allow-changed-data: compared only the {pairing.shared} shared items"
         )
     return notes
 

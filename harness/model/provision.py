@@ -17,8 +17,14 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.core.errors import BenchError
+from harness.core.errors import BenchError, Problem
+from harness.core.limits import clip
+from harness.core.trust import ALLOW_PATH_FLAG
+
+if TYPE_CHECKING:
+    from harness.suite.load import LoadedSuite
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,32 @@ def check_model_name(name: str) -> None:
     if name in ALIASES:
         return
     resolve_model(name, allow_download=False)
+
+
+def check_suite_model(suite: "LoadedSuite") -> None:
+    """The suite's base model can resolve, and a local folder lies where the suite may read.
+
+    A folder is allowed in the model cache (aliases), the suite's own folder, or a
+    folder granted with --allow-path; anywhere else, a suite from a pull request
+    could load (and leak into its outputs) whatever model folder the CI user can read.
+    """
+    name = suite.spec.base_model.name
+    if name not in ALIASES and Path(name).expanduser().exists():
+        folder = Path(name).expanduser().resolve()
+        if not (suite.allows(folder) or folder.is_relative_to((cache_root() / "models").resolve())):
+            raise BenchError(
+                "the suite's base model is a folder outside the suite's folder and the model cache",
+                problems=[
+                    Problem(
+                        str(suite.path),
+                        suite.line_of("base_model", "name"),
+                        "base_model.name",
+                        f"{clip(name)} is {folder}",
+                    )
+                ],
+                hint=f"if the suite may read it, pass {ALLOW_PATH_FLAG}",
+            )
+    check_model_name(name)
 
 
 def pull(alias: str, *, progress=print) -> Path:

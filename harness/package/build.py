@@ -266,12 +266,13 @@ def build_metadata(
             },
         },
         "prompt": {
-            "system_prompt": task["system_prompt"],
+            # The variant's own system prompt and inference when it set them (its record says which it used).
+            "system_prompt": (record.get("prompt") or {}).get("system_prompt", task["system_prompt"]),
             "task_type": task["type"],
             **answer_spec(task),
             "decoding": "greedy",
-            "max_new_tokens": config["inference"]["max_new_tokens"],
-            "batch_size": config["inference"]["batch_size"],
+            "max_new_tokens": (record.get("inference") or config["inference"])["max_new_tokens"],
+            "batch_size": (record.get("inference") or config["inference"])["batch_size"],
         },
         "hyperparameters": hyperparameters,
         "training": {

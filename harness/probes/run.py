@@ -28,7 +28,9 @@ from typing import Any, TypedDict
 
 import yaml
 
+from harness.core import quiet
 from harness.core.errors import BenchError
+from harness.core.files import shared_file_mode
 from harness.probes.compare import AdapterNotAppliedError, compare_to_base  # noqa: F401  (public API)
 
 PROBE_TASK_DIR = Path(__file__).resolve().parent / "tasks"
@@ -138,19 +140,21 @@ def run_probes(
 
     hflm_class = _quiet_hflm_class()
     was_training = model.training  # HFLM switches the model to eval mode
+    # What lm-eval print()s rather than logs goes to bench.log with its logged notices (core/quiet.py).
     try:
-        lm = hflm_class(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=str(model.device))
-        results = lm_eval.simple_evaluate(
-            model=lm,
-            tasks=loaded,
-            task_manager=manager,
-            limit=limit,
-            log_samples=True,
-            # Probes are greedy; leave the caller's global RNGs alone.
-            random_seed=None,
-            numpy_random_seed=None,
-            torch_random_seed=None,
-        )
+        with quiet.library_output("lm_eval.output"):
+            lm = hflm_class(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=str(model.device))
+            results = lm_eval.simple_evaluate(
+                model=lm,
+                tasks=loaded,
+                task_manager=manager,
+                limit=limit,
+                log_samples=True,
+                # Probes are greedy; leave the caller's global RNGs alone.
+                random_seed=None,
+                numpy_random_seed=None,
+                torch_random_seed=None,
+            )
     finally:
         model.train(was_training)
 
@@ -265,6 +269,7 @@ def _write_samples(path: Path, samples: list[dict]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:
+            os.fchmod(fh.fileno(), shared_file_mode())  # mkstemp made it 0600
             for sample in sorted(samples, key=lambda s: (s["doc_id"], s["filter"])):
                 fh.write(json.dumps(sample, default=handle_non_serializable, ensure_ascii=False) + "\n")
         os.replace(tmp, path)

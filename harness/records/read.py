@@ -186,6 +186,10 @@ def item_inputs(manifest: Manifest) -> tuple[dict[str, str], str | None]:
     test = manifest.test_data
     if not test or not test.get("path"):
         return {}, "the manifest names no test file"
+    if (test.get("source") or {}).get("format", "chat") != "chat":
+        from harness.data.tables import recorded_inputs  # a table: its rows read again through its column mapping
+
+        return recorded_inputs(test)
     file = Path(test["path"])
     try:
         raw = file.read_bytes()

@@ -2,8 +2,10 @@
 
 A result has one of two layouts, both declared here:
 
-* finished (``status: ok``): name, kind, status, reason, config, training_config,
-  seed, n_items, metrics, cost, training, probes, merge_check, variability;
+* finished (``status: ok``): name, kind, status, reason, config, prompt, inference,
+  training_config, seed, n_items, metrics, cost, training, probes, merge_check,
+  variability (prompt and inference: how the variant was asked, absent for a
+  classical classifier and in records older than per-variant prompts);
 * not run (``skipped`` or ``failed``): name, kind, status, reason, config,
   metrics (null), cost ({}), training (null), and for a failure its traceback.
 
@@ -29,6 +31,8 @@ FINISHED_LAYOUT = (
     "status",
     "reason",
     "config",
+    "prompt",
+    "inference",
     "training_config",
     "seed",
     "n_items",
@@ -49,6 +53,9 @@ class VariantResult(JsonRecord):
     status: str  # ok | skipped | failed
     reason: str | None = None  # why it was skipped or failed
     config: dict | None = None  # the variant's parameters, as the suite resolved them
+    # {source: suite | variant | prompts, name, system_prompt}: the system prompt it was asked with
+    prompt: dict | None = None
+    inference: dict | None = None  # the inference settings it answered with: the suite's, its overrides on top
     training_config: dict | None = None  # resolved training settings; trained kinds only
     seed: int | None = None
     n_items: int | None = None
@@ -80,13 +87,20 @@ class VariantResult(JsonRecord):
         probes: dict | None,
         merge_check: dict | None,
         variability: dict | None,
+        prompt: dict | None = None,
+        inference: dict | None = None,
     ) -> VariantResult:
+        # A classical classifier has no prompt or inference settings: those keys are absent, not null.
+        absent = {k for k, v in (("prompt", prompt), ("inference", inference)) if v is None}
+        layout = tuple(k for k in FINISHED_LAYOUT if k not in absent)
         return cls(
             name=name,
             kind=kind,
             status=OK,
             reason=None,
             config=config,
+            prompt=prompt,
+            inference=inference,
             training_config=training_config,
             seed=seed,
             n_items=n_items,
@@ -96,7 +110,7 @@ class VariantResult(JsonRecord):
             probes=probes,
             merge_check=merge_check,
             variability=variability,
-            key_order=FINISHED_LAYOUT,
+            key_order=layout,
         )
 
     @classmethod

@@ -79,6 +79,9 @@ class VariantView:
     training: dict | None
     config: dict
     reused: bool = False
+    prompt: dict | None = None  # {source, name, system_prompt}: how it was prompted (None: classical)
+    inference: dict | None = None  # the inference settings it answered with (None: classical)
+    own_settings: list[str] = field(default_factory=list)  # what it set apart from the suite ("prompt terse", "rank")
     is_base: bool = False
     forgetting: list[dict] = field(default_factory=list)  # [{task, delta, ci_low, ci_high, value}]
     vs_base: PairedComparison | None = None
@@ -112,6 +115,27 @@ class VariantView:
     @property
     def trains(self) -> bool:
         return bool(self.training)
+
+    @property
+    def prompt_label(self) -> str:
+        """Where the variant's system prompt came from, in words."""
+        source = (self.prompt or {}).get("source")
+        if self.prompt is None:
+            return "no prompt (reads the item's text)" if self.classical else "—"
+        if source == "prompts":
+            return f"prompt “{self.prompt.get('name')}”"
+        return "its own system prompt" if source == "variant" else "the suite's system prompt"
+
+    @property
+    def answers_by(self) -> str:
+        """How the variant chose its answers, in words."""
+        if self.classical:
+            return "classical classifier"
+        if not self.inference:
+            return "—"
+        if self.inference.get("mode") == "rank":
+            return "rank: the most likely label"
+        return f"generate: up to {self.inference.get('max_new_tokens')} new tokens"
 
     @property
     def rank(self) -> int | None:
@@ -161,6 +185,7 @@ class ReportView:
     inputs_note: str | None
     max_new_tokens: int | None
     measures: TaskMeasures = field(default_factory=lambda: measures_for("classification"))
+    suite_prompt: str | None = None  # task.system_prompt: what a variant without its own prompt was asked with
 
     @property
     def task_type(self) -> str:
@@ -230,10 +255,13 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
     task = results.task or {}
     labels = results.labels
     measures = measures_for(task.get("type"))
-    max_new_tokens = (manifest.config.get("inference") or {}).get("max_new_tokens")
+    suite_inference = manifest.config.get("inference") or {}
+    max_new_tokens = suite_inference.get("max_new_tokens")
+    suite_prompt = (manifest.config.get("task") or {}).get("system_prompt")
 
     variants = []
     for index, (name, record) in enumerate(results.variants.items()):
+        prompt, inference = _asked_with(record, suite_prompt, suite_inference)
         variants.append(
             VariantView(
                 name=name,
@@ -246,6 +274,9 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
                 training=fields(record.training),
                 config=record.config or {},
                 reused=bool(record.reused),
+                prompt=fields(prompt),
+                inference=fields(inference),
+                own_settings=_own_settings(prompt, inference, suite_inference),
             )
         )
     base = next((v.name for v in variants if v.kind in BASE_KINDS and v.ok), None)
@@ -283,7 +314,8 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
                     _change(i, rows[base], rows[v.name], run.inputs, measures.type)
                     for i in v.vs_base.broke[:CHANGE_EXAMPLES]
                 ]
-        v.failures = categorise(v.name, list(rows[v.name].values()), max_new_tokens, run.inputs, measures.type)
+        own_max = (v.inference or {}).get("max_new_tokens") or max_new_tokens  # a variant may decode longer
+        v.failures = categorise(v.name, list(rows[v.name].values()), own_max, run.inputs, measures.type)
 
     ok = [v for v in variants if v.ok]
     cost_unit = "USD" if ok and all(v.cost.usd is not None for v in ok) else "s"
@@ -334,7 +366,30 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
         inputs_note=run.inputs_note if any(v.failures and v.failures.total for v in variants) else None,
         max_new_tokens=max_new_tokens,
         measures=measures,
+        suite_prompt=suite_prompt,
     )
+
+
+def _asked_with(record, suite_prompt: str | None, suite_inference: dict) -> tuple[dict | None, dict | None]:
+    """The variant's prompt and inference records; a record older than per-variant settings used the suite's."""
+    if record.prompt is not None or record.inference is not None:
+        return record.prompt, record.inference
+    if not record.ok or record.costs.inference_mode == CLASSICAL:
+        return None, None  # a variant that did not run, or a classical one, asked nothing
+    return {"source": "suite", "name": None, "system_prompt": suite_prompt}, dict(suite_inference) or None
+
+
+def _own_settings(prompt: dict | None, inference: dict | None, suite_inference: dict) -> list[str]:
+    """What a variant set apart from the suite, for the variants table: "prompt terse", "rank", "max 32 tokens"."""
+    out = []
+    if prompt and prompt.get("source") == "prompts":
+        out.append(f"prompt {prompt.get('name')}")
+    elif prompt and prompt.get("source") == "variant":
+        out.append("own prompt")
+    for key, say in (("mode", "{}"), ("max_new_tokens", "max {} tokens"), ("batch_size", "batch {}")):
+        if inference and key in suite_inference and inference.get(key) != suite_inference.get(key):
+            out.append(say.format(inference.get(key)))
+    return out
 
 
 def _change(item_id: str, base_rows: dict, rows: dict, inputs: dict[str, str], task_type: str) -> Change:

@@ -90,9 +90,10 @@ def variant_table(view: ReportView) -> str:
 
 
 def _name(v: VariantView) -> str:
+    own = f" · {md_text(' · '.join(v.own_settings))}" if v.own_settings else ""  # its own prompt or inference
     marks = " ✅ recommended" if v.recommended else ""
     marks += " (base)" if v.is_base else ""
-    return f"{md_code(v.name)}{marks}"
+    return f"{md_code(v.name)}{own}{marks}"
 
 
 def _vs_base(v: VariantView) -> str:

@@ -5,6 +5,9 @@ Rules that keep the page self-contained, safe and stable:
 - ``svg.fonttype: none`` writes text as <text> (small files, selectable text);
   matplotlib's SVG writer XML-escapes it, so a label like ``<script>`` stays text;
 - ``text.parse_math`` off: a ``$`` in a label from the data is a dollar sign;
+  so no axis may use a formatter that writes mathtext (matplotlib's log-axis
+  default writes ``$\\mathdefault{10^{2}}$``, which would show as raw markup):
+  log axes go through ``plain_log_x``;
 - a fixed ``svg.hashsalt`` per figure and no date in the metadata: the same run
   gives byte-identical SVG, and ids do not collide between figures on one page;
 - Okabe-Ito colours, each paired with a marker shape, and direct labels, so no
@@ -14,6 +17,7 @@ Rules that keep the page self-contained, safe and stable:
 from __future__ import annotations
 
 import io
+import math
 import re
 from contextlib import contextmanager
 
@@ -73,6 +77,30 @@ def to_svg(fig, title: str) -> str:
 
 def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain_number(value: float, _position=None) -> str:
+    """A tick label as plain text: 1,000 / 50 / 0.02 (never mathtext, never 1e+03 below a million)."""
+    if value >= 1e6 or 0 < value < 1e-4:
+        return f"{value:.0e}"
+    if value >= 1:
+        return f"{value:,.0f}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def plain_log_x(ax, low: float, high: float) -> None:
+    """A log x axis whose ticks are plain numbers: 1, 2 and 5 per decade over a short range, decades alone over a long one.
+
+    The minor ticks stay as marks without labels; with at most three labels a
+    decade (and one a decade past 2.5 decades) they do not crowd the 7-inch figure.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    decades = math.log10(high / low) if low > 0 and high > low else 1.0
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_number))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def error_bars(metric: dict) -> tuple[float, float]:
@@ -178,7 +206,7 @@ def pareto(view: ReportView) -> str:
             )
         costs = [c for c, _, _ in points if c > 0]
         if costs and max(costs) / min(costs) > 20:
-            ax.set_xscale("log")
+            plain_log_x(ax, min(costs), max(costs))
         ax.set_xlabel(
             "cost: USD" if view.cost_unit == "USD" else "cost: compute seconds (training + inference on the test set)"
         )

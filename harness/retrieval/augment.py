@@ -49,9 +49,11 @@ class RetrievalAugmenter:
     """``env`` is the variant's ``harness.variants.environment.VariantEnvironment`` (splits, task, prompt
     template, tokenizer, path resolution); it is passed in, not imported, because variants sit above retrieval."""
 
-    def __init__(self, spec: RetrievalSpec, env, *, cache_root: Path | None = None):
+    def __init__(self, spec: RetrievalSpec, env, *, cache_root: Path | None = None, template=None):
         self.spec = spec
         self.env = env
+        # The variant's own prompt template (a per-variant system prompt); the suite's when none is given.
+        self.template = template if template is not None else env.prompt_template
         self.cache_root = cache_root
         self._contexts: dict[str, list[CorpusEntry]] = {}
         self._index_cost: dict = {}
@@ -66,7 +68,9 @@ class RetrievalAugmenter:
             return corpus_from_items(self.env.split("train").items)
         path = self.env.resolve_path(corpus.path, field="corpus.path")
         if corpus.format == "folder":
-            return read_folder(path, chunk_words=corpus.chunk_words)
+            # Each file is fenced as the folder was: its symlinks resolved, refused outside the suite's reach.
+            fence = lambda file: self.env.resolve_path(str(file), field="corpus.path")  # noqa: E731
+            return read_folder(path, chunk_words=corpus.chunk_words, fence=fence)
         return read_jsonl(path, self.env.task)
 
     @cached_property
@@ -166,7 +170,7 @@ class RetrievalAugmenter:
         entries = self.context_for(prompt_messages)
         as_turns = [e for e in entries if e.answer is not None] if self.spec.labelled_as == "demonstrations" else []
         in_block = [e for e in entries if e not in as_turns]
-        return self.env.prompt_template.render(
+        return self.template.render(
             prompt_messages,
             demonstrations=demonstration_turns(as_turns, max_words=self.spec.max_entry_words),
             system_suffix=reference_block(in_block, max_words=self.spec.max_entry_words),
@@ -178,7 +182,7 @@ class RetrievalAugmenter:
         from harness.model.generate import encode_prompts
 
         tokenizer = self.env.base.tokenizer
-        plain = [self.env.prompt_template.render(i.prompt_messages()) for i in items]
+        plain = [self.template.render(i.prompt_messages()) for i in items]
         augmented = [self.render(i.prompt_messages()) for i in items]
         return metrics.added_tokens(
             [len(ids) for ids in encode_prompts(tokenizer, augmented)],

@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from harness.core.errors import BenchError, Problem
 from harness.data.chat import Item, chat_item, read_json_object
@@ -89,7 +90,9 @@ def corpus_from_items(items: list[Item] | tuple[Item, ...], source: str = "train
     return Corpus(tuple(entries), source)
 
 
-def read_folder(folder: Path, *, chunk_words: int) -> Corpus:
+def read_folder(folder: Path, *, chunk_words: int, fence: Callable[[Path], Path] | None = None) -> Corpus:
+    """Every document file under ``folder``. ``fence`` resolves a file and raises if it lies where the suite
+    may not read: a symlink inside the folder to a file outside is as outside as a path written out."""
     if not folder.is_dir():
         raise BenchError(
             f"retrieval corpus folder not found: {folder}", hint="corpus.path is relative to the suite file"
@@ -99,6 +102,8 @@ def read_folder(folder: Path, *, chunk_words: int) -> Corpus:
         raise BenchError(f"retrieval corpus folder {folder} holds no {' or '.join(DOCUMENT_SUFFIXES)} files")
     entries = []
     for path in files:
+        if fence is not None:
+            fence(path)
         name = path.relative_to(folder).as_posix()
         for number, chunk in enumerate(chunk_text(path.read_text(encoding="utf-8", errors="replace"), chunk_words)):
             entries.append(document_entry(f"{name}#{number}", chunk))

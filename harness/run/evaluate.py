@@ -28,7 +28,10 @@ from harness.variants.environment import VariantEnvironment
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """What evaluating any variant needs beyond its environment: the suite's inference, probe and cost settings."""
+    """What evaluating any variant needs beyond its environment: the suite's inference, probe and cost settings.
+
+    ``inference`` is the suite's; each variant answers with ``variant.inference_spec()`` (its overrides on top),
+    and only the probes keep the suite's settings as they are."""
 
     env: VariantEnvironment
     inference: InferenceSpec
@@ -37,12 +40,14 @@ class EvaluationSettings:
     compute_dtype: str  # the base model's dtype, as the suite names it
     price_per_hour: float | None
 
-    def predictor(self, model) -> Predictor:
+    def predictor(self, model, inference: InferenceSpec | None = None) -> Predictor:
+        """A predictor for ``model`` with ``inference`` (a variant's own), or the suite's settings."""
+        inference = inference or self.inference
         return Predictor(
             model,
             self.env.base.tokenizer,
-            batch_size=self.inference.batch_size,
-            max_new_tokens=self.inference.max_new_tokens,
+            batch_size=inference.batch_size,
+            max_new_tokens=inference.max_new_tokens,
         )
 
 
@@ -77,6 +82,8 @@ def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Pa
         "status": "ok",
         "reason": None,
         "config": variant.config.model_dump(mode="json"),
+        "prompt": prompt_record(variant),
+        "inference": inference_record(variant),
         "training_config": variant.training_spec().model_dump(mode="json") if variant.trains else None,
         "seed": env.seed_for(variant.name),
         "n_items": len(items),
@@ -90,6 +97,19 @@ def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Pa
     }
 
 
+def prompt_record(variant: Variant) -> dict | None:
+    """What the variant's record says of its system prompt: where it came from and its text (none: classical)."""
+    if variant.answers_itself:
+        return None
+    source, name = variant.system_prompt_source()
+    return {"source": source, "name": name, "system_prompt": variant.prompt_template().system_prompt}
+
+
+def inference_record(variant: Variant) -> dict | None:
+    """The inference settings the variant answered with, the suite's and its own overrides merged (none: classical)."""
+    return None if variant.answers_itself else variant.inference_spec().model_dump(mode="json")
+
+
 def prepare(variant: Variant, workdir: Path) -> Prepare:
     with Measure() as cost:
         prepared = variant.prepare(workdir)
@@ -99,7 +119,7 @@ def prepare(variant: Variant, workdir: Path) -> Prepare:
 def predict(
     variant: Variant, settings: EvaluationSettings, conversations: list[list[dict]], workdir: Path
 ) -> Predictions:
-    env, inference = settings.env, settings.inference
+    env, inference = settings.env, variant.inference_spec()
     if variant.answers_itself:  # a classical classifier reads the items' text, not the prompts
         items = env.test_items()
         with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(items)) as advance:
@@ -107,7 +127,7 @@ def predict(
             advance(advance=len(items))
         return Predictions(conversations=conversations, generations=generations, cost=infer_cost)
     with variant.activated() as model, inference_precision(inference.bf16):
-        predictor = settings.predictor(model)
+        predictor = settings.predictor(model, inference)
         with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(conversations)) as advance:
             generations = predictor.answer(
                 conversations, env.task, mode=inference.mode, on_batch=lambda n: advance(advance=n)
@@ -153,7 +173,7 @@ def measure(
     """The variant's cost record (docs/records.md): what preparing and predicting took."""
     from harness.run.flops import cost_estimates, machine_peak
 
-    env, inference = settings.env, settings.inference
+    env, inference = settings.env, variant.inference_spec()
     prepared, prepare_cost, infer_cost = prepare.prepared, prepare.cost, predicted.cost
     generations = predicted.generations
     n_prompt = sum(g.prompt_tokens for g in generations)
@@ -206,7 +226,7 @@ def recheck(
     from harness.run.merge_check import check_merge
     from harness.run.variability import measure_variability
 
-    inference, env = settings.inference, settings.env
+    inference, env = variant.inference_spec(), settings.env
     with inference_precision(inference.bf16):
         merge_check = (
             check_merge(variant, settings, predicted.conversations, [g.text for g in predicted.generations], item_ids)

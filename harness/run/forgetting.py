@@ -1,8 +1,9 @@
 """The forgetting stage: lm-eval probes on the base model once, then on each trained variant.
 
-The base's scores are computed once per (base model, probe tasks, limit) and
-kept in the variant store, so reruns and other suites on the same base reuse
-them. A trained variant is probed while its weights are active, and compared
+The base's scores are computed once per (base model and its files, probe
+tasks, limit, bench's code) and kept in the variant store, sealed like a
+variant's entry, so reruns and other suites on the same base reuse them and a
+planted or altered entry is recomputed. A trained variant is probed while its weights are active, and compared
 with the base item by item (``harness.probes.compare``); a variant whose
 log-likelihoods equal the base's fails loudly, since that means lm-eval scored
 the base weights.
@@ -14,26 +15,52 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Callable
 
 from harness import __version__
 from harness.core.files import read_json, write_json
+from harness.model.fingerprint import weights_fingerprint
+from harness.run.store import UntrustedEntry, VariantStore, code_fingerprint
 from harness.suite.schema import ProbeSpec, Suite
 
 
-def probe_key(base_model: dict, tasks: list[str], limit: int | None) -> str:
-    payload = {"base_model": base_model, "tasks": tasks, "limit": limit, "code": __version__}
+def probe_key(base_model: dict, tasks: list[str], limit: int | None, model_files: str) -> str:
+    payload = {
+        "base_model": base_model,
+        "tasks": tasks,
+        "limit": limit,
+        "model_files": model_files,
+        "code": {"version": __version__, "sha256": code_fingerprint()},
+    }
     return "probes-" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def base_probe_scores(base, spec: Suite, progress, store_root: Path, run_dir: Path) -> dict | None:
+def base_probe_scores(
+    base, spec: Suite, progress, store: VariantStore, run_dir: Path, *, warn: Callable[[str], object] = print
+) -> dict | None:
     """The base model's probe scores, computed once and cached; lm-eval samples copied into the run."""
-    from harness.probes.run import run_probes
-
     if not spec.probes.tasks:
         return None
-    folder = store_root / probe_key(spec.base_model.model_dump(mode="json"), spec.probes.tasks, spec.probes.limit)
+    base_model = spec.base_model.model_dump(mode="json")
+    key = probe_key(base_model, spec.probes.tasks, spec.probes.limit, weights_fingerprint(base.source))
+    with store.lock(key):
+        return _base_probe_scores(base, spec, progress, store, key, run_dir, warn)
+
+
+def _base_probe_scores(base, spec: Suite, progress, store: VariantStore, key: str, run_dir: Path, warn) -> dict:
+    from harness.probes.run import run_probes
+
+    folder = store.entry(key)
     scores_file = folder / "scores.json"
-    if not scores_file.exists():
+    trusted = False
+    if scores_file.exists():
+        try:
+            store.verify(key)
+            trusted = True
+        except UntrustedEntry as exc:
+            warn(f"[yellow]![/] base probe scores {key} in {store.root} failed verification ({exc}); recomputing")
+    if not trusted:
+        store.fresh(key)
         with progress.task("probes on the base model", total=None):
             scores = run_probes(
                 base.model,
@@ -43,7 +70,8 @@ def base_probe_scores(base, spec: Suite, progress, store_root: Path, run_dir: Pa
                 label="base",
                 out_dir=folder / "samples",
             )
-        write_json(scores_file, scores)  # last: marks the entry finished
+        write_json(scores_file, scores)
+        store.seal(key)  # last: marks the entry finished and bench's own
     if (folder / "samples").exists():
         shutil.copytree(folder / "samples", run_dir / "probes", dirs_exist_ok=True)
     return read_json(scores_file)

@@ -30,7 +30,9 @@ def check_merge(
         with settings.env.progress.task(f"merge check {variant.name}", total=len(conversations)) as advance:
             merged_texts = [
                 g.text
-                for g in settings.predictor(merged).generate(conversations, on_batch=lambda n: advance(advance=n))
+                for g in settings.predictor(merged, variant.inference_spec()).generate(
+                    conversations, on_batch=lambda n: advance(advance=n)
+                )
             ]
     finally:
         del merged  # a second full model: free it before the next variant

@@ -18,18 +18,24 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import __version__
+from harness.core import quiet
+from harness.core.crashlog import note_run_folder
 from harness.core.errors import BenchError
 from harness.core.progress import Progress
+from harness.core.trust import Trust
 from harness.data.prompts import PromptTemplate
 from harness.data.splits import load_suite_data
+from harness.model.fingerprint import weights_fingerprint
 from harness.model.generate import inference_precision
 from harness.model.loading import load_base
+from harness.model.precision import fit_precision
+from harness.model.provision import check_suite_model
 from harness.records.manifest import RECORDS_SCHEMA_VERSION, git_commit, machine, package_versions
 from harness.records.write import write_manifest, write_results, write_samples
 from harness.run.evaluate import EvaluationSettings, evaluate_variant
 from harness.run.executor import LocalExecutor
 from harness.run.forgetting import base_probe_scores, probes_table
-from harness.run.store import VariantStore, variant_key
+from harness.run.store import UntrustedEntry, VariantStore, default_store_root, variant_key
 from harness.suite import load_suite
 from harness.tasks import task_from_spec
 from harness.variants.base import Variant, VariantSkipped, variant_configs, variant_kinds
@@ -55,14 +61,25 @@ def run_suite(
     *,
     console: Console | None = None,
     only: list[str] | None = None,
+    store_dir: str | Path | None = None,
+    trust: Trust | None = None,
 ) -> RunResult:
+    """``trust``: what the command line granted (remote code, folders outside the suite's); by default only
+    what the environment grants (docs/security.md)."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
     stages: dict[str, float] = {}
 
     # 1. The suite and its data, checked before anything slow happens.
-    suite = load_suite(suite_path, variant_configs())
-    spec = suite.spec
+    suite = load_suite(suite_path, variant_configs(), trust)
+    check_suite_model(suite)  # a local model folder lies where the suite may read, before anything is written
+    # bf16 on a machine that would emulate it runs in fp32 (model/precision.py), said here and in the manifest.
+    spec, precision_changes = fit_precision(suite.spec)
+    for setting, (asked, used) in precision_changes.items():
+        console.print(
+            f"[yellow]precision[/]: {setting} {asked} → {used}: this machine has no native bf16 "
+            "(set base_model.precision_fallback: false to keep it)"
+        )
     task = task_from_spec(spec.task)
     t0 = time.perf_counter()
     splits = load_suite_data(suite, task, warn=console.print)
@@ -70,7 +87,8 @@ def run_suite(
 
     # 2. The run folder and its manifest: what is about to run, written first.
     run_dir = Path(out) if out else default_out_dir(spec.name)
-    store = VariantStore(run_dir.parent / ".bench-store")
+    # Outside the repository by default (run/store.py), so a pull request cannot plant results in it.
+    store = VariantStore(Path(store_dir) if store_dir else default_store_root())
     manifest = {
         "schema_version": RECORDS_SCHEMA_VERSION,
         "bench_version": __version__,
@@ -82,9 +100,13 @@ def run_suite(
         "packages": package_versions(),
         "git_commit": git_commit(suite.folder),
         "machine": machine(),
+        "precision_fallback": precision_changes,
         "status": "running",
+        "store": str(store.root),
     }
     write_manifest(run_dir, manifest)
+    note_run_folder(run_dir)  # from here a crash leaves its traceback in the run folder (crash.log)
+    quiet.log_to(run_dir / quiet.LOG_NAME)  # the libraries' messages, when the CLI keeps them off the terminal
 
     kinds = variant_kinds()
     with Progress(console) as progress:
@@ -94,10 +116,12 @@ def run_suite(
             base = load_base(
                 spec.base_model.name, dtype=spec.base_model.dtype, trust_remote_code=spec.base_model.trust_remote_code
             )
+            # Every variant key holds the weights' hash; computed here once, cached beside the store across runs.
+            weights_fingerprint(base.source, cache_file=store.root / "fingerprints.json")
         stages["load_model"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         with inference_precision(spec.inference.bf16):
-            base_probes = base_probe_scores(base, spec, progress, store.root, run_dir)
+            base_probes = base_probe_scores(base, spec, progress, store, run_dir, warn=console.print)
         stages["base_probes"] = time.perf_counter() - t0
 
         # 4. Every variant, in its frozen environment; finished ones come from the store.
@@ -114,6 +138,7 @@ def run_suite(
             resolve_path=suite.resolve_path,
             progress=progress,
             suite_file=suite.path,
+            prompts=spec.prompts,
         )
         settings = EvaluationSettings(
             env=env,
@@ -129,9 +154,21 @@ def run_suite(
 
         def job(variant: Variant) -> dict:
             key = variant_key(spec, data_sha256, variant)
-            done = store.finished(key)
+            # Two runs sharing the store never write one entry at once; the second then reuses it.
+            with store.lock(key, on_wait=lambda: console.print(f"{variant.name}: waiting for another run on {key}")):
+                return compute_or_reuse(variant, key)
+
+        def compute_or_reuse(variant: Variant, key: str) -> dict:
+            try:
+                done = store.finished(key)
+            except UntrustedEntry as exc:
+                console.print(
+                    f"[yellow]![/] {variant.name}: stored result {key} in {store.root} failed verification "
+                    f"({exc}); not trusted, recomputing"
+                )
+                done = None
             if done:
-                console.print(f"[green]✓[/] {variant.name}: finished earlier (key {key}), reused")
+                console.print(f"[green]✓[/] {variant.name}: finished earlier (key {key}, store {store.root}), reused")
                 return {**done, "reused": True}
             workdir = store.fresh(key)
             try:

@@ -20,7 +20,9 @@ def measure_variability(
 ) -> dict:
     started = time.perf_counter()
     with variant.activated() as model:
-        texts = settings.predictor(model).sample(conversations, samples=samples, temperature=temperature, seed=seed)
+        texts = settings.predictor(model, variant.inference_spec()).sample(
+            conversations, samples=samples, temperature=temperature, seed=seed
+        )
     labels = [[settings.env.task.parse(t).answer for t in item] for item in texts]  # every task type parses
     return {
         "samples": samples,

@@ -68,6 +68,13 @@ def adapter_folder(path: Path) -> Path:
 
 def read_adapter(name: str, path: str | Path) -> AdapterInfo:
     folder = adapter_folder(Path(path))
+    if not (folder / "adapter_model.safetensors").is_file():
+        # peft would fall back to adapter_model.bin, and unpickling a file someone else wrote can run code.
+        raise BenchError(
+            f"no adapter_model.safetensors in {folder}",
+            hint="bench loads adapter weights only from safetensors; save with save_pretrained(..., "
+            "safe_serialization=True)",
+        )
     package = folder / PACKAGE_METADATA
     return AdapterInfo(
         name=name,

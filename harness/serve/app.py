@@ -7,6 +7,13 @@
 Requests are validated strictly: an unknown field, a wrong role, ``n`` > 1 or
 ``stream: true`` is answered 400 with an OpenAI-style error that names the
 field, rather than silently ignored. An unknown model is 404.
+
+Limits keep one client from holding the model: the body size (413, checked in
+serve/guard.py before anything is parsed), the number of messages, the prompt's
+length in tokens, ``max_tokens``, and the seed's range (400). With an API key,
+every request needs ``Authorization: Bearer <key>`` (401). ``/v1/models`` names
+models, never the folders they were loaded from, and there is no /docs or
+/redoc page (FastAPI's load their scripts from a CDN).
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.errors import BenchError, require
+from harness.model.generate import encode_prompts
 from harness.serve.adapters import AdapterRegistry
 from harness.serve.completion import complete
+from harness.serve.guard import Guard, error_body
 
 
 class TextPart(BaseModel):
@@ -48,25 +57,40 @@ class ChatCompletionRequest(BaseModel):
     top_p: float = Field(default=1.0, gt=0, le=1)
     n: Literal[1] = Field(default=1, description="one choice per request")
     stream: Literal[False] = Field(default=False, description="streaming is not supported")
-    stop: str | list[str] | None = None
-    seed: int | None = None
+    stop: str | list[str] | None = Field(default=None, max_length=4, description="at most 4, as OpenAI")
+    # torch seeds are 64-bit; a larger one would fail inside generation (a 500), so it is a 400 here.
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     user: str | None = None
 
 
-def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_tokens_limit: int = 2048):
+def create_app(
+    registry: AdapterRegistry,
+    *,
+    default_max_tokens: int = 256,
+    max_tokens_limit: int = 2048,
+    api_key: str | None = None,
+    max_body_bytes: int = 1_000_000,
+    max_messages: int = 64,
+    max_prompt_tokens: int = 4096,
+):
     fastapi = require("fastapi", feature="bench serve", package="bench-harness[serve]")
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
 
-    app = fastapi.FastAPI(title="bench serve", version="1")
+    # No /docs or /redoc: FastAPI's pages load their scripts and styles from a CDN. /openapi.json stays.
+    app = fastapi.FastAPI(title="bench serve", version="1", docs_url=None, redoc_url=None)
+    app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes)
     started = int(time.time())
     stats = {"requests": 0}
 
     def error(status: int, message: str, *, param: str | None = None, code: str | None = None) -> JSONResponse:
-        return JSONResponse(
-            status_code=status,
-            content={"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}},
-        )
+        return JSONResponse(status_code=status, content=error_body(message, param=param, code=code))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc: HTTPException) -> JSONResponse:
+        # An unknown path, a wrong method, a body FastAPI could not read: the same error shape as the rest.
+        return error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
@@ -96,7 +120,7 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
                     "object": "model",
                     "created": started,
                     "owned_by": "bench",
-                    "root": registry.base.source,
+                    "root": registry.base_name,  # never the folder it was loaded from
                     "parent": None,
                 }
             ]
@@ -109,7 +133,7 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
                 "object": "model",
                 "created": started,
                 "owned_by": "bench",
-                "root": str(info.path),
+                "root": name,
                 "parent": registry.base_name,
             }
             for name, info in registry.adapters.items()
@@ -121,7 +145,7 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
                 "object": "model",
                 "created": started,
                 "owned_by": "bench",
-                "root": str(served.path),
+                "root": name,
                 "parent": None,
             }
             for name, served in registry.classical.items()
@@ -139,13 +163,30 @@ def create_app(registry: AdapterRegistry, *, default_max_tokens: int = 256, max_
                 param="model",
                 code="model_not_found",
             )
-        max_tokens = request.max_completion_tokens or request.max_tokens or default_max_tokens
+        # A request that names no max_tokens gets the default, within this server's limit.
+        max_tokens = request.max_completion_tokens or request.max_tokens or min(default_max_tokens, max_tokens_limit)
         if max_tokens > max_tokens_limit:
             return error(
                 400, f"max_tokens is {max_tokens}; this server allows at most {max_tokens_limit}", param="max_tokens"
             )
+        if len(request.messages) > max_messages:
+            return error(
+                400,
+                f"the request has {len(request.messages)} messages; this server allows at most {max_messages}",
+                param="messages",
+            )
         stop = [request.stop] if isinstance(request.stop, str) else request.stop
         messages = [{"role": m.role, "content": m.text()} for m in request.messages]
+        if request.model not in registry.classical:
+            # Counted before taking the model's lock, so a long prompt never makes the others wait.
+            prompt_tokens = len(encode_prompts(registry.base.tokenizer, [messages])[0])
+            if prompt_tokens > max_prompt_tokens:
+                return error(
+                    400,
+                    f"the prompt is {prompt_tokens} tokens; this server allows at most {max_prompt_tokens}",
+                    param="messages",
+                    code="context_length_exceeded",
+                )
         if request.model in registry.classical:  # the answer format with the predicted label; sampling does not apply
             try:
                 result = registry.classical[request.model].complete(messages)

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializeAsAny, WrapValidator, model_validator
 
 from harness.core.config import Strict
+from harness.core.limits import MAX_EPOCHS, MAX_NEW_TOKENS, MAX_STEPS
+from harness.core.names import SafeName
 from harness.suite.gate_rules import GateSpec
 from harness.tasks.base import DataFiles, TaskCommon, task_spec_json_schema, validate_task_spec
 from harness.tasks.classification import ClassificationTask
@@ -56,15 +58,23 @@ class BaseModelSpec(Strict):
     name: str = Field(description="an alias (smollm2-135m-instruct), a hub id (owner/name) or a local folder")
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     trust_remote_code: bool = Field(
-        default=False, description="run code shipped with a hub model; off unless you trust it"
+        default=False,
+        description="asks to run code shipped with the model; refused unless bench runs with --trust-remote-code "
+        "(or BENCH_TRUST_REMOTE_CODE=1): a suite cannot allow it itself (docs/security.md)",
+    )
+    precision_fallback: bool = Field(
+        default=True,
+        description="on a machine that would emulate bf16 (no GPU, an x86 CPU without AVX512-BF16 or AMX, "
+        "where it runs hundreds of times slower), run bf16/fp16 settings in fp32 and record the change "
+        "in the manifest; false keeps the suite's precision regardless",
     )
 
 
 class TrainingSpec(Strict):
     """Defaults for every trained variant; a variant's own ``training:`` overrides them key by key."""
 
-    epochs: float = Field(default=1.0, gt=0)
-    max_steps: int | None = Field(default=None, ge=1, description="stop after this many optimiser steps")
+    epochs: float = Field(default=1.0, gt=0, le=MAX_EPOCHS, allow_inf_nan=False)
+    max_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS, description="stop after this many optimiser steps")
     learning_rate: float = Field(default=2e-4, gt=0)
     batch_size: int = Field(default=8, ge=1)
     gradient_accumulation: int = Field(default=1, ge=1)
@@ -118,7 +128,7 @@ class InferenceSpec(Strict):
         "compliance is not measured",
     )
     batch_size: int = Field(default=16, ge=1)
-    max_new_tokens: int = Field(default=16, ge=1)
+    max_new_tokens: int = Field(default=16, ge=1, le=MAX_NEW_TOKENS)
     bf16: bool = Field(
         default=False,
         description="bf16 autocast for predictions, probes and checks (several times faster on CPUs "
@@ -158,18 +168,24 @@ class Suite(Strict):
     """A validated suite. ``variants`` is already grid-expanded and each entry typed by its kind."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: SafeName  # becomes the folder reports/<name>/
     description: str = ""
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)  # bounded: a 5,000-digit seed cannot even be printed
     task: TaskSpec
     base_model: BaseModelSpec
     training: TrainingSpec = TrainingSpec()
     inference: InferenceSpec = InferenceSpec()
+    prompts: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], str] = Field(
+        default_factory=dict,
+        description="named system prompts (name: text) that variants choose with prompt: NAME, "
+        "e.g. to compare prompts with grid: {prompt: [terse, detailed]}",
+    )
     variants: list[Any] = Field(min_length=1)
     probes: ProbeSpec = ProbeSpec()
     cost: CostSpec = CostSpec()
     allow_paths_outside_suite: bool = Field(
         default=False,
-        description="let data paths point outside the suite's folder (off: a suite cannot read arbitrary files)",
+        description="says the suite reads files outside its folder; only --allow-path DIR (or BENCH_ALLOW_PATHS) "
+        "grants it, and without a grant the suite is refused (docs/security.md)",
     )
     gate: GateSpec = Field(default_factory=GateSpec, description="gate rules (see docs/gate.md)")

@@ -30,16 +30,9 @@ from pydantic import Field
 
 from harness.core.config import Strict
 from harness.core.errors import BenchError
+from harness.tasks.data_spec import DataFiles, DataSource  # noqa: F401  (the data section lives in its own file)
 
 # ----------------------------------------------------------------------------- the suite's task section
-
-
-class DataFiles(Strict):
-    """Chat JSONL files, paths relative to the suite file."""
-
-    train: str | None = None
-    validation: str | None = None
-    test: str = Field(description="held-out items every variant is scored on")
 
 
 class TaskCommon(Strict):
@@ -197,6 +190,17 @@ class TaskType:
     @classmethod
     def from_spec(cls, spec: TaskCommon) -> "Task":
         raise NotImplementedError
+
+    def answer_for(self, value: Any) -> str:
+        """The gold answer for a table's label or target cell, as a chat line's assistant message would hold it.
+
+        Text stays as it is; a mapping or list (a Parquet struct, a JSONL object) becomes JSON.
+        """
+        if isinstance(value, (dict, list)):
+            import json
+
+            return json.dumps(value, ensure_ascii=False)
+        return str(value)
 
     @classmethod
     def measures(cls) -> Measures:

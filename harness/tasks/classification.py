@@ -159,6 +159,10 @@ class ClassificationTaskRules(TaskType):
     def describe_answer(self) -> str:
         return f"'{self.answer_format}' with label one of {list(self.labels)}"
 
+    def answer_for(self, value) -> str:
+        """A table's label cell as the gold answer: the answer format filled with it."""
+        return self.answer_format.replace("{label}", str(value).strip())
+
     # ------------------------------------------------------------------------- scoring
     def score(self, output: str, item) -> dict:
         parsed = self.parse(output)

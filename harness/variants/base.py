@@ -19,13 +19,16 @@ import contextlib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from harness.core.config import Strict
+from harness.core.limits import MAX_NEW_TOKENS
+from harness.core.names import SafeName
+from harness.data.prompts import PromptTemplate
 from harness.retrieval.config import RetrievalSpec
-from harness.suite.schema import TrainingSpec
+from harness.suite.schema import InferenceSpec, TrainingSpec
 from harness.variants.environment import VariantEnvironment
 
 if TYPE_CHECKING:
@@ -36,18 +39,71 @@ class VariantSkipped(Exception):
     """Raised by a variant that cannot run on this platform; the run goes on."""
 
 
+class InferenceOverrides(Strict):
+    """What a variant may change of the suite's ``inference:``, key by key; bf16 and variability stay suite-wide."""
+
+    mode: Literal["generate", "rank"] | None = Field(default=None, description="generate or rank (classification)")
+    batch_size: int | None = Field(default=None, ge=1)
+    max_new_tokens: int | None = Field(default=None, ge=1, le=MAX_NEW_TOKENS)
+    merge_check: bool | None = Field(default=None, description="off for a ranking variant of a suite that checks")
+
+
+# Keys that change how an LLM variant is asked; unset, they leave the variant's content key as it was before them.
+PROMPT_KEYS = ("inference", "system_prompt", "prompt")
+
+
 class VariantConfig(Strict):
     """Fields every variant has; each kind subclasses this with its own parameters."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    # False for kinds that read the items' text without a prompt (classical classifiers): the keys below do not apply.
+    prompted: ClassVar[bool] = True
+
+    name: SafeName  # becomes the folder <run>/variants/<name>/
     kind: str
+    inference: InferenceOverrides | None = Field(
+        default=None, description="this variant's own inference settings, on top of the suite's inference: key by key"
+    )
+    system_prompt: str | None = Field(
+        default=None, description="this variant's system prompt instead of task.system_prompt"
+    )
+    prompt: str | None = Field(
+        default=None, description="the name of an entry of the suite's prompts: block, used as the system prompt"
+    )
+
+    @model_validator(mode="after")
+    def one_prompt_source(self):
+        if self.system_prompt is not None and self.prompt is not None:
+            raise ValueError("set system_prompt (the text) or prompt (a name from prompts:), not both")
+        if not self.prompted and any(getattr(self, key) is not None for key in PROMPT_KEYS):
+            raise ValueError(
+                f"kind '{self.kind}' reads each item's text, not a prompt: inference, system_prompt and prompt "
+                "do not apply to it"
+            )
+        return self
+
+    def resolved_inference(self, defaults: InferenceSpec) -> InferenceSpec:
+        """The suite's inference with this variant's overrides on top, checked as a whole (rank + merge_check)."""
+        if self.inference is None:
+            return defaults
+        overrides = self.inference.model_dump(exclude_none=True)
+        return InferenceSpec.model_validate({**defaults.model_dump(), **overrides})
+
+    def key_fields(self) -> dict[str, Any]:
+        """The config as the content key hashes it: prompt keys left out while unset, so adding them to bench
+        kept every earlier variant's key (and its stored result)."""
+        return self.model_dump(mode="json", exclude={k for k in PROMPT_KEYS if getattr(self, k) is None})
 
 
 def _optional_copy_of(spec: type[Strict]) -> type[Strict]:
     """TrainingSpec with every field optional: what a variant may override."""
     from pydantic import create_model
+    from pydantic.fields import FieldInfo
 
-    fields = {name: (info.annotation | None, None) for name, info in spec.model_fields.items()}
+    # Each field keeps its bounds (epochs > 0, max_steps <= 10^6): an override is checked as the default is.
+    fields = {
+        name: (info.annotation | None, FieldInfo.merge_field_infos(info, default=None))
+        for name, info in spec.model_fields.items()
+    }
     return create_model("TrainingOverrides", __base__=Strict, **fields)
 
 
@@ -100,13 +156,39 @@ class Variant:
             return None
         from harness.retrieval.augment import RetrievalAugmenter
 
-        return RetrievalAugmenter(spec, self.env)
+        return RetrievalAugmenter(spec, self.env, template=self.prompt_template())
+
+    # -- how this variant is asked: the suite's settings unless it sets its own ----------------
+
+    def system_prompt_source(self) -> tuple[str, str | None]:
+        """``(source, name)``: "suite" (task.system_prompt), "variant" (its own system_prompt) or "prompts"
+        (the entry ``name`` of the suite's prompts: block)."""
+        if self.config.prompt is not None:
+            return "prompts", self.config.prompt
+        if self.config.system_prompt is not None:
+            return "variant", None
+        return "suite", None
+
+    def prompt_template(self) -> PromptTemplate:
+        """The template this variant renders every prompt with, in training and at test time."""
+        source, name = self.system_prompt_source()
+        if source == "prompts":
+            if name not in self.env.prompts:  # the suite loader refuses this; a hand-built environment may not
+                raise KeyError(f"variant '{self.name}' names prompt '{name}', which the suite's prompts: lacks")
+            return PromptTemplate(self.env.prompts[name])
+        if source == "variant":
+            return PromptTemplate(self.config.system_prompt)
+        return self.env.prompt_template
+
+    def inference_spec(self) -> InferenceSpec:
+        """How this variant answers test (and validation) items: the suite's inference, its overrides on top."""
+        return self.config.resolved_inference(self.env.inference)
 
     def build_messages(self, prompt_messages: list[dict]) -> list[dict]:
-        """The chat sent to the model for one item: the suite's system prompt, then the item."""
+        """The chat sent to the model for one item: the variant's system prompt, then the item."""
         if self.retrieval is not None:
             return self.retrieval.render(prompt_messages)
-        return self.env.prompt_template.render(prompt_messages)
+        return self.prompt_template().render(prompt_messages)
 
     def prepare(self, workdir: Path) -> Prepared:
         return Prepared()
@@ -164,7 +246,7 @@ class Variant:
 
         items = self.env.split("validation").items
         conversations = [self.build_messages(i.prompt_messages()) for i in items]
-        inference, task, tokenizer = self.env.inference, self.env.task, self.env.base.tokenizer
+        inference, task, tokenizer = self.inference_spec(), self.env.task, self.env.base.tokenizer
 
         def score(model) -> float:
             predictor = Predictor(

@@ -26,10 +26,12 @@ from harness.variants.base import Prepared, Variant, VariantConfig, VariantSkipp
 
 
 class TfidfConfig(VariantConfig):
+    prompted: ClassVar[bool] = False  # reads the items' text: no prompt, no decoding to override
     kind: Literal["tfidf"] = "tfidf"
 
 
 class EmbeddingClassifierConfig(VariantConfig):
+    prompted: ClassVar[bool] = False
     kind: Literal["embedding_classifier"] = "embedding_classifier"
     encoder: Literal["minilm", "base_model"] = Field(
         default="minilm",

@@ -9,7 +9,7 @@ to ``harness.model``. That keeps the flow one way (run -> variants -> engines).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -30,13 +30,14 @@ class VariantEnvironment:
     test_limit: int | None  # score only the first N test items (task.test_limit)
     base: BaseModel  # the shared base model and tokenizer; variants never change its weights
     base_model_spec: BaseModelSpec
-    prompt_template: PromptTemplate
+    prompt_template: PromptTemplate  # the suite's; a variant may use its own (Variant.prompt_template)
     training_defaults: TrainingSpec  # the suite's training: section; a variant's own overrides go on top
-    inference: InferenceSpec  # how test items are answered; validation during training answers the same way
+    inference: InferenceSpec  # the suite's; a variant's overrides go on top (Variant.inference_spec)
     suite_seed: int
     resolve_path: Callable[..., Path]  # a path the suite names, resolved and fenced like the suite's data paths
     progress: Progress
     suite_file: Path  # named in errors and hints
+    prompts: Mapping[str, str] = field(default_factory=dict)  # the suite's prompts: block, name -> system prompt
 
     def split(self, name: str) -> Split:
         if name not in self.splits:

@@ -16,7 +16,7 @@ class ZeroShotConfig(VariantConfig):
 
 @register
 class ZeroShot(Variant):
-    """The base model with the suite's prompt and nothing else: the floor to beat."""
+    """The base model with the suite's prompt (or the variant's own) and nothing else: the floor to beat."""
 
     kind = "zero_shot"
     Config = ZeroShotConfig
@@ -62,4 +62,4 @@ class FewShot(Variant):
         return demos
 
     def build_messages(self, prompt_messages: list[dict]) -> list[dict]:
-        return self.env.prompt_template.render(prompt_messages, demonstrations=self._demonstrations)
+        return self.prompt_template().render(prompt_messages, demonstrations=self._demonstrations)

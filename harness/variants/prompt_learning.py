@@ -60,7 +60,7 @@ class PromptLearningVariant(PeftVariant):
     def init_text(self) -> str:
         # Starting from real words trains faster and more stably than random
         # vectors (Lester et al., §3.2; Li & Liang, §7.2); the task's instructions are the natural words.
-        return self.config.init_text or self.env.prompt_template.system_prompt or "Answer with the label."
+        return self.config.init_text or self.prompt_template().system_prompt or "Answer with the label."
 
     def prepare(self, workdir) -> Prepared:
         prepared = super().prepare(workdir)

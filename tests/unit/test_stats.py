@@ -37,7 +37,8 @@ def test_one_confidence_level_and_one_resample_count():
 def test_resample_count_is_read_at_call_time_so_tests_can_lower_it(monkeypatch):
     monkeypatch.setattr(policy, "RESAMPLES", 50)
     assert resampling.resample_indices(7, seed=0).shape == (50, 7)
-    assert intervals.mean([0.1, 0.5, 0.9], seed=0)["method"] == "bootstrap-percentile-50"
+    parts = additive.mean_parts([0.1, 0.5, 0.9])
+    assert intervals.resampled(parts, additive.mean_from_sums, seed=0)["method"] == "wilson-effective-n-bootstrap-50"
 
 
 def test_generator_is_seeded():
@@ -89,7 +90,7 @@ def test_index_bootstrap_and_parts_bootstrap_draw_the_same_items(monkeypatch):
     by_parts = intervals.resampled(
         additive.macro_f1_parts(gold, predicted, LABELS), additive.macro_f1_from_sums, seed=9
     )
-    assert by_index["method"] == by_parts["method"] == "bootstrap-percentile-300"
+    assert by_index["method"] == by_parts["method"] == "wilson-effective-n-bootstrap-300"
     for key in ("value", "ci_low", "ci_high"):
         assert by_index[key] == pytest.approx(by_parts[key], abs=1e-12)
     assert by_index["ci_low"] < by_index["value"] < by_index["ci_high"]
@@ -97,13 +98,92 @@ def test_index_bootstrap_and_parts_bootstrap_draw_the_same_items(monkeypatch):
 
 def test_mean_interval_matches_normal_theory_and_keeps_the_plain_mean():
     values = np.random.default_rng(0).random(500)
-    result = intervals.mean(values, seed=1)
+    result = intervals.mean(values)
     assert result["value"] == float(values.mean()) and result["n"] == 500
+    assert result["method"] == "wilson-effective-n"
     half = 1.96 * values.std() / math.sqrt(500)
     assert result["ci_low"] == pytest.approx(values.mean() - half, abs=0.003)
     assert result["ci_high"] == pytest.approx(values.mean() + half, abs=0.003)
-    assert intervals.mean(values, seed=1) == result
-    assert intervals.mean([], seed=1)["value"] is None
+    assert intervals.mean([])["value"] is None
+
+
+def test_mean_of_zero_one_scores_is_exactly_the_wilson_interval_of_their_share():
+    for successes, n in ((0, 20), (7, 20), (20, 20), (1, 3)):
+        result = intervals.mean([1.0] * successes + [0.0] * (n - successes))
+        wilson = intervals.proportion(successes, n)
+        assert (result["ci_low"], result["ci_high"]) == pytest.approx((wilson["ci_low"], wilson["ci_high"]), abs=1e-12)
+
+
+def test_perfect_score_on_50_items_keeps_a_width_and_contains_the_estimate():
+    """The invoice case: field F1 1.000 on 50 items was "1.000-1.000" under the percentile bootstrap."""
+    perfect = [1.0] * 50
+    counts = np.tile([4.0, 0.0, 0.0], (50, 1))  # per item: 4 fields right, none spurious, none missed
+
+    def micro_f1(idx: np.ndarray) -> float:
+        tp, fp, fn = counts[idx].sum(axis=0)
+        return 2 * tp / (2 * tp + fp + fn)
+
+    gold = [LABELS[i % 3] for i in range(50)]
+    for result in (
+        intervals.mean(perfect),
+        intervals.resampled(additive.mean_parts(perfect), additive.mean_from_sums, seed=0),
+        intervals.bootstrap(micro_f1, 50, seed=0),
+        intervals.resampled(additive.macro_f1_parts(gold, gold, LABELS), additive.macro_f1_from_sums, seed=0),
+    ):
+        assert result["value"] == 1.0
+        assert result["ci_low"] < result["value"] <= result["ci_high"] == 1.0
+        # Wilson's lower end at 50 of 50: n / (n + z^2), width that of a share of 50 items
+        assert result["ci_low"] == pytest.approx(50 / (50 + norm.isf(0.025) ** 2), abs=1e-9)
+    zero = intervals.mean([0.0] * 50)
+    assert zero["ci_low"] == 0.0 < zero["ci_high"]
+
+
+def test_no_zero_width_interval_anywhere_in_zero_to_one_below_a_few_thousand_items():
+    rng = np.random.default_rng(11)
+    for n in (5, 50, 300, 3000):
+        for centre in (0.0, 0.02, 0.5, 0.98, 1.0):
+            values = np.clip(centre + rng.normal(0, 0.01, n), 0, 1) if 0 < centre < 1 else np.full(n, centre)
+            result = intervals.mean(values)
+            assert result["ci_high"] - result["ci_low"] > 0, (n, centre)
+            assert result["ci_low"] <= result["value"] <= result["ci_high"]
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        pytest.param(lambda rng, n: (rng.random(n) < 0.4).astype(float), id="zero-one scores, p=0.4"),
+        pytest.param(lambda rng, n: rng.beta(2.0, 3.0, n), id="continuous scores, mean 0.4"),
+    ],
+)
+def test_mean_interval_covers_the_true_mean_about_95_percent_of_the_time(draw):
+    """2,000 simulated test sets of 80 items (seeded): the share whose interval holds the true mean 0.4."""
+    rng = np.random.default_rng(2026)
+    trials = 2000
+    covered = 0
+    for _ in range(trials):
+        result = intervals.mean(draw(rng, 80))
+        covered += result["ci_low"] <= 0.4 <= result["ci_high"]
+    # Monte-Carlo standard error at 0.95 over 2,000 trials is 0.005; these bounds are about 4 of them.
+    assert 0.93 <= covered / trials <= 0.97
+
+
+def test_bootstrapped_interval_covers_a_ratio_metric_about_95_percent_of_the_time(monkeypatch):
+    """Field-F1-like micro F1 (a ratio of summed counts), its variance from the bootstrap: seeded simulation."""
+    monkeypatch.setattr(policy, "RESAMPLES", 400)  # the variance needs far fewer resamples than a tail
+    rng = np.random.default_rng(7)
+    n, trials, covered = 100, 300, 0
+    true_f1 = 2 * 0.7 / (2 * 0.7 + 0.3 + 0.3)  # per field: right 70%, else one spurious and one missed value
+    for trial in range(trials):
+        right = rng.random((n, 4)) < 0.7
+        counts = np.stack([right, ~right, ~right], axis=-1).sum(axis=1).astype(float)  # per item: tp, fp, fn
+
+        def micro_f1(idx: np.ndarray, counts=counts) -> float:
+            tp, fp, fn = counts[idx].sum(axis=0)
+            return 2 * tp / (2 * tp + fp + fn)
+
+        result = intervals.bootstrap(micro_f1, n, seed=trial)
+        covered += result["ci_low"] <= true_f1 <= result["ci_high"]
+    assert 0.91 <= covered / trials <= 0.98  # 300 trials: Monte-Carlo standard error about 0.013
 
 
 # ----------------------------------------------------------------------------- a paired difference's interval
