@@ -257,6 +257,10 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
+        if tag == "table":
+            self._table = attributes.get("id")
+        elif tag == "tr":
+            attributes["_table"] = getattr(self, "_table", None)  # which table the row belongs to
         self.tags.append((tag, attributes))
         if "id" in attributes:
             self.ids.add(attributes["id"])
@@ -270,7 +274,9 @@ class Page(HTMLParser):
         (self.scripts if self._in_script else self.text).append(data)
 
     def rows_of(self, table_attr: str) -> list[str]:
-        return [a["data-variant"] for t, a in self.tags if t == "tr" and "data-variant" in a]
+        return [
+            a["data-variant"] for t, a in self.tags if t == "tr" and "data-variant" in a and a["_table"] == table_attr
+        ]
 
 
 def assert_self_contained(html: str) -> None:
