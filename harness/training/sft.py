@@ -86,7 +86,8 @@ def train_sft(
             "select_best and early stopping need validation evaluations: "
             "set training.eval_every and task.data.validation"
         )
-    if spec.select_by == "validation_accuracy" and validation_accuracy is None:
+    # Without evaluations nothing is selected, so select_by has nothing to read.
+    if evaluate and spec.select_by == "validation_accuracy" and validation_accuracy is None:
         raise ValueError("select_by: validation_accuracy needs a validation scorer")
     config = SFTConfig(
         output_dir=str(output_dir),
