@@ -173,7 +173,8 @@ class _Fakes:
 
         self.activated = lambda: nullcontext("model")
         self.env = SimpleNamespace(task=task)
-        self.predictor = lambda model: SimpleNamespace(sample=lambda conversations, **_: texts)
+        self.inference_spec = lambda: None
+        self.predictor = lambda model, inference=None: SimpleNamespace(sample=lambda conversations, **_: texts)
 
 
 @pytest.mark.parametrize(
