@@ -141,19 +141,15 @@ def fit_embedding(
         validation_targets=validation_labels,
         seed=seed,
     )
-    record = FitRecord(
-        kind=KIND,
-        selection=selection.method,
-        folds=selection.folds,
-        chosen=dict(EMBEDDING_GRID[selection.chosen_index]),
-        chosen_index=selection.chosen_index,
-        grid=selection.grid,
+    record = FitRecord.of_fit(
+        KIND,
+        selection,
+        EMBEDDING_GRID,
+        vectors.head,
+        started=started,
         train_items=len(train_texts),
         validation_items=len(validation_texts or []),
-        n_features=vectors.head.n_features,
-        converged=vectors.head.converged,
         seed=seed,
-        fit_seconds=time.perf_counter() - started,
         encode_seconds=encode_seconds,
         sklearn_version=sklearn_version,
     )

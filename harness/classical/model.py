@@ -64,6 +64,23 @@ class FitRecord:
     encode_seconds: float | None = None  # of fit_seconds, the part spent embedding texts (embedding kind only)
     sklearn_version: str = ""
 
+    @classmethod
+    def of_fit(cls, kind: str, selection, grid: Sequence[dict], head, *, started: float, **counts) -> "FitRecord":
+        """The record of a finished fit: what selection chose from ``grid``, the fitted linear
+        ``head``, seconds since ``started``; ``counts`` are the remaining fields (items, seed, versions)."""
+        return cls(
+            kind=kind,
+            selection=selection.method,
+            folds=selection.folds,
+            chosen=dict(grid[selection.chosen_index]),
+            chosen_index=selection.chosen_index,
+            grid=selection.grid,
+            n_features=head.n_features,
+            converged=head.converged,
+            fit_seconds=time.perf_counter() - started,
+            **counts,
+        )
+
     def to_dict(self) -> dict:
         return asdict(self)
 

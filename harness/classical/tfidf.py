@@ -232,19 +232,15 @@ def fit_tfidf(
         validation_targets=validation_labels,
         seed=seed,
     )
-    record = FitRecord(
-        kind=KIND,
-        selection=selection.method,
-        folds=selection.folds,
-        chosen=dict(TFIDF_GRID[selection.chosen_index]),
-        chosen_index=selection.chosen_index,
-        grid=selection.grid,
+    record = FitRecord.of_fit(
+        KIND,
+        selection,
+        TFIDF_GRID,
+        classifier.head,
+        started=started,
         train_items=len(train_texts),
         validation_items=len(validation_texts or []),
-        n_features=classifier.head.n_features,
-        converged=classifier.head.converged,
         seed=seed,
-        fit_seconds=time.perf_counter() - started,
         sklearn_version=sklearn_version,
     )
     return ClassicalModel(KIND, labels, classifier, record)
