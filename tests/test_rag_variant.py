@@ -17,7 +17,6 @@ import pytest
 
 from harness.core.errors import BenchError
 from harness.core.files import read_json, read_jsonl
-from harness.data.prompts import PromptTemplate
 from harness.model.generate import encode_prompts
 from harness.model.loading import BaseModel
 from harness.retrieval.augment import RetrievalAugmenter
@@ -61,20 +60,7 @@ def ctx(tiny_suite, tiny_model_dir, tmp_path, monkeypatch) -> SuiteAndEnvironmen
     task = task_from_spec(spec.task)
     base = BaseModel(model=None, tokenizer=AutoTokenizer.from_pretrained(tiny_model_dir), source="", load_seconds=0.0)
     splits = load_suite_data(suite, task)
-    env = VariantEnvironment(
-        task=task,
-        splits=splits,
-        test_limit=spec.task.test_limit,
-        base=base,
-        base_model_spec=spec.base_model,
-        prompt_template=PromptTemplate(spec.task.system_prompt),
-        training_defaults=spec.training,
-        inference=spec.inference,
-        suite_seed=spec.seed,
-        resolve_path=suite.resolve_path,
-        progress=None,
-        suite_file=suite.path,
-    )
+    env = VariantEnvironment.of_suite(spec, suite, task=task, splits=splits, base=base, progress=None)
     return SuiteAndEnvironment(suite=suite, env=env, data_sha256={name: s.sha256 for name, s in splits.items()})
 
 

@@ -23,7 +23,6 @@ from harness.core.crashlog import note_run_folder
 from harness.core.errors import BenchError
 from harness.core.progress import Progress
 from harness.core.trust import Trust
-from harness.data.prompts import PromptTemplate
 from harness.data.splits import load_suite_data
 from harness.model.fingerprint import weights_fingerprint
 from harness.model.generate import inference_precision
@@ -125,21 +124,7 @@ def run_suite(
         stages["base_probes"] = time.perf_counter() - t0
 
         # 4. Every variant, in its frozen environment; finished ones come from the store.
-        env = VariantEnvironment(
-            task=task,
-            splits=splits,
-            test_limit=spec.task.test_limit,
-            base=base,
-            base_model_spec=spec.base_model,
-            prompt_template=PromptTemplate(spec.task.system_prompt),
-            training_defaults=spec.training,
-            inference=spec.inference,
-            suite_seed=spec.seed,
-            resolve_path=suite.resolve_path,
-            progress=progress,
-            suite_file=suite.path,
-            prompts=spec.prompts,
-        )
+        env = VariantEnvironment.of_suite(spec, suite, task=task, splits=splits, base=base, progress=progress)
         settings = EvaluationSettings(
             env=env,
             inference=spec.inference,

@@ -19,7 +19,8 @@ from harness.data.chat import Item
 from harness.data.prompts import PromptTemplate
 from harness.data.splits import Split
 from harness.model.loading import BaseModel
-from harness.suite.schema import BaseModelSpec, InferenceSpec, TrainingSpec
+from harness.suite.load import LoadedSuite
+from harness.suite.schema import BaseModelSpec, InferenceSpec, Suite, TrainingSpec
 from harness.tasks import Task
 
 
@@ -38,6 +39,28 @@ class VariantEnvironment:
     progress: Progress
     suite_file: Path  # named in errors and hints
     prompts: Mapping[str, str] = field(default_factory=dict)  # the suite's prompts: block, name -> system prompt
+
+    @classmethod
+    def of_suite(
+        cls, spec: Suite, suite: LoadedSuite, *, task: Task, splits, base: BaseModel, progress
+    ) -> "VariantEnvironment":
+        """The environment a run of ``spec`` (the suite as it will run) gives its variants;
+        ``suite`` is the loaded file, for its path fence and its name in hints."""
+        return cls(
+            task=task,
+            splits=splits,
+            test_limit=spec.task.test_limit,
+            base=base,
+            base_model_spec=spec.base_model,
+            prompt_template=PromptTemplate(spec.task.system_prompt),
+            training_defaults=spec.training,
+            inference=spec.inference,
+            suite_seed=spec.seed,
+            resolve_path=suite.resolve_path,
+            progress=progress,
+            suite_file=suite.path,
+            prompts=spec.prompts,
+        )
 
     def split(self, name: str) -> Split:
         if name not in self.splits:
