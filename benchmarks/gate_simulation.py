@@ -23,6 +23,18 @@ Reported per scenario (n items, accuracy, A/A disagreement, allowed drop):
     python benchmarks/gate_simulation.py              # full run,
     python benchmarks/gate_simulation.py --quick      # a smoke run
     python benchmarks/gate_simulation.py --json out.json
+    python benchmarks/gate_simulation.py --rows runs  # issue 17: run-level shifts, K-run baselines, families
+
+Issue 17 rows (``--rows runs``). Runs differ as a whole, not only item by item:
+every run (each baseline run and the candidate) adds its own logit shift
+~ Normal(0, tau) to every item, tau chosen so that the run's accuracy has the
+scenario's SD ("run SD", points). The gate is the real one: each task type's
+default rules (classification: accuracy; generation: pass rate and format
+compliance, both yes/no per item), Holm across them (rules.holm), and the
+baseline's K runs combined by stats.between_runs_drop. A/A: the candidate is
+one more rerun; detection: a planted 5-point drop on top of its own shift.
+Baseline reuse: B baselines, each gated against R fresh reruns, and the spread
+of the per-baseline false-alarm rate.
 """
 
 from __future__ import annotations
@@ -192,13 +204,165 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- issue 17: runs, K, families
+FAMILIES = {"classification": ("accuracy",), "generation": ("accuracy", "format_compliance")}
+
+
+def logit_sd_for(model: ItemModel, run_sd: float) -> float:
+    """Logit shift SD that gives a run's mean accuracy this SD (by the slope of accuracy in the shift)."""
+    p = expit(model.ability - model.sigma * POPULATION)
+    return run_sd / float((p * (1 - p)).mean()) if run_sd > 0 else 0.0
+
+
+class Family:
+    """Draws runs of one adapter on fixed items: per-item difficulty, a per-run shift, per-item noise."""
+
+    def __init__(self, n: int, run_sd: float, rng: np.random.Generator):
+        self.n, self.rng = n, rng
+        self.acc = ItemModel.calibrate(0.80, 0.05)
+        self.fmt = ItemModel.calibrate(0.95, 0.03)
+        self.tau_acc, self.tau_fmt = logit_sd_for(self.acc, run_sd), logit_sd_for(self.fmt, run_sd)
+        self.drop_shift = self.acc.shift_for_drop(0.05)
+
+    def items(self) -> None:
+        self.d_acc = self.acc.sigma * self.rng.standard_normal(self.n)
+        self.d_fmt = self.fmt.sigma * self.rng.standard_normal(self.n)
+
+    def run(self, shift: float = 0.0) -> ItemOutcomes:
+        # one run-level shift for the whole run, shared by both outcomes (a worse seed is worse at both)
+        z = self.rng.standard_normal()
+        correct = self.rng.random(self.n) < expit(self.acc.ability - shift + self.tau_acc * z - self.d_acc)
+        fmt_ok = self.rng.random(self.n) < expit(self.fmt.ability + self.tau_fmt * z - self.d_fmt)
+        gold = ["a"] * self.n
+        return ItemOutcomes(gold=gold, parsed=gold, correct=correct, format_ok=fmt_ok)
+
+
+def gate_verdict(baseline_runs: list[ItemOutcomes], run: ItemOutcomes, metrics: tuple[str, ...], holm: bool) -> str:
+    n = run.n
+    pairings = [Pairing(baseline=b, run=run, baseline_items=n, run_items=n) for b in baseline_runs]
+    checks = [
+        rules.check_drop(m, 0.0, pairings[0], LABELS, alpha=ALPHA, seed=0, more_runs=pairings[1:]) for m in metrics
+    ]
+    if holm:
+        checks = rules.holm(checks, ALPHA)
+    return decide(checks, "warn")[0]
+
+
+@dataclass
+class RunRow:
+    task_type: str
+    rules: int
+    n: int
+    run_sd: float
+    k: int
+    holm: bool
+    sims: int
+    false_alarm: float
+    warning: float
+    detection_5pt: float
+    mdd: float | None
+
+
+def run_row(task_type: str, n: int, run_sd: float, k: int, sims: int, seed: int, holm: bool = True) -> RunRow:
+    rng = np.random.default_rng(seed)
+    family = Family(n, run_sd, rng)
+    metrics = FAMILIES[task_type]
+    counts = {"aa": {"pass": 0, "fail": 0, "inconclusive": 0}, "drop": {"pass": 0, "fail": 0, "inconclusive": 0}}
+    mdds = []
+    for _ in range(sims):
+        family.items()
+        base = [family.run() for _ in range(k)]
+        counts["aa"][gate_verdict(base, family.run(), metrics, holm)] += 1
+        dropped = family.run(family.drop_shift)
+        counts["drop"][gate_verdict(base, dropped, metrics, holm)] += 1
+        if len(mdds) < 200:
+            pairings = [Pairing(baseline=b, run=dropped, baseline_items=n, run_items=n) for b in base]
+            mdds.append(
+                rules.check_drop("accuracy", 0.0, pairings[0], LABELS, alpha=ALPHA, seed=0, more_runs=pairings[1:]).mdd
+                or 1.0
+            )
+    return RunRow(
+        task_type=task_type,
+        rules=len(metrics),
+        n=n,
+        run_sd=run_sd,
+        k=k,
+        holm=holm,
+        sims=sims,
+        false_alarm=counts["aa"]["fail"] / sims,
+        warning=counts["aa"]["inconclusive"] / sims,
+        detection_5pt=counts["drop"]["fail"] / sims,
+        mdd=float(np.median(mdds)) if mdds else None,
+    )
+
+
+def reuse_row(n: int, run_sd: float, k: int, baselines: int, reruns: int, seed: int) -> dict:
+    """Per-baseline false-alarm rates when one committed baseline gates many reruns."""
+    rng = np.random.default_rng(seed)
+    family = Family(n, run_sd, rng)
+    family.items()
+    rates = []
+    for _ in range(baselines):
+        base = [family.run() for _ in range(k)]
+        fails = sum(gate_verdict(base, family.run(), ("accuracy",), True) == "fail" for _ in range(reruns))
+        rates.append(fails / reruns)
+    rates = np.array(rates)
+    return {
+        "n": n,
+        "run_sd": run_sd,
+        "k": k,
+        "baselines": baselines,
+        "reruns": reruns,
+        "mean": float(rates.mean()),
+        "p95": float(np.quantile(rates, 0.95)),
+        "over_1pct": float((rates > 0.01).mean()),
+        "worst": float(rates.max()),
+    }
+
+
+def runs_markdown(rows: list[RunRow]) -> str:
+    lines = [
+        "| task type (default rules) | n | run SD | baseline runs K | Holm | A/A false alarms (any rule) "
+        "| A/A warnings | detection of a 5-pt drop | median printed MDD |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mdd = f"{r.mdd * 100:.1f} pts" if r.mdd is not None else "-"
+        lines.append(
+            f"| {r.task_type} ({r.rules}) | {r.n} | {r.run_sd * 100:.1f} pts | {r.k} | {'yes' if r.holm else 'no'} "
+            f"| {r.false_alarm:.2%} of {r.sims} | {r.warning:.1%} | {r.detection_5pt:.1%} | {mdd} |"
+        )
+    return "\n".join(lines)
+
+
+def run_rows(quick: bool) -> tuple[list[RunRow], list[dict]]:
+    sims = 100 if quick else 1000
+    rows: list[RunRow] = []
+
+    def add(*args, **kwargs) -> None:
+        rows.append(run_row(*args, **kwargs))
+        print(runs_markdown(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+
+    seed = 17_000
+    for task_type in ("classification", "generation"):
+        for run_sd in (0.0, 0.005, 0.01, 0.015):
+            for k in (1, 3):
+                seed += 1
+                add(task_type, 300, run_sd, k, sims, seed)
+    add("generation", 300, 0.015, 3, sims, seed + 1, holm=False)
+    for n, k in ((300, 5), (300, 10), (1000, 5), (1000, 10)):  # what it takes to catch 5 points
+        add("classification", n, 0.015, k, sims // 2, seed + n + k)
+    reuse = [reuse_row(300, 0.01, k, 10 if quick else 100, 50 if quick else 200, seed=99 + k) for k in (1, 3)]
+    return rows, reuse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few simulations: checks the script, not the figures")
     parser.add_argument("--json", help="also write the rows as JSON here")
     parser.add_argument(
         "--rows",
-        choices=("all", "accuracy", "f1"),
+        choices=("all", "accuracy", "f1", "runs"),
         default="all",
         help="only the accuracy rows, or only the macro-F1 rows",
     )
@@ -212,6 +376,21 @@ def main(argv: list[str] | None = None) -> int:
     aa_sims, drop_sims, f1_sims = (300, 100, 40) if args.quick else (10_000, 2_000, args.f1_sims)
     started = time.perf_counter()
     rows = []
+    if args.rows == "runs":
+        run_table, reuse = run_rows(args.quick)
+        print(runs_markdown(run_table))
+        print("\n| n | run SD | K | baselines x reruns | mean false alarms | 95th percentile | share over 1% | worst |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in reuse:
+            print(
+                f"| {r['n']} | {r['run_sd'] * 100:.1f} pts | {r['k']} | {r['baselines']} x {r['reruns']} "
+                f"| {r['mean']:.2%} | {r['p95']:.2%} | {r['over_1pct']:.0%} | {r['worst']:.2%} |"
+            )
+        print(f"\nalpha {ALPHA} one-sided, Holm; {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"alpha": ALPHA, "rows": [asdict(r) for r in run_table], "reuse": reuse}, handle, indent=2)
+        return 0
 
     def add(row_seed: int, *args, **kwargs) -> None:
         rows.append(scenario(*args, seed=row_seed * 7919, **kwargs))

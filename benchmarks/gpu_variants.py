@@ -49,6 +49,17 @@ SHAPES = {
         max_position_embeddings=8192,
         rope_theta=130000.0,
     ),
+    # From HuggingFaceTB/SmolLM2-135M-Instruct's config.json (the model the shipped suites run).
+    "smollm2-135m": dict(
+        hidden_size=576,
+        num_hidden_layers=30,
+        num_attention_heads=9,
+        num_key_value_heads=3,
+        intermediate_size=1536,
+        vocab_size=49152,
+        max_position_embeddings=8192,
+        rope_theta=100000.0,
+    ),
     # The test suite's tiny model (tests/tiny_model.py): seconds on a CPU.
     "tiny": dict(
         hidden_size=64,

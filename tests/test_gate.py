@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from scipy.stats import beta
 
 from harness.cli.main import main
 from harness.core.errors import BenchError
@@ -142,7 +143,7 @@ def gate(tmp_path, run_correct, baseline_file, name="run", **kwargs):
 # ----------------------------------------------------------------------------- baselines
 def test_baseline_holds_items_fingerprint_metrics_and_manifest(baseline_file):
     baseline = load_baseline(baseline_file)
-    assert baseline["schema_version"] == 1 and baseline["kind"] == "bench-baseline"
+    assert baseline["schema_version"] == 2 and baseline["kind"] == "bench-baseline"
     assert baseline["variant"] == "lora" and baseline["suite"]["name"] == "demo"
     assert baseline["test_data"]["sha256"] == TEST_SHA
     assert len(baseline["items"]) == 300
@@ -197,10 +198,13 @@ def test_six_point_drop_fails_naming_metric_delta_interval_and_p_value(tmp_path,
     assert check.verdict == "fail"
     assert check.delta == pytest.approx(-0.06)
     assert check.p_value == pytest.approx(254 / 2**22)
-    assert (check.ci_low, check.ci_high) == pytest.approx((-0.1027457, -0.0276324), abs=1e-6)
+    # At margin 0 the interval is the exact test's own: Clopper-Pearson on 20 of 22 discordant, times 22/300.
+    cp_low, cp_high = beta.ppf(0.01, 20, 3), beta.ppf(0.99, 21, 2)
+    expected = (-(22 / 300) * (2 * cp_high - 1), -(22 / 300) * (2 * cp_low - 1))
+    assert (check.ci_low, check.ci_high) == pytest.approx(expected, abs=1e-9)
     assert check.message == (
         "accuracy fell 6.0 pts vs baseline (80.0% -> 74.0%), more than the allowed 0.0 pts: change -6.0 pts, "
-        "98% CI [-10.3, -2.8] pts, p = 6.1e-05 (McNemar exact (22 discordant)), n = 300 shared items"
+        "98% CI [-7.2, -2.5] pts, p = 6.1e-05 (McNemar exact (22 discordant)), n = 300 shared items"
     )
 
 
@@ -224,8 +228,8 @@ def test_allowed_drop_of_two_points(tmp_path, baseline_file):
     rules = {"allowed_drop": {"accuracy": 0.02}}
     big = gate(tmp_path, flipped(BASE, down=20, up=2), baseline_file, gate=rules, name="big")
     assert big.checks[0].verdict == "fail" and big.exit_code == 1
-    assert big.checks[0].p_value == pytest.approx(0.0024294, rel=1e-4)
-    assert big.checks[0].method == "Tango score test, margin 0.02"
+    assert big.checks[0].p_value == pytest.approx(0.0053162, rel=1e-4)  # Tango at (20 - 1/2, 2 + 1/2)
+    assert big.checks[0].method == "Tango score test, continuity corrected, margin 0.02"
     middling = gate(tmp_path, flipped(BASE, down=10, up=2), baseline_file, gate=rules, name="middling")
     assert middling.checks[0].verdict == "inconclusive" and middling.exit_code == 0  # 2.7 pts, not significant
     within = gate(tmp_path, flipped(BASE, down=7, up=2), baseline_file, gate=rules, name="within")
@@ -300,7 +304,8 @@ def test_forgetting_limits(tmp_path, baseline_file):
         "bench_math": probe(0.60, 0.53, 0.04),
         "bench_logic": probe(0.60, 0.58, 0.04),
     }
-    outcome = gate(tmp_path, BASE, baseline_file, gate={"forgetting": {"bench_world": 0.05, "*": 0.05}}, probes=probes)
+    rules = {"forgetting": {"bench_world": 0.05, "*": 0.05}, "family_control": "none"}  # each probe at alpha
+    outcome = gate(tmp_path, BASE, baseline_file, gate=rules, probes=probes)
     verdicts = {c.rule: c.verdict for c in outcome.checks if c.kind == "forgetting"}
     assert verdicts == {
         "forgetting.bench_world": "fail",
@@ -514,7 +519,7 @@ def test_junit_has_one_testcase_per_rule_and_a_failure_with_the_figures(tmp_path
     failure = cases["allowed_drop.accuracy"].find("failure")
     assert failure.get("type") == "regression"
     assert "accuracy fell 6.0 pts" in failure.get("message") and "p = 6.1e-05" in failure.get("message")
-    assert "98% CI [-10.3, -2.8] pts" in failure.get("message")
+    assert "98% CI [-7.2, -2.5] pts" in failure.get("message")
     assert "baseline: 0.8\nrun: 0.74\ndelta: -0.06" in failure.text
     assert cases["cost_limits.peak_cuda_mb"].find("skipped") is not None
     assert cases["floors.format_compliance"].find("failure") is None
@@ -526,7 +531,7 @@ def test_markdown_summary_table(tmp_path, baseline_file):
     assert text.startswith("## bench gate: FAIL (regression) - suite demo, variant lora\n")
     assert "| rule | verdict | baseline | run | change | limit | interval | p | test |" in text
     assert (
-        "| allowed_drop.accuracy | fail | 80.0% | 74.0% | -6.0 pts | drop <= 0.0 pts | 98% [-10.3, -2.8] pts "
+        "| allowed_drop.accuracy | fail | 80.0% | 74.0% | -6.0 pts | drop <= 0.0 pts | 98% [-7.2, -2.5] pts "
         "| 6.1e-05 | McNemar exact (22 discordant) |"
     ) in text
     assert "### Regressions" in text
@@ -571,3 +576,170 @@ def test_real_run_baseline_then_gate(tiny_suite, tmp_path):
     assert check.p_value == pytest.approx(0.5**9) and check.delta == pytest.approx(-1.0)
     shutil.rmtree(run_dir / "gate")
     assert main(["gate", str(run_dir), "--baseline", str(better_path)]) == 1
+
+
+# ----------------------------------------------------------------------------- issue 17: statistical bugs
+def as_generation(folder: Path, rouge: list[float]) -> Path:
+    """Turn a hand-written run into a generation run whose items carry these ROUGE-L scores."""
+    results = json.loads((folder / "results.json").read_text())
+    results["task"] = {"type": "generation", "labels": None, "n_test_items": len(rouge)}
+    (folder / "results.json").write_text(json.dumps(results))
+    rows = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+    for row, score in zip(rows, rouge):
+        row["rouge_l"] = score
+    (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))  # NaN is written as NaN
+    return folder
+
+
+def test_a_nan_score_is_an_error_with_exit_2_never_a_pass(tmp_path):
+    rules = {"allowed_drop": {"rouge_l": 0.0}}
+    base = as_generation(write_run(tmp_path / "base", [True] * 50, gate=rules), [0.8] * 50)
+    path, _ = save_baseline(base, "lora", tmp_path / "b.json")
+    # ROUGE-L falls from 0.8 to 0.1 on 50 items, and one item's score is NaN: this passed before.
+    run = as_generation(write_run(tmp_path / "run", [True] * 50, gate=rules), [0.1] * 49 + [float("nan")])
+    with pytest.raises(BenchError, match=r"samples.jsonl \(variant lora\): items\[49\] \(item t-49\)\.rouge_l is nan"):
+        gate_run(run, path)
+    assert main(["gate", str(run), "--baseline", str(path)]) == 2
+    # The same in the baseline, named by its file and row.
+    baseline = json.loads(path.read_text())
+    baseline["items"][3]["rouge_l"] = float("inf")
+    path.write_text(json.dumps(baseline))
+    clean = as_generation(write_run(tmp_path / "clean", [True] * 50, gate=rules), [0.1] * 50)
+    with pytest.raises(BenchError, match=r"b\.json: items\[3\] \(item t-3\)\.rouge_l is inf"):
+        gate_run(clean, path)
+
+
+def test_a_non_finite_estimate_is_an_error_in_the_rule_itself():
+    from harness.gate import rules
+    from harness.gate.pairing import ItemOutcomes, Pairing
+
+    def side(scores):
+        rows = [{"item_id": str(i), "correct": True, "format_ok": True, "rouge_l": s} for i, s in enumerate(scores)]
+        return ItemOutcomes.from_rows(rows)
+
+    pairing = Pairing(side([0.8] * 50), side([0.1] * 49 + [float("nan")]), 50, 50)
+    with pytest.raises(BenchError, match="allowed_drop.rouge_l: .*nan is not a finite number"):
+        rules.check_drop("rouge_l", 0.0, pairing, [], alpha=0.01, seed=0)
+    # macro-F1 with no labels at all is undefined, not 0 and not a pass
+    no_labels = Pairing(*(ItemOutcomes.from_rows(item_rows(BASE[:30])) for _ in range(2)), 30, 30)
+    with pytest.raises(BenchError, match="allowed_drop.macro_f1"):
+        rules.check_drop("macro_f1", 0.0, no_labels, [], alpha=0.01, seed=0)
+
+
+def test_perfect_macro_f1_with_one_item_labels_meets_a_floor_just_below_it(tmp_path):
+    """Ten labels with one item each, every answer right: the floor rule failed a 99.44% run against 99.64%."""
+    from harness.gate import rules
+    from harness.gate.pairing import ItemOutcomes
+
+    labels = [f"rare{k}" for k in range(10)] + ["common"]
+    gold = labels[:10] + ["common"] * 90
+    run = ItemOutcomes.from_rows(
+        [{"item_id": str(i), "gold": g, "parsed": g, "correct": True, "format_ok": True} for i, g in enumerate(gold)]
+    )
+    check = rules.check_floor("macro_f1", 0.9964, run, labels, alpha=0.01, seed=0)
+    assert check.run == 1.0 and check.ci_high == 1.0 and check.ci_low == 1.0  # every resample is perfect too
+    assert check.verdict == "pass"
+
+
+def test_four_lost_none_gained_of_100_on_a_probe_is_not_worse():
+    from harness.gate.rules import check_forgetting
+    from harness.probes.compare import verdict
+    from harness.stats import intervals
+
+    base, variant = [1.0] * 4 + [1.0] * 60 + [0.0] * 36, [0.0] * 4 + [1.0] * 60 + [0.0] * 36
+    delta, low, high = intervals.paired_mean_delta(base, variant, seed=0)
+    assert delta == pytest.approx(-0.04) and low < 0 < high  # the exact sign test: p = 0.125
+    assert verdict(low, high) == "inconclusive"
+    assert "Tango" in intervals.paired_mean_method(base, variant)
+    entry = {"score": 0.60, "base": 0.64, "delta": delta, "ci_low": low, "ci_high": high, "n": 100}
+    assert check_forgetting("p", 0.0, entry, alpha=0.01).verdict == "inconclusive"
+
+
+def test_holm_across_the_rules_of_one_gate_and_the_switch_to_turn_it_off(tmp_path, baseline_file):
+    # Four forgetting rules, each alone significant at 0.01 (p = 0.0071), plus the default accuracy rule.
+    probes = {f"bench_{k}": probe(0.60, 0.50, 0.04) for k in range(4)}
+    rules = {"forgetting": {"*": 0.05}}
+    held = gate(tmp_path, BASE, baseline_file, gate=rules, probes=probes, name="holm")
+    forgetting = [c for c in held.checks if c.kind == "forgetting"]
+    assert held.family == 5 and held.family_control == "holm"
+    assert [c.verdict for c in forgetting] == ["inconclusive"] * 4  # Holm: 5 x 0.0071 > 0.01
+    assert all(c.p_adjusted == pytest.approx(5 * 0.0071, abs=1e-3) and c.family == 5 for c in forgetting)
+    assert "not significant once adjusted for the 5 statistical rules" in forgetting[0].message
+    summary = Path(held.files["markdown"]).read_text()
+    assert "The 5 statistical rules are one family, tested one-sided with Holm's procedure" in summary
+    run_dir = tmp_path / "holm"
+    assert main(["gate", str(run_dir), "--baseline", str(baseline_file)]) == 0
+    assert main(["gate", str(run_dir), "--baseline", str(baseline_file), "--no-family-control"]) == 1
+    off = gate(tmp_path, BASE, baseline_file, gate={**rules, "family_control": "none"}, probes=probes, name="off")
+    assert [c.verdict for c in off.checks if c.kind == "forgetting"] == ["fail"] * 4 and off.exit_code == 1
+    # A regression that clears the adjusted level still fails.
+    big = gate(tmp_path, flipped(BASE, down=20, up=2), baseline_file, gate=rules, probes=probes, name="big")
+    assert big.checks[0].verdict == "fail" and big.exit_code == 1
+
+
+# ----------------------------------------------------------------------------- issue 17: baselines of several runs
+def three_run_baseline(tmp_path, gate_rules: dict | None = None) -> Path:
+    """Three reruns that differ as a whole: 80%, 77% and 83% on the same 300 items."""
+    dirs = [
+        write_run(tmp_path / f"base-{k}", correct, gate=gate_rules)
+        for k, correct in enumerate([BASE, flipped(BASE, down=9, up=0), flipped(BASE, down=0, up=9)])
+    ]
+    path, baseline = save_baseline(dirs, "lora", tmp_path / "baselines" / "three.json")
+    assert baseline["schema_version"] == 2 and len(baseline["runs"]) == 3
+    assert [sum(r["correct"] for r in run["items"]) for run in baseline["runs"]] == [240, 231, 249]
+    assert baseline["items"] == baseline["runs"][0]["items"]
+    return path
+
+
+def test_a_baseline_of_several_runs_adds_their_variance_to_the_drop(tmp_path, baseline_file):
+    three = three_run_baseline(tmp_path)
+    four_down = flipped(BASE, down=12, up=0)  # 76%: 4 points under the first run, 1 under the second
+    one = gate(tmp_path, four_down, baseline_file, name="vs-one")
+    assert one.checks[0].verdict == "fail"  # 12 lost, 0 gained: exact p = 0.5^12 against one run
+    assert any("the baseline holds one run" in note for note in one.notes)
+    several = gate(tmp_path, four_down, three, name="vs-three")
+    check = several.checks[0]
+    assert check.verdict == "inconclusive" and several.exit_code == 0  # within what reruns do
+    assert check.baseline == pytest.approx(0.80) and check.between_run_sd == pytest.approx(0.03, abs=0.005)
+    assert check.method.startswith("prediction t test against 3 baseline runs")
+    assert several.comparison["baseline_runs"] == 3
+    assert "baseline of K = 3 runs" in Path(several.files["markdown"]).read_text()
+    assert not any("the baseline holds one run" in note for note in several.notes)
+    collapse = gate(tmp_path, flipped(BASE, down=100, up=0), three, name="collapse")
+    assert collapse.checks[0].verdict == "fail" and collapse.exit_code == 1  # far beyond run-to-run noise
+
+
+def test_cli_saves_several_runs_and_a_suite_can_require_k(tmp_path, baseline_file):
+    dirs = [write_run(tmp_path / f"r{k}", BASE, gate={"min_baseline_runs": 3}) for k in range(3)]
+    out = tmp_path / "b3.json"
+    assert main(["baseline", "save", *map(str, dirs), "--variant", "lora", "--out", str(out)]) == 0
+    assert len(load_baseline(out)["runs"]) == 3
+    assert main(["gate", str(dirs[0]), "--baseline", str(out)]) == 0
+    with pytest.raises(BenchError, match=r"saved from 1 run\(s\); the suite's gate asks for at least 3"):
+        gate_run(dirs[0], baseline_file)
+    assert main(["gate", str(dirs[0]), "--baseline", str(baseline_file)]) == 2
+    other = write_run(tmp_path / "other", BASE, test_sha="b" * 64)
+    with pytest.raises(BenchError, match="is not a rerun of"):
+        save_baseline([dirs[0], other], "lora", tmp_path / "bad.json")
+
+
+def test_schema_1_baselines_still_load_as_one_run(tmp_path, baseline_file):
+    old = json.loads(baseline_file.read_text())
+    old["schema_version"] = 1
+    del old["runs"]
+    baseline_file.write_text(json.dumps(old))
+    assert len(load_baseline(baseline_file)["runs"]) == 1
+    assert gate(tmp_path, BASE, baseline_file).verdict == "pass"
+
+
+def test_a_variant_trained_with_several_seeds_gives_one_baseline_run_per_seed(tmp_path):
+    folder = write_run(tmp_path / "seeded", BASE, variants=("lora", "lora-s0", "lora-s1", "lora-s2"))
+    results = json.loads((folder / "results.json").read_text())
+    results["variants"]["lora"]["seeds"] = [{"seed": k, "variant": f"lora-s{k}"} for k in range(3)]
+    (folder / "results.json").write_text(json.dumps(results))
+    _, baseline = save_baseline(folder, "lora", tmp_path / "b.json")
+    assert [(r["variant"], r["seed"]) for r in baseline["runs"]] == [("lora-s0", 0), ("lora-s1", 1), ("lora-s2", 2)]
+    results["variants"]["lora"]["seeds"] = "three"
+    (folder / "results.json").write_text(json.dumps(results))
+    with pytest.raises(BenchError):
+        save_baseline(folder, "lora", tmp_path / "b.json")

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
+from scipy.stats import norm
 from sklearn.metrics import f1_score
 from statsmodels.stats.contingency_tables import mcnemar
 
@@ -107,18 +108,66 @@ def test_six_point_drop_on_300_items_fails_at_margin_zero_and_two():
     assert at_zero.method == "McNemar exact (22 discordant)"
     assert at_zero.confidence == pytest.approx(0.98)
     at_two = stats.paired_binary_drop(baseline, run, margin=0.02, alpha=0.01)
-    assert at_two.p_value == pytest.approx(0.0024294, rel=1e-4)
-    assert at_two.method.startswith("Tango score test, margin 0.02")
+    assert at_two.p_value == pytest.approx(norm.sf(stats.tango_z(19.5, 2.5, 300, 0.02)), rel=1e-12)
+    assert at_two.p_value == pytest.approx(0.0053162, rel=1e-4)
+    assert at_two.method == "Tango score test, continuity corrected, margin 0.02"
     assert stats.verdict(at_two.estimate > 0.02, at_two.p_value, 0.01) == "fail"
 
 
-def test_margin_test_is_never_more_significant_than_exact_mcnemar():
-    # 5 one-way flips on 1000 items: Tango alone at a tiny margin would call it significant;
-    # the exact test (p = 1/32) does not, and caps the p-value.
+def test_few_one_way_flips_at_a_tiny_margin_are_not_significant():
+    # 5 one-way flips on 1000 items: the exact test at margin 0 gives p = 1/32, and a margin above 0
+    # can only make a regression harder to show.
     baseline, run = outcomes(800, 5, 0, 195)
     test = stats.paired_binary_drop(baseline, run, margin=0.001, alpha=0.01)
-    assert test.p_value == pytest.approx(1 / 32)
-    assert "capped by McNemar exact" in test.method
+    assert test.p_value > 0.01 and test.ci_low < 0.001  # the verdict and the interval agree
+
+
+def exact_size(n: int, margin: float, gain: float, alpha: float, p_value=stats.tango_p) -> float:
+    """P(fail) at the edge of H0 (drop = margin, the run gains ``gain`` of the items), summed exactly over
+    every (n10, n01) with non-negligible probability: (n10, n01, rest) ~ Multinomial(n; gain + margin, gain).
+    ``tango_p`` is the p-value ``binary_drop_from_counts`` decides by at a margin above 0."""
+    from scipy.stats import multinomial
+
+    p10, p01 = gain + margin, gain
+    top10 = int(n * p10 + 8 * math.sqrt(n * p10) + 10)
+    top01 = int(n * p01 + 8 * math.sqrt(n * p01) + 10)
+    cells = [(b, c) for b in range(min(top10, n) + 1) for c in range(min(top01, n - b) + 1)]
+    probs = multinomial.pmf([[b, c, n - b - c] for b, c in cells], n, [p10, p01, 1 - p10 - p01])
+    assert probs.sum() > 1 - 1e-9  # the cells left out carry no probability that matters
+    fails = np.array([p_value(b, c, n, margin) < alpha for b, c in cells])
+    return float(probs[fails].sum())
+
+
+@pytest.mark.parametrize(
+    "n, margin, gain, uncorrected",
+    [
+        (300, 0.02, 0.0025, 0.0202),  # the issue's grid, alpha 0.01: Tango alone was liberal here
+        (300, 0.02, 0.01, 0.0145),
+        (100, 0.05, 0.0025, 0.0128),
+        (100, 0.05, 0.01, 0.0156),
+    ],
+)
+def test_margin_test_size_is_at_most_alpha(n, margin, gain, uncorrected):
+    """Exact size by enumerating the multinomial, not simulation: deterministic, no Monte Carlo error."""
+    assert exact_size(n, margin, gain, 0.01) <= 0.01
+    assert stats.binary_drop_from_counts(3, 0, n, margin=margin, alpha=0.01).p_value == stats.tango_p(3, 0, n, margin)
+
+    def plain(b, c, n, margin):  # the uncorrected score test the gate used before: the bug, reproduced
+        return norm.sf(stats.tango_z(b, c, n, margin))
+
+    assert exact_size(n, margin, gain, 0.01, plain) == pytest.approx(uncorrected, abs=5e-4)
+
+
+def test_interval_agrees_with_the_verdict_at_margin_zero():
+    # 6 lost, 0 gained: exact p = 1/64 > 0.01, so the 98% interval must reach below 0 (it printed [+0.3, ...]).
+    test = stats.binary_drop_from_counts(6, 0, 300, margin=0.0, alpha=0.01)
+    assert test.p_value == pytest.approx(1 / 64) and test.ci_low < 0 < test.estimate
+    for n10, n01 in [(7, 0), (12, 2), (20, 8), (40, 22), (3, 3)]:
+        test = stats.binary_drop_from_counts(n10, n01, 300, margin=0.0, alpha=0.01)
+        assert (test.ci_low > 0) == (test.p_value < 0.01), (n10, n01)
+    for n10, n01 in [(12, 2), (20, 4), (30, 10)]:  # and at a margin, for the score test
+        test = stats.binary_drop_from_counts(n10, n01, 300, margin=0.02, alpha=0.01)
+        assert (test.ci_low > 0.02) == (test.p_value < 0.01), (n10, n01)
 
 
 def test_small_drop_is_inconclusive_not_fail():
@@ -341,3 +390,19 @@ def test_simulation_runs_the_gate_rules_on_correlated_outcomes():
     assert sim.verdict_rates(model, 300, drop=0.15, margin=0.0, sims=30, seed=1)["fail"] == 1.0
     same = sim.verdict_rates(model, 300, drop=0.0, margin=0.0, sims=30, seed=2)
     assert same["fail"] == 0.0 and same["pass"] + same["inconclusive"] == pytest.approx(1.0)
+
+
+def test_simulation_of_run_level_shifts_and_k_run_baselines():
+    import numpy as np
+
+    sim = load_simulation()
+    family = sim.Family(300, 0.015, np.random.default_rng(3))
+    family.items()
+    values = [family.run().correct.mean() for _ in range(200)]
+    # the run shift (1.5 pts) and one run's item noise (sqrt(0.025 / 300) = 0.91 pts) together
+    assert np.std(values) == pytest.approx(math.hypot(0.015, 0.0091), abs=0.003)
+    row = sim.run_row("generation", 300, 0.01, 3, sims=15, seed=4)
+    assert row.rules == 2 and row.false_alarm == 0.0 and row.mdd > 0.05  # K = 3: a wide, honest MDD
+    base = [family.run() for _ in range(3)]
+    collapse = family.run(family.acc.shift_for_drop(0.4))
+    assert sim.gate_verdict(base, collapse, ("accuracy",), True) == "fail"

@@ -391,3 +391,73 @@ def test_a_pickle_only_adapter_folder_exits_2(tmp_path, capsys):
     with pytest.raises(BenchError, match="no adapter_model.safetensors") as err:
         read_adapter("one", tmp_path / "adapter")
     assert "only from safetensors" in err.value.hint
+
+
+def test_package_merged_needs_the_flag_not_the_manifests_trust_remote_code(tmp_path, capsys, ungranted):
+    """A run folder saying its model needed remote code is no grant: merging loads the model again, here."""
+    marker = tmp_path / "marker.txt"
+    model = custom_code_model(tmp_path / "model", marker)
+    run = write_run(tmp_path / "run", [True, False, True])
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["resolved_config"]["base_model"] = {"name": str(model), "trust_remote_code": True}
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    adapter = run / "variants" / "lora" / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA"}))
+    (adapter / "adapter_model.safetensors").write_bytes(b"")
+
+    code, err = bench(capsys, "package", run, "--variant", "lora", "--out", tmp_path / "pkg", "--merged")
+    assert code == 2 and "manifest.json:" in err and "base_model.trust_remote_code is true" in err
+    assert "--trust-remote-code" in err and len(err.strip().splitlines()) <= 3
+    assert not marker.exists() and not (tmp_path / "pkg").exists()
+    # Granted on the command line, the model's own code is what runs next (this fake model then fails to load).
+    code, err = bench(
+        capsys, "package", run, "--variant", "lora", "--out", tmp_path / "pkg", "--merged", "--trust-remote-code"
+    )
+    assert marker.exists() and code == 2 and "cannot load the model" in err
+
+
+def test_print_vllm_passes_the_api_key_by_its_variable_never_the_key(tiny_model_dir, tmp_path, capsys, monkeypatch):
+    import subprocess
+
+    from test_serve import make_adapter
+
+    adapter = make_adapter(tiny_model_dir, tmp_path / "one", seed=1)
+    args = ["serve", "--adapter", f"one={adapter}", "--print-vllm", "--host", "0.0.0.0"]
+    key = "k3y-that-must-never-be-printed"
+    monkeypatch.setenv("BENCH_API_KEY", key)
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert '--api-key "$BENCH_API_KEY"' in out and key not in out + err and "note:" not in err
+    # Run as printed, the shell hands vLLM the key (printf stands in for vllm serve).
+    words = subprocess.run(
+        ["sh", "-c", out.replace("vllm serve", "printf '%s\\n'", 1)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert words[words.index("--api-key") + 1] == key
+    # A key given on the command line only: the same reference, and a note to set the variable.
+    monkeypatch.delenv("BENCH_API_KEY")
+    assert main([*args, "--api-key", key]) == 0
+    out, err = capsys.readouterr()
+    assert '--api-key "$BENCH_API_KEY"' in out and key not in out + err and "set it before running" in err
+    # No key configured: no --api-key.
+    assert main(args) == 0
+    assert "--api-key" not in capsys.readouterr().out
+
+
+def test_retrieval_corpus_bytes_that_are_not_utf8_are_an_error_never_replaced(tmp_path):
+    from harness.retrieval.corpus import read_jsonl
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_bytes(b"apples are fruit\nbricks \xff are built\n")
+    with pytest.raises(BenchError) as caught:
+        read_folder(tmp_path / "docs", chunk_words=50)
+    (problem,) = caught.value.problems
+    assert problem.line == 2 and "byte 0xff at byte offset 24 of the file" in str(problem)
+    # A JSONL corpus: the bad line is a problem with its number, beside every other line's problems.
+    good = json.dumps({"id": "d1", "text": "apples \u2028 and pears"}, ensure_ascii=False).encode()
+    (tmp_path / "corpus.jsonl").write_bytes(good + b"\n" + b'{"id": "d2", "text": "cl\xe9ouds"}\n')
+    task = ClassificationTaskRules(labels=("alpha", "beta"), answer_format="kind: {label}")
+    with pytest.raises(BenchError) as caught:
+        read_jsonl(tmp_path / "corpus.jsonl", task)
+    (problem,) = caught.value.problems
+    assert problem.line == 2 and "not valid UTF-8: byte 0xe9" in str(problem)  # U+2028 did not split line 1

@@ -70,7 +70,8 @@ def test_gate_rules_are_checked_against_the_task_type(tmp_path):
         "accuracy, field_f1_micro, field_f1_macro, parse_rate, format_compliance)",
         # a name no task type measures stays the schema's unknown key
         "suite.yaml:13: gate.allowed_drop.rougel: unknown key 'rougel'; did you mean 'rouge_l'? (allowed: accuracy, chrf, "
-        "field_f1_macro, field_f1_micro, format_compliance, macro_f1, parse_rate, rouge_l)",
+        "field_f1_macro, field_f1_micro, format_compliance, judge_parse_rate, judge_score, macro_f1, parse_rate, "
+        "rouge_l)",
     ]
     assert load_suite(
         write(tmp_path, extraction + "  - {name: z, kind: zero_shot}\ngate: {floors: {parse_rate: 0.9}}\n"),

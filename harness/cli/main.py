@@ -31,10 +31,26 @@ from harness.core.trust import ALLOW_PATHS_ENV, TRUST_REMOTE_CODE_ENV, Trust
 def cmd_run(args) -> int:
     from harness.run.recipe import run_suite
 
+    if args.mlflow is not None:
+        from harness.tracking import require_mlflow
+
+        require_mlflow()  # a missing extra is found now, not after the training
+    if args.address and args.executor != "ray":
+        raise BenchError("--address names a Ray cluster: it goes with --executor ray")
     result = run_suite(
-        args.suite, args.out, console=console, only=args.only, store_dir=args.store, trust=granted_trust(args)
+        args.suite,
+        args.out,
+        console=console,
+        only=args.only,
+        store_dir=args.store,
+        trust=granted_trust(args),
+        seeds=args.seeds,
+        executor=args.executor,
+        address=args.address,
+        threads=args.threads,
     )
     write_run_report(result)
+    track_run_records(result.run_dir, args.mlflow)
     print_summary(result.results)
     console.print("wall time: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in result.stages.items()))
     console.print(f"run folder: [bold]{result.run_dir}[/]")
@@ -69,6 +85,19 @@ def write_run_report(result) -> None:
     console.print(f"report: {report}")
 
 
+def track_run_records(run_dir: Path, cli_uri: str | None) -> None:
+    """MLflow, when --mlflow or the suite's tracking: block asks, once every record is written (docs/tracking.md).
+    A failure is a warning: the run folder is the source of truth, and the exit code stays the run's."""
+    from harness.tracking import track_run
+
+    track_run(
+        run_dir,
+        cli_uri=cli_uri,
+        say=lambda msg: console.print(_escape(msg), highlight=False, soft_wrap=True),
+        warn=lambda msg: console.print("[yellow]warning:[/] " + _escape(msg), highlight=False, soft_wrap=True),
+    )
+
+
 def cmd_validate(args) -> int:
     from harness.data.splits import load_suite_data
     from harness.model.provision import check_suite_model
@@ -90,6 +119,13 @@ def cmd_validate(args) -> int:
         how = f", carved from {carved} ({split.source['share']:.0%}, {stratified}seed {spec.seed})" if carved else ""
         console.print(f"  {name}: {len(split.items)} items, sha256 {split.sha256[:12]}{how}")
     return EXIT_OK
+
+
+def _thread_count(text: str) -> int:
+    """--threads: a whole number, 1 or more (argparse reports anything else and exits 2)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of threads, 1 or more, not {text!r}")
+    return int(text)
 
 
 def granted_trust(args) -> Trust:
@@ -203,15 +239,50 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: reports/<suite>/<timestamp>)")
     run.add_argument("--only", nargs="+", metavar="VARIANT", help="run only these variants")
     run.add_argument(
+        "--threads",
+        type=_thread_count,
+        metavar="N",
+        help="torch threads (default: $BENCH_THREADS, else the CPUs this process may use: "
+        "its affinity mask and cgroup quota; docs/suites.md, 'Threads')",
+    )
+    run.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="train every trained variant N times, one seed each (over the suite's seeds:); "
+        "its result is the mean over seeds (docs/suites.md, 'Seeds')",
+    )
+    run.add_argument(
         "--store",
         metavar="DIR",
         help="variant store: finished variants reused across runs "
         "(default: $BENCH_STORE, else ~/.cache/bench/store; entries are sealed with ~/.config/bench/store.key)",
     )
     run.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="local: variants one after another in this process; ray: each variant a Ray task, "
+        "with the suite's execution: resources (pip install 'bench[ray]'; docs/scale.md)",
+    )
+    run.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --executor ray: the cluster to join (auto, HOST:6379, ray://HOST:10001); "
+        "default $RAY_ADDRESS, else a local cluster on this machine",
+    )
+    run.add_argument(
         "--gate", action="store_true", help="then gate the run against its baseline (exit 1 on a regression)"
     )
     run.add_argument("--baseline", help="baseline file for --gate (default: baselines/<suite>.json)")
+    run.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="",
+        metavar="URI",
+        help="then log the run to MLflow, one nested run per variant (put it after the suite; without URI: the "
+        "suite's tracking.mlflow.uri, else sqlite:///<run folder's parent>/mlflow.db; docs/tracking.md)",
+    )
     # also after the command (bench run SUITE -v); SUPPRESS keeps a `bench -v run` from being reset to False
     run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     add_trust_flags(run)
@@ -245,6 +316,7 @@ COMMAND_MODULES: list[str] = [
     "harness.cli.serve",
     "harness.cli.data",
     "harness.cli.gate",
+    "harness.cli.track",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.cli.console import EXIT_OK, console
+from harness.core.trust import TRUST_REMOTE_CODE_ENV, Trust
 from harness.package.build import METADATA_FILE, package_variant
 
 
@@ -21,11 +22,18 @@ def register(subparsers) -> None:
         "--merged", action="store_true", help="fold the adapter into the base and save the full model instead"
     )
     parser.add_argument("--force", action="store_true", help="replace DIR if it already exists")
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="with --merged, let a base model that the run loaded with trust_remote_code run its own code again "
+        f"(or {TRUST_REMOTE_CODE_ENV}=1); the run's manifest alone never grants it",
+    )
     parser.set_defaults(func=cmd_package)
 
 
 def cmd_package(args) -> int:
-    out = package_variant(args.run_dir, args.variant, args.out, merged=args.merged, force=args.force)
+    trust = Trust.granted(remote_code=args.trust_remote_code)
+    out = package_variant(args.run_dir, args.variant, args.out, merged=args.merged, force=args.force, trust=trust)
     kind = "merged model" if args.merged else "adapter"
     console.print(f"[green]packaged[/] {args.variant} ({kind}) -> [bold]{out}[/] (README.md, {METADATA_FILE})")
     return EXIT_OK

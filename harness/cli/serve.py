@@ -111,9 +111,17 @@ def cmd_serve(args) -> int:
                 hint="serve them with bench serve, without --print-vllm",
             )
         command = vllm_command(
-            base_reference(base), infos, host=args.host, port=args.port, dtype=args.dtype, served_name=base_name
+            base_reference(base),
+            infos,
+            host=args.host,
+            port=args.port,
+            dtype=args.dtype,
+            served_name=base_name,
+            api_key_env=API_KEY_ENV if args.api_key else None,  # the variable's name; the key is never printed
         )
         print(format_command(command))
+        if args.api_key and os.environ.get(API_KEY_ENV) != args.api_key:
+            console.print(f"note: the command reads the API key from ${API_KEY_ENV}; set it before running it")
         return EXIT_OK
 
     uvicorn = require("uvicorn", feature="bench serve", package="bench-harness[serve]")

@@ -20,6 +20,7 @@ MAX_NAME_CHARS = 128  # suite and variant names become folder names
 MAX_STEPS = 1_000_000  # training.max_steps
 MAX_EPOCHS = 1_000  # training.epochs
 MAX_NEW_TOKENS = 32_768  # inference.max_new_tokens
+MAX_SEEDS = 20  # training runs per trained variant (seeds:): each is a full training
 MAX_SHOWN_CHARS = 60  # of a bad value quoted in an error message
 
 

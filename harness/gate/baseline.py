@@ -7,12 +7,18 @@ what a reviewer needs to trust it:
     from (extraction: parse ok and per-field counts; generation: ROUGE-L, chrF);
   * the aggregates and cost the run reported, and the variant's probe scores;
   * the test set's fingerprint, so a changed test set is noticed, never compared;
-  * the run's manifest: suite hash, resolved config, packages, git commit, machine.
+  * the run's manifest: suite hash, resolved config, packages, git commit, machine;
+  * schema 2: ``runs``, one entry per run the baseline was saved from (reruns,
+    or the per-seed members of a variant trained with several seeds), each with
+    its own per-item rows, so the gate can measure how much whole runs differ.
+    ``items`` is the first run's rows, as in schema 1; schema 1 files still load
+    (as one run).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +28,8 @@ from harness.core.limits import clip
 from harness.gate.runs import GatedRun, read_run
 from harness.tasks import metric_keys
 
-BASELINE_SCHEMA_VERSION = 1
+BASELINE_SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: one run, no ``runs``
 BASELINE_KIND = "bench-baseline"
 BASELINES_DIR = Path("baselines")
 
@@ -44,14 +51,68 @@ def choose_variant(run: GatedRun, variant: str | None) -> str:
     )
 
 
-def build_baseline(run: GatedRun, variant: str) -> dict:
+def seed_members(run: GatedRun, variant: str) -> list[tuple[str, int | None]]:
+    """(member variant, seed) for each run a variant stands for: its per-seed members when it was trained
+    with several seeds (the result record's ``seeds: [{"seed", "variant"}]``), else itself.
+
+    Read defensively: runs from before seeds have no such field, and a malformed one is an error, not a guess.
+    """
     record = run.variant(variant)
-    items = run.items(variant)
+    seeds = getattr(record, "seeds", None)
+    if seeds is None and hasattr(record, "model_extra"):
+        seeds = (record.model_extra or {}).get("seeds")
+    if not seeds:
+        return [(variant, None)]
+    if not isinstance(seeds, list) or not all(isinstance(s, dict) and isinstance(s.get("variant"), str) for s in seeds):
+        raise BenchError(
+            f"{run.path}/results.json: variants.{variant}.seeds: expected a list of {{seed, variant}} objects, "
+            f"got {clip(seeds)}"
+        )
+    return [(entry["variant"], entry.get("seed")) for entry in seeds]
+
+
+def _run_entry(run: GatedRun, variant: str, seed: int | None) -> dict:
+    record = run.variant(variant)
+    return {
+        "source_run": str(run.path),
+        "variant": variant,
+        "variant_key": record.key,
+        "seed": seed,
+        "git_commit": run.manifest.to_json().get("git_commit"),
+        "items": run.items(variant),
+    }
+
+
+def build_baseline(run: GatedRun, variant: str, more: Sequence[GatedRun] = ()) -> dict:
+    """The baseline of ``variant``: from ``run``, and from each of ``more`` (reruns of the same suite).
+
+    Every run, and every per-seed member of a variant trained with several seeds, is one entry of ``runs``.
+    """
+    record = run.variant(variant)
     if not run.test_data.get("sha256"):
         raise BenchError(
             f"{run.path}/manifest.json records no test-set fingerprint (data.test.sha256)",
             hint="rerun `bench run`; a baseline without a fingerprint could not detect a changed test set",
         )
+    runs = []
+    for source in (run, *more):
+        if source.suite_name != run.suite_name or source.test_data.get("sha256") != run.test_data.get("sha256"):
+            raise BenchError(
+                f"{source.path} is not a rerun of {run.path}: suite '{source.suite_name}', test set sha256 "
+                f"{str(source.test_data.get('sha256'))[:12]} (the first run: '{run.suite_name}', "
+                f"{str(run.test_data.get('sha256'))[:12]})",
+                hint="a baseline's runs must be the same suite on the same test set",
+            )
+        runs += [_run_entry(source, member, seed) for member, seed in seed_members(source, variant)]
+    items = runs[0]["items"]
+    keys = {(str(row["item_id"]), row.get("item_hash")) for row in items}
+    for entry in runs[1:]:
+        if {(str(row["item_id"]), row.get("item_hash")) for row in entry["items"]} != keys:
+            raise BenchError(
+                f"{entry['source_run']} (variant {entry['variant']}) did not answer the same items as "
+                f"{runs[0]['source_run']} (variant {runs[0]['variant']})",
+                hint="save the baseline from runs with the same test_limit",
+            )
     return {
         "schema_version": BASELINE_SCHEMA_VERSION,
         "kind": BASELINE_KIND,
@@ -72,13 +133,17 @@ def build_baseline(run: GatedRun, variant: str) -> dict:
         "probes": run.probes(variant),
         "manifest": run.manifest.to_json(),
         "items": items,
+        "runs": runs,
     }
 
 
-def save_baseline(run_dir: str | Path, variant: str | None = None, out: str | Path | None = None) -> tuple[Path, dict]:
-    """Write the baseline for one variant of a finished run; returns (path, baseline)."""
-    run = read_run(run_dir)
-    baseline = build_baseline(run, choose_variant(run, variant))
+def save_baseline(
+    run_dir: str | Path | Sequence[str | Path], variant: str | None = None, out: str | Path | None = None
+) -> tuple[Path, dict]:
+    """Write the baseline for one variant of one finished run, or of several reruns; returns (path, baseline)."""
+    dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
+    run, *more = [read_run(d) for d in dirs]
+    baseline = build_baseline(run, choose_variant(run, variant), more)
     path = Path(out) if out else default_baseline_path(run.suite_name)
     write_json(path, baseline)
     return path, baseline
@@ -105,16 +170,33 @@ def load_baseline(path: str | Path) -> dict:
             f"{path} is not a bench baseline", hint="bench baseline save RUN_DIR --variant NAME writes one"
         )
     version = baseline.get("schema_version")
-    if version != BASELINE_SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise BenchError(
-            f"{path} has baseline schema_version {version}; this bench reads {BASELINE_SCHEMA_VERSION}",
+            f"{path} has baseline schema_version {version}; this bench reads {', '.join(map(str, READABLE_VERSIONS))}",
             hint="save the baseline again with this version of bench",
         )
     _check_items(path, baseline.get("items"))
+    runs = baseline.get("runs")
+    if runs is None:  # schema 1: the one run is the items
+        baseline["runs"] = [
+            {"source_run": baseline.get("source_run"), "variant": baseline.get("variant"), "items": baseline["items"]}
+        ]
+    elif not isinstance(runs, list) or not runs:
+        raise BenchError(f"{path}: runs: expected a non-empty list of runs, got {clip(runs)}")
+    else:
+        for index, entry in enumerate(runs):
+            if not isinstance(entry, dict):
+                raise BenchError(f"{path}: runs[{index}]: expected an object, got {clip(entry)}")
+            _check_items(path, entry.get("items"), f"runs[{index}].items")
     return baseline
 
 
-def _check_items(path: Path, items) -> None:
+def baseline_runs(baseline: dict) -> list[list[dict]]:
+    """The per-item rows of each run the baseline was saved from (one for schema 1)."""
+    return [entry["items"] for entry in baseline.get("runs") or [{"items": baseline["items"]}]]
+
+
+def _check_items(path: Path, items, field: str = "items") -> None:
     """The per-item rows the gate pairs and counts, checked before any is used.
 
     A baseline is committed, so it may be edited by hand or by a pull request:
@@ -129,10 +211,10 @@ def _check_items(path: Path, items) -> None:
         )
 
     if not isinstance(items, list) or not items:
-        raise bad("items", f"expected a non-empty list of per-item rows, got {clip(items)}")
+        raise bad(field, f"expected a non-empty list of per-item rows, got {clip(items)}")
     seen: dict[str, int] = {}
     for index, row in enumerate(items):
-        where = f"items[{index}]"
+        where = f"{field}[{index}]"
         if not isinstance(row, dict):
             raise bad(where, f"expected an object, got {clip(row)}")
         item_id = row.get("item_id")

@@ -9,6 +9,7 @@ set) raise BenchError, which the CLI turns into exit code 2.
 
 from __future__ import annotations
 
+import math
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -17,13 +18,14 @@ from rich.console import Console
 from harness.core.errors import BenchError
 from harness.core.files import atomic_write_text, write_json
 from harness.gate import rules
-from harness.gate.baseline import default_baseline_path, load_baseline
+from harness.gate.baseline import baseline_runs, default_baseline_path, load_baseline
 from harness.gate.outcome import GateOutcome, decide
 from harness.gate.pairing import ItemOutcomes, Pairing, pair_items
 from harness.gate.runs import GatedRun, read_run
 from harness.stats import paired as stats
 from harness.suite.gate_rules import GateSpec
 from harness.tasks import metric_keys, metrics
+from harness.tasks.base import metric as declared_metric
 
 
 def evaluate_gate(
@@ -34,7 +36,9 @@ def evaluate_gate(
     variant: str | None = None,
     allow_changed_data: bool = False,
     baseline_path: str = "",
+    family_control: bool | None = None,
 ) -> GateOutcome:
+    """``family_control``: None follows the suite (``gate.family_control``), False turns Holm off."""
     variant = variant or baseline["variant"]
     record = run.variant(variant)
     if baseline["suite"]["name"] != run.suite_name:
@@ -56,9 +60,11 @@ def evaluate_gate(
     _check_metrics(run.task_type, [metric for metric, _ in floors + drops])
     for metric, _ in drops:
         metrics.require_rows(metric, baseline["items"], f"the baseline {baseline_path}")
+        _require_finite_rows(metric, baseline["items"], str(baseline_path))
     run_rows = run.items(variant)
     for metric, _ in floors + drops:
         metrics.require_rows(metric, run_rows, f"run {run.path}")
+        _require_finite_rows(metric, run_rows, f"{run.path}/samples.jsonl (variant {variant})")
     run_all = ItemOutcomes.from_rows(run_rows)
     checks: list[rules.Check] = []
     for metric, floor in floors:
@@ -68,8 +74,22 @@ def evaluate_gate(
                 metric, floor, run_all, labels, alpha=spec.alpha, seed=run.seed, baseline_value=base_value
             )
         )
+    runs_k = baseline_runs(baseline)
+    if len(runs_k) < spec.min_baseline_runs:
+        raise BenchError(
+            f"the baseline {baseline_path} was saved from {len(runs_k)} run(s); the suite's gate asks for at least "
+            f"{spec.min_baseline_runs} (gate.min_baseline_runs)",
+            hint="save it from several reruns or seeds: bench baseline save RUN_DIR RUN_DIR2 RUN_DIR3 --variant NAME",
+        )
+    more_runs = [_pair_same(pairing, rows, k, baseline_path, run_rows) for k, rows in enumerate(runs_k[1:], 1)]
+    for metric, _ in drops:
+        for k, rows in enumerate(runs_k[1:], 1):
+            metrics.require_rows(metric, rows, f"the baseline {baseline_path} (runs[{k}])")
+            _require_finite_rows(metric, rows, f"{baseline_path} runs[{k}]")
     for metric, allowed in drops:
-        checks.append(rules.check_drop(metric, allowed, pairing, labels, alpha=spec.alpha, seed=run.seed))
+        checks.append(
+            rules.check_drop(metric, allowed, pairing, labels, alpha=spec.alpha, seed=run.seed, more_runs=more_runs)
+        )
     checks += _forgetting_checks(run, baseline, variant, spec)
     baseline_cost = baseline.get("cost") or {}
     for name, limit in spec.cost_limits.limits():
@@ -77,8 +97,20 @@ def evaluate_gate(
             rules.check_cost(name, limit, (record.get("cost") or {}).get(name), baseline_value=baseline_cost.get(name))
         )
 
+    control = "none" if family_control is False else spec.family_control
+    if control == "holm":
+        checks = rules.holm(checks, spec.alpha)
+    family = sum(rules.is_statistical(c) for c in checks)
+
     reuse = _reuse(run, variant)
     notes.append(reuse.pop("note"))
+    if len(runs_k) == 1 and drops:
+        notes.append(
+            "the baseline holds one run: the drop rules assume reruns differ only item by item. A whole-run shift "
+            "(retraining with another seed) is not measured, so their false-alarm rate can exceed alpha (4.8% at "
+            "a run-level SD of 1.1 points, n = 300); save the baseline from 3 or more runs "
+            "(bench baseline save RUN1 RUN2 RUN3) to measure it (docs/gate.md, 'Between-run variance')"
+        )
     verdict, exit_code = decide(checks, spec.inconclusive)
     return GateOutcome(
         verdict=verdict,
@@ -91,9 +123,57 @@ def evaluate_gate(
         run_dir=str(run.path),
         alpha=spec.alpha,
         inconclusive_policy=spec.inconclusive,
-        comparison={**_comparison(run, baseline, pairing, spec), "reused": reuse},
+        family=family,
+        family_control=control,
+        comparison={
+            **_comparison(run, baseline, pairing, spec),
+            "reused": reuse,
+            "baseline_runs": len(runs_k),
+            "between_run_sd": {c.subject: c.between_run_sd for c in checks if c.between_run_sd is not None},
+            "drop_mdd": {c.subject: c.mdd for c in checks if c.kind == "drop"},
+        },
         notes=notes,
     )
+
+
+def _pair_same(first: Pairing, rows: list[dict], k: int, baseline_path: str, run_rows: list[dict]) -> Pairing:
+    """The run paired with baseline run k, on exactly the items it shares with the first baseline run."""
+    shared = {str(row["item_id"]) for row in first.run.rows}
+    pairing = pair_items(rows, [row for row in run_rows if str(row["item_id"]) in shared])
+    if pairing.shared != first.shared:
+        raise BenchError(
+            f"{baseline_path}: runs[{k}] does not hold the items runs[0] holds ({pairing.shared} of "
+            f"{first.shared} shared items pair)",
+            hint="save the baseline again: bench baseline save RUN_DIR ... --variant NAME",
+        )
+    return pairing
+
+
+def _require_finite_rows(metric: str, rows: list[dict], where: str) -> None:
+    """A per-item score that is NaN or infinite is an error naming the item and field, never a pass.
+
+    ``require_rows`` only asks that the field be there; NaN is there, and every
+    comparison with it is false, so one NaN ROUGE-L made a falling mean look fine.
+    """
+    key = declared_metric(metric).item_field
+
+    def numbers(value):
+        if isinstance(value, dict):
+            for inner in value.values():
+                yield from numbers(inner)
+        elif isinstance(value, (list, tuple)):
+            for inner in value:
+                yield from numbers(inner)
+        elif isinstance(value, float):
+            yield value
+
+    for index, row in enumerate(rows):
+        if any(not math.isfinite(number) for number in numbers(row.get(key))):
+            raise BenchError(
+                f"{where}: items[{index}] (item {row.get('item_id')}).{key} is {row.get(key)}, not a finite "
+                f"number; the {metric} rule cannot be decided",
+                hint="fix the scorer that wrote it and rerun (or save the baseline again from a good run)",
+            )
 
 
 def _reuse(run: GatedRun, variant: str) -> dict:
@@ -229,6 +309,7 @@ def gate_run(
     markdown_path: str | Path | None = None,
     allow_changed_data: bool = False,
     console: Console | None = None,
+    family_control: bool | None = None,
 ) -> GateOutcome:
     """Check a finished run against its baseline; write JUnit XML and a Markdown summary; print the table.
 
@@ -250,7 +331,13 @@ def gate_run(
             )
         raise
     outcome = evaluate_gate(
-        run, baseline, spec=spec, variant=variant, allow_changed_data=allow_changed_data, baseline_path=str(path)
+        run,
+        baseline,
+        spec=spec,
+        variant=variant,
+        allow_changed_data=allow_changed_data,
+        baseline_path=str(path),
+        family_control=family_control,
     )
     gate_dir = Path(run_dir) / "gate"
     files = {

@@ -22,6 +22,8 @@ class GateOutcome:
     alpha: float
     inconclusive_policy: str
     comparison: dict  # item counts, fingerprints, discordance, minimum detectable drop
+    family: int = 0  # statistical rules tested together (Holm); 0 when none
+    family_control: str = "holm"  # holm | none
     notes: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -43,6 +45,8 @@ class GateOutcome:
             "run_dir": self.run_dir,
             "alpha": self.alpha,
             "inconclusive_policy": self.inconclusive_policy,
+            "family": self.family,
+            "family_control": self.family_control,
             "comparison": self.comparison,
             "notes": self.notes,
             "checks": [c.to_dict() for c in self.checks],

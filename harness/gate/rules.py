@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
+from harness.core.errors import BenchError
 from harness.gate.pairing import ItemOutcomes, Pairing
 from harness.stats import paired as stats
 from harness.tasks.metrics import is_binary  # a share of items: exact paired tests; else resampled
@@ -36,6 +37,9 @@ class Check:
     method: str | None = None
     n: int | None = None
     mdd: float | None = None  # smallest drop this comparison detects with 80% power
+    p_adjusted: float | None = None  # Holm-adjusted over the gate's statistical rules; decides the verdict
+    family: int | None = None  # how many statistical rules the adjustment ran over
+    between_run_sd: float | None = None  # drops against a baseline of several runs: the measured run-level SD
     unit: str = "share"  # share (shown in points / percent) or the cost's own unit
 
     def to_dict(self) -> dict:
@@ -48,6 +52,62 @@ def points(share: float) -> str:
 
 def _seed(base_seed: int, rule: str) -> int:
     return (base_seed * 1_000_003 + zlib.crc32(rule.encode())) % 2**32
+
+
+def require_finite(rule: str, **figures: float | None) -> None:
+    """A NaN or an infinity in a rule's figures is an error (exit 2), never a verdict.
+
+    Every comparison with NaN is false, so "drop > allowed" would read as "within
+    the allowed drop" and a ROUGE-L falling from 0.8 to 0.1 would pass because one
+    item's score was NaN.
+    """
+    bad = [f"{name} = {value}" for name, value in figures.items() if value is not None and not math.isfinite(value)]
+    if bad:
+        raise BenchError(
+            f"gate rule {rule}: {', '.join(bad)} is not a finite number, so the rule cannot be decided",
+            hint="a per-item score is NaN or infinite, or the metric is undefined on these items "
+            "(macro-F1 with no labels); fix the scorer or the suite's labels and rerun",
+        )
+
+
+# ----------------------------------------------------------------------------- family-wise control
+def is_statistical(check: Check) -> bool:
+    """A rule decided by a p-value (floors, drops, forgetting with an interval), not a cost bound or a skip."""
+    return check.kind in ("floor", "drop", "forgetting") and check.verdict != "skipped" and check.p_value is not None
+
+
+def holm(checks: list[Check], alpha: float) -> list[Check]:
+    """The checks with their verdicts decided by Holm-adjusted p-values over the statistical rules.
+
+    Each rule alone is tested at alpha, so with k rules an A/A comparison fails
+    some rule up to k times as often. Holm's step-down procedure keeps the chance
+    of any false failure at alpha for any dependence between the rules, and
+    rejects everything Bonferroni does and more. A worse-than-allowed result that
+    is no longer significant becomes inconclusive, with both p-values in its
+    message. Costs and skipped rules are not part of the family.
+    """
+    family = [c for c in checks if is_statistical(c)]
+    if not family:
+        return checks
+    adjusted = dict(zip(map(id, family), stats.holm_adjusted([c.p_value for c in family])))
+    out = []
+    for check in checks:
+        if id(check) not in adjusted:
+            out.append(check)
+            continue
+        p_adj = float(adjusted[id(check)])
+        verdict = check.verdict
+        message = check.message
+        if check.verdict == "fail" and not p_adj < alpha:
+            verdict = "inconclusive"
+            message = (
+                f"{message}; not significant once adjusted for the {len(family)} statistical rules of this gate "
+                f"(Holm: p = {p_adj:.2g} >= alpha {alpha:g})"
+            )
+        elif check.verdict == "fail" and len(family) > 1:
+            message = f"{message}; Holm-adjusted over {len(family)} rules: p = {p_adj:.2g}"
+        out.append(replace(check, verdict=verdict, message=message, p_adjusted=p_adj, family=len(family)))
+    return out
 
 
 # ----------------------------------------------------------------------------- floors
@@ -68,6 +128,7 @@ def check_floor(
     else:
         parts, combine = run.parts(metric, labels)
         test = stats.resampled_floor(parts, combine, floor=floor, alpha=alpha, seed=_seed(seed, rule))
+    require_finite(rule, value=test.value, ci_low=test.ci_low, ci_high=test.ci_high, p_value=test.p_value)
     verdict = stats.verdict(test.value < floor, test.p_value, alpha)
     interval = f"{test.confidence:.0%} CI [{points(test.ci_low)}, {points(test.ci_high)}]%"
     if verdict == "pass":
@@ -101,20 +162,56 @@ def check_floor(
 
 
 # ----------------------------------------------------------------------------- drops against the baseline
-def check_drop(metric: str, allowed: float, pairing: Pairing, labels: list[str], *, alpha: float, seed: int) -> Check:
-    """Paired on shared items: fail when the drop is larger than allowed beyond noise."""
-    rule = f"allowed_drop.{metric}"
+def _paired_drop(
+    metric: str, allowed: float, pairing: Pairing, labels: list[str], *, alpha: float, seed: int
+) -> tuple[stats.DropTest, float, float]:
+    """(test, baseline value, run value) of one paired comparison."""
     base, run = pairing.baseline, pairing.run
     if is_binary(metric):
         b, r = base.outcome(metric), run.outcome(metric)
         test = stats.paired_binary_drop(b, r, margin=allowed, alpha=alpha)
-        base_value, run_value = float(b.mean()), float(r.mean())
-    else:
-        (base_parts, combine), (run_parts, _) = base.parts(metric, labels), run.parts(metric, labels)
-        test = stats.paired_resampled_drop(
-            base_parts, run_parts, combine, margin=allowed, alpha=alpha, seed=_seed(seed, rule)
-        )
-        base_value, run_value = (float(combine(parts.sum(0, keepdims=True))[0]) for parts in (base_parts, run_parts))
+        return test, float(b.mean()), float(r.mean())
+    (base_parts, combine), (run_parts, _) = base.parts(metric, labels), run.parts(metric, labels)
+    test = stats.paired_resampled_drop(base_parts, run_parts, combine, margin=allowed, alpha=alpha, seed=seed)
+    base_value, run_value = (float(combine(parts.sum(0, keepdims=True))[0]) for parts in (base_parts, run_parts))
+    return test, base_value, run_value
+
+
+def check_drop(
+    metric: str,
+    allowed: float,
+    pairing: Pairing,
+    labels: list[str],
+    *,
+    alpha: float,
+    seed: int,
+    more_runs: list[Pairing] = (),
+) -> Check:
+    """Paired on shared items: fail when the drop is larger than allowed beyond noise.
+
+    ``more_runs``: the run paired with each further baseline run (a baseline saved
+    from several runs); the test then adds the measured between-run variance
+    (stats.between_runs_drop) and the baseline value is the runs' mean.
+    """
+    rule = f"allowed_drop.{metric}"
+    test, base_value, run_value = _paired_drop(metric, allowed, pairing, labels, alpha=alpha, seed=_seed(seed, rule))
+    run_sd = None
+    if more_runs:
+        others = [
+            _paired_drop(metric, allowed, p, labels, alpha=alpha, seed=_seed(seed, f"{rule}#{k}"))
+            for k, p in enumerate(more_runs, start=1)
+        ]
+        test, run_sd = stats.between_runs_drop([test] + [o[0] for o in others], margin=allowed, alpha=alpha)
+        base_value = (base_value + sum(o[1] for o in others)) / (1 + len(others))
+    require_finite(
+        rule,
+        baseline=base_value,
+        run=run_value,
+        drop=test.estimate,
+        ci_low=test.ci_low,
+        ci_high=test.ci_high,
+        p_value=test.p_value,
+    )
     drop = test.estimate
     verdict = stats.verdict(drop > allowed, test.p_value, alpha)
     change = f"{-drop * 100 + 0.0:+.1f} pts"
@@ -153,6 +250,7 @@ def check_drop(metric: str, allowed: float, pairing: Pairing, labels: list[str],
         method=test.method,
         n=test.n,
         mdd=test.mdd,
+        between_run_sd=run_sd,
     )
 
 
@@ -179,13 +277,14 @@ def check_forgetting(
         )
     score, base = float(entry["score"]), float(entry["base"])
     delta = float(entry["delta"]) if entry.get("delta") is not None else score - base
+    require_finite(rule, score=score, base=base, delta=delta, ci_low=entry.get("ci_low"), ci_high=entry.get("ci_high"))
     drop = -delta
     low, high, p_value, method = entry.get("ci_low"), entry.get("ci_high"), None, "no interval recorded"
     confidence = None
     if low is not None and high is not None and high > low:  # probes record 95% intervals (harness.stats.policy)
         test = stats.interval_drop(delta, float(low), float(high), margin=allowed, alpha=alpha)
         low, high, p_value, confidence = -test.ci_high, -test.ci_low, test.p_value, test.confidence
-        method = "normal approximation from the probe's paired-bootstrap 95% interval"
+        method = "normal approximation from the upper half of the probe's 95% interval"
     elif low is not None and high is not None:  # zero width: the variant scored exactly like the base on every item
         p_value = 0.0 if drop > allowed else 1.0
         method = "zero-width interval"

@@ -91,11 +91,35 @@ def sensitivity_line(outcome: GateOutcome) -> str:
             f"at alpha {outcome.alpha:g}: the test set is too small."
         )
     margin = f" (allowed drop {c['accuracy_mdd_margin'] * 100:.1f} pts)" if c["accuracy_mdd_margin"] else ""
+    runs = c.get("baseline_runs", 1)
+    if runs > 1 and (c.get("drop_mdd") or {}).get("accuracy") is not None:
+        sd = (c.get("between_run_sd") or {}).get("accuracy") or 0.0
+        return (
+            f"Minimum detectable {accuracy} drop: {c['drop_mdd']['accuracy'] * 100:.1f} pts at alpha "
+            f"{outcome.alpha:g} (one-sided) and 80% power{margin}, for {c['shared_items']} shared items and a "
+            f"baseline of K = {runs} runs, whose between-run SD beyond item noise is {sd * 100:.2f} pts."
+        )
     return (
         f"Minimum detectable {accuracy} drop: {c['accuracy_mdd'] * 100:.1f} pts at alpha {outcome.alpha:g} "
         f"(one-sided) and 80% power{margin}, for {c['shared_items']} shared items of which "
         f"{share:.1%} disagree between baseline and run."
     )
+
+
+def family_line(outcome: GateOutcome) -> str:
+    """How the rules' level is controlled, naming the family size."""
+    k = outcome.family
+    if outcome.family_control == "holm" and k > 1:
+        return (
+            f"The {k} statistical rules are one family, tested one-sided with Holm's procedure at family-wise "
+            f"alpha {outcome.alpha:g} (p-values shown raw; verdicts use the adjusted ones)."
+        )
+    if k > 1:
+        return (
+            f"Each of the {k} statistical rules is tested one-sided at alpha {outcome.alpha:g}, without family-wise "
+            f"control: an A/A run can fail some rule up to {min(k * outcome.alpha, 1):.0%} of the time."
+        )
+    return f"{k} statistical rule, tested one-sided at alpha {outcome.alpha:g}."
 
 
 def markdown_summary(outcome: GateOutcome) -> str:
@@ -113,8 +137,7 @@ def markdown_summary(outcome: GateOutcome) -> str:
         f"`{outcome.baseline_path}` (variant `{outcome.baseline_variant}`, saved {c['baseline_saved']}, "
         f"commit `{c['baseline_git_commit'] or 'unknown'}`), "
         f"paired on **{c['shared_items']} shared items**; {data}. "
-        f"Each rule is tested one-sided at alpha {outcome.alpha:g}; inconclusive results: "
-        f"{outcome.inconclusive_policy}.",
+        f"{family_line(outcome)} Inconclusive results: {outcome.inconclusive_policy}.",
         "",
     ]
     if outcome.checks:
@@ -148,6 +171,7 @@ def print_outcome(outcome: GateOutcome, console: Console) -> None:
         table.add_row(*row)
     console.print(table, width=max(console.width, 160))  # a narrow CI log would fold every cell
     console.print(escape(sensitivity_line(outcome)))
+    console.print(escape(family_line(outcome)))
     for check in outcome.failures:
         console.print(f"[bold red]regression:[/] {escape(check.message)}")
     for check in outcome.checks:

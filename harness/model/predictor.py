@@ -21,11 +21,18 @@ class Predictor:
     tokenizer: Any
     batch_size: int
     max_new_tokens: int
+    # The task's answers are one line (``Task.single_line_answers``): generation and sampling stop at the first
+    # line instead of running to max_new_tokens; the merge check regenerates the same way, so texts compare.
+    stop_at_first_line: bool = False
 
     def generate(
-        self, conversations: list[list[dict]], *, on_batch: Callable[[int], None] | None = None
+        self,
+        conversations: list[list[dict]],
+        *,
+        on_batch: Callable[[int], None] | None = None,
+        with_confidence: bool = False,
     ) -> list[Generation]:
-        """Greedy decoding, up to ``max_new_tokens`` each."""
+        """Greedy decoding, up to ``max_new_tokens`` each (or the first line, see ``stop_at_first_line``)."""
         return generate(
             self.model,
             self.tokenizer,
@@ -33,6 +40,8 @@ class Predictor:
             batch_size=self.batch_size,
             max_new_tokens=self.max_new_tokens,
             on_batch=on_batch,
+            stop_at_first_line=self.stop_at_first_line,
+            with_confidence=with_confidence,
         )
 
     def rank(
@@ -51,7 +60,10 @@ class Predictor:
         if mode == "rank":
             choices = [task.answer_format.replace("{label}", label) for label in task.labels]
             return self.rank(conversations, choices, on_batch=on_batch)
-        return self.generate(conversations, on_batch=on_batch)
+        # A label's answer carries its probability, for calibration (harness/stats/calibration.py).
+        return self.generate(
+            conversations, on_batch=on_batch, with_confidence=bool(getattr(task, "needs_label", False))
+        )
 
     def sample(
         self, conversations: list[list[dict]], *, samples: int, temperature: float, seed: int
@@ -66,4 +78,5 @@ class Predictor:
             batch_size=self.batch_size,
             max_new_tokens=self.max_new_tokens,
             seed=seed,
+            stop_at_first_line=self.stop_at_first_line,
         )

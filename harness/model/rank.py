@@ -53,6 +53,23 @@ class Ranking:
     choice: int  # index of the chosen candidate; ties go to the first
     loglikelihoods: tuple[float, ...]  # summed log-probability of each candidate's tokens, in candidate order
 
+    @property
+    def probabilities(self) -> tuple[float, ...]:
+        """Each candidate's probability given that the answer is one of the candidates: a softmax over
+        ``loglikelihoods`` (they sum to 1; the raw likelihoods do not, as other texts take the rest)."""
+        return label_probabilities(self.loglikelihoods)
+
+    @property
+    def confidence(self) -> float:
+        """The chosen candidate's probability among the candidates (harness/stats/calibration.py reads it)."""
+        return self.probabilities[self.choice]
+
+
+def label_probabilities(loglikelihoods: tuple[float, ...] | list[float]) -> tuple[float, ...]:
+    """Softmax of summed log-likelihoods, computed stably (the largest is subtracted first)."""
+    scores = torch.tensor(loglikelihoods, dtype=torch.float64)
+    return tuple(torch.softmax(scores, dim=0).tolist())
+
 
 def choice_token_ids(tokenizer, conversation: list[dict], choices: list[str]) -> list[list[int]]:
     """Each choice's tokens as training sees them when it completes ``conversation`` (see the module notes).

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
+from transformers import StoppingCriteriaList
 
-from harness.model.generate import encode_prompts
+from harness.model.generate import FirstLineStop, cut_answer, encode_prompts
 
 
 @torch.inference_mode()
@@ -18,8 +19,11 @@ def sample_generations(
     batch_size: int,
     max_new_tokens: int,
     seed: int,
+    stop_at_first_line: bool = False,
 ) -> list[list[str]]:
-    """``samples`` sampled continuations per conversation, in order; seeded, so a rerun repeats them."""
+    """``samples`` sampled continuations per conversation, in order; seeded, so a rerun repeats them.
+
+    ``stop_at_first_line``: each continuation ends at its first line, as greedy answers do (model/generate.py)."""
     torch.manual_seed(seed)
     encoded = encode_prompts(tokenizer, conversations)
     device = next(model.parameters()).device
@@ -31,6 +35,7 @@ def sample_generations(
         width = max(len(ids) for ids in batch)
         input_ids = torch.tensor([[pad_id] * (width - len(ids)) + ids for ids in batch], device=device)
         attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in batch], device=device)
+        stop = FirstLineStop(tokenizer) if stop_at_first_line else None
         output = model.generate(
             input_ids=input_ids,
             attention_mask=attention,
@@ -42,13 +47,12 @@ def sample_generations(
             max_new_tokens=max_new_tokens,
             pad_token_id=pad_id,
             eos_token_id=eos_id,
+            **({"stopping_criteria": StoppingCriteriaList([stop])} if stop is not None else {}),
         )
         for row in range(len(batch)):  # generate() returns each prompt's samples next to each other
             texts = []
             for sample in range(samples):
-                tokens = output[row * samples + sample, width:].tolist()
-                if eos_id in tokens:
-                    tokens = tokens[: tokens.index(eos_id)]
-                texts.append(tokenizer.decode(tokens, skip_special_tokens=True))
+                generated = output[row * samples + sample, width:].tolist()
+                texts.append(cut_answer(tokenizer, generated, stop=stop, row=row * samples + sample)[1])
             out.append(texts)
     return out

@@ -35,6 +35,7 @@ from harness.classical.model import SETTINGS_FILE, WEIGHTS_FILE
 from harness.classical.store import refuse_pickles
 from harness.core.errors import BenchError
 from harness.core.files import read_json, write_json
+from harness.core.trust import TRUST_REMOTE_CODE_FLAG, Trust
 from harness.model.provision import base_reference
 from harness.records import forgetting_of, read_run
 from harness.records.cost import CLASSICAL
@@ -48,10 +49,20 @@ CLASSICAL_FILES = (WEIGHTS_FILE, SETTINGS_FILE)  # what harness.classical.save w
 
 
 def package_variant(
-    run_dir: str | Path, variant: str, out: str | Path, *, merged: bool = False, force: bool = False
+    run_dir: str | Path,
+    variant: str,
+    out: str | Path,
+    *,
+    merged: bool = False,
+    force: bool = False,
+    trust: Trust | None = None,
 ) -> Path:
-    """Write the package for ``variant`` of the run in ``run_dir`` to ``out``; returns ``out``."""
+    """Write the package for ``variant`` of the run in ``run_dir`` to ``out``; returns ``out``.
+
+    ``trust``: what the command line granted (by default only what the environment grants). A merged
+    package loads the base model again, and runs its own code only with ``trust.remote_code``."""
     run_dir, out = Path(run_dir), Path(out)
+    trust = trust if trust is not None else Trust.granted()
     run = read_run(run_dir)
     # An interrupted run still holds whole records of the variants it finished; a running one may change under us.
     if not run.manifest.finished:
@@ -68,6 +79,7 @@ def package_variant(
             f"variant '{variant}' is a classical classifier ({record.kind}): there is no adapter to merge",
             hint="package it without --merged; the folder then holds the fitted model itself",
         )
+    remote_code = merged and remote_code_granted(run_dir, run.manifest.base_model, trust)
     model_dir = (
         find_classical(run_dir / "variants" / variant)
         if classical
@@ -87,7 +99,7 @@ def package_variant(
             for name in CLASSICAL_FILES:  # only these two, whatever else the folder holds
                 shutil.copy2(model_dir / name, stage / name)
         elif merged:
-            _save_merged(model_dir, base, stage)
+            _save_merged(model_dir, base, stage, trust_remote_code=remote_code)
         else:
             _copy_adapter(model_dir, stage, base_reference(base["name"]))
         metadata = build_metadata(run.manifest, run.results, record, run.rows(variant), run_dir=run_dir, merged=merged)
@@ -206,7 +218,25 @@ def _copy_adapter(adapter_dir: Path, stage: Path, base_ref: str) -> None:
     write_json(stage / "adapter_config.json", config)
 
 
-def _save_merged(adapter_dir: Path, base: dict, stage: Path) -> None:
+def remote_code_granted(run_dir: Path, base: dict, trust: Trust) -> bool:
+    """Whether merging may run the base model's own code: only if the run's model asked for it *and* this
+    command line grants it. The manifest's ``trust_remote_code`` is no grant: a run folder can come from
+    anywhere (or from a suite in a pull request), and merging loads the model again, here."""
+    if not base.get("trust_remote_code"):
+        return False
+    if not trust.remote_code:
+        manifest = run_dir / "manifest.json"
+        lines = manifest.read_text(encoding="utf-8", errors="replace").splitlines()
+        line = next((i for i, text in enumerate(lines, 1) if '"trust_remote_code": true' in text), None)
+        raise BenchError(
+            f"{manifest}{f':{line}' if line else ''}: base_model.trust_remote_code is true: merging would run "
+            f"the code shipped with the model '{base.get('name')}'",
+            hint=f"if you trust the model, pass {TRUST_REMOTE_CODE_FLAG}; or package the adapter without --merged",
+        )
+    return True
+
+
+def _save_merged(adapter_dir: Path, base: dict, stage: Path, *, trust_remote_code: bool) -> None:
     from peft import PeftModel
 
     from harness.model.loading import load_base
@@ -214,7 +244,7 @@ def _save_merged(adapter_dir: Path, base: dict, stage: Path) -> None:
     loaded = load_base(
         base["name"],
         dtype=base.get("dtype", "float32"),
-        trust_remote_code=base.get("trust_remote_code", False),
+        trust_remote_code=trust_remote_code,  # granted by this command line (remote_code_granted)
         device="cpu",
     )
     merged = PeftModel.from_pretrained(loaded.model, adapter_dir).merge_and_unload()

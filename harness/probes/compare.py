@@ -1,9 +1,11 @@
 """Compare a variant's probe scores with the base model's, item by item.
 
-The interval on each delta is a paired bootstrap (harness.stats.intervals):
-resample the items (the same ones for base and variant), recompute the mean
-difference, and take the 2.5th and 97.5th percentiles. Pairing matters: both
-models answer the same items, so most of the item-to-item variance cancels.
+The interval on each delta is paired (harness.stats.intervals): for 0/1 item
+scores the continuity-corrected score interval of a paired difference of
+proportions, otherwise a paired bootstrap (resample the items, the same ones for
+base and variant, recompute the mean difference, take the 2.5th and 97.5th
+percentiles). Pairing matters: both models answer the same items, so most of
+the item-to-item variance cancels.
 
 It also checks that the variant is really a different model. lm-eval can
 silently score the base model instead of the adapter (an adapter not attached,
@@ -75,7 +77,7 @@ def compare_to_base(base: dict, variant: dict, *, seed: int = 0) -> dict:
             "delta": v["score"] - b["score"],
             "ci_low": low,
             "ci_high": high,
-            "ci_method": ci_method(),
+            "ci_method": intervals.paired_mean_method(b["per_item"], v["per_item"]),
             "verdict": verdict(low, high),
             "n": b["n"],
             "adapter_applied": applied,

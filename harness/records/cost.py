@@ -25,6 +25,12 @@ class Cost(JsonRecord):
     probe_seconds: float | None = None  # forgetting probes, outside the inference measured above
     peak_rss_mb: float | None = None
     peak_cuda_mb: float | None = None
+    # Each stage's own peak RSS (the process's, so it includes what earlier stages still hold); the manifest
+    # gathers them per stage. recheck: the merge check and variability, when the suite asks for them.
+    prepare_peak_rss_mb: float | None = None
+    infer_peak_rss_mb: float | None = None
+    probe_peak_rss_mb: float | None = None
+    recheck_peak_rss_mb: float | None = None
     prompt_tokens_mean: float | None = None
     computed_prompt_tokens_mean: float | None = None  # a prefix shared by every prompt counted once
     output_tokens_mean: float | None = None

@@ -39,6 +39,15 @@ class Manifest(JsonRecord):
     status: str | None = None  # running | complete | interrupted
     finished_variants: list[str] | None = None  # interrupted runs: the variants whose results are whole
     stages: dict | None = None  # wall seconds per stage
+    # Peak resident memory (MB) of the process during each stage: load_data, load_model, base_probes, and
+    # variant:<name>:prepare|predict|probes|recheck for the variants this run computed (run/recipe.py).
+    stage_peak_rss_mb: dict | None = None
+    # The thread policy (harness/core/threads.py): threads, source, available/affinity CPUs, cgroup quota,
+    # the 1-minute load average at start, busy, warnings.
+    threads: dict | None = None
+    # {mlflow: {uri, experiment, experiment_id, run_id, variants: {name: run_id}}}, or {mlflow: {uri, error}};
+    # written after the run, only when it was tracked (docs/tracking.md)
+    tracking: dict | None = None
 
     WRITTEN_WHEN_NONE: ClassVar = frozenset({"git_commit"})
 

@@ -34,6 +34,9 @@ class SampleRow(JsonRecord):
     prompt_tokens: int | None = None
     output_tokens: int | None = None
     latency_s: float | None = None  # the item's share of its batch's time
+    # The answer's probability, where the variant gives one (classification: the chosen label's softmax share in
+    # rank mode, the generated answer's probability in generate mode, a classifier's predict_proba): calibration.
+    confidence: float | None = None
 
     @classmethod
     def scored(

@@ -10,7 +10,9 @@ A result has one of two layouts, both declared here:
   metrics (null), cost ({}), training (null), and for a failure its traceback.
 
 The store adds ``key`` (the content key) when it saves an entry; a run adds
-``reused`` when it gathers the entry into results.json.
+``reused`` when it gathers the entry into results.json. A variant trained with
+several seeds (docs/suites.md, "Seeds") has ``seeds`` and no store key: it is
+the mean of its members, each an entry of its own that has ``member_of``.
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ class VariantResult(JsonRecord):
     merge_check: dict | None = None
     variability: dict | None = None
     traceback: str | None = None  # a failure's traceback
+    # A variant trained once per seed (run/seeds.py): [{seed, variant}], each seed and its member's name; its
+    # metrics are then means over seeds, each with per_seed, sd_between_seeds and a two-level bootstrap interval.
+    seeds: list[dict] | None = None
+    member_of: str | None = None  # a seed's member: the name of the variant whose mean it is part of
     key: str | None = None  # content key in the variant store
     reused: bool | None = None  # taken from an earlier run's store entry
 

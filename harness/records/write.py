@@ -2,6 +2,7 @@
 
     write_manifest(run_dir, manifest)        manifest.json (first, then again as the status changes)
     record_stages(run_dir, stages)           the manifest's seconds per stage, once the report's are known too
+    record_tracking(run_dir, tracking)       where the run was tracked (MLflow run ids), once it has been
     write_variant(entry, result, samples)    a store entry: samples.jsonl, then result.json, which marks it finished
     write_samples(run_dir, rows)             the run folder's samples.jsonl, every variant's rows
     write_results(run_dir, results)          results.json
@@ -32,6 +33,11 @@ def write_manifest(run_dir: Path, manifest: Manifest | Mapping) -> None:
 def record_stages(run_dir: Path, stages: dict[str, float]) -> None:
     """Write wall seconds per stage into a finished run's manifest (the report's own are known only after it)."""
     write_manifest(run_dir, read_manifest(run_dir).replace(stages=stages))
+
+
+def record_tracking(run_dir: Path, tracking: dict) -> None:
+    """Write where a finished run was tracked (harness.tracking) into its manifest."""
+    write_manifest(run_dir, read_manifest(run_dir).replace(tracking=tracking))
 
 
 def write_results(run_dir: Path, results: Results | Mapping) -> None:

@@ -7,7 +7,7 @@ Markdown summary and the comparison of two runs all read the same numbers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.records import Cost, ProbeScores, RunRecord, read_probes, read_run
@@ -16,7 +16,8 @@ from harness.report.failures import FailureModes, categorise, clip, reading_of, 
 from harness.report.format import CLASSICAL_FORMAT, RANK_FORMAT
 from harness.report.measures import TaskMeasures, label_of, measures_for
 from harness.report.paired import PairedComparison, compare
-from harness.report.recommend import Candidate, Recommendation, recommend
+from harness.report.recommend import PRACTICAL_MARGIN, Candidate, Recommendation, recommend
+from harness.report.seeds import SeedsSection, members_of, seeded_compare, seeds_section
 
 # Okabe & Ito (2008), ordered so the first variants get the colours that read best on white;
 # yellow last. Every colour is paired with its own marker shape, so nothing relies on colour alone.
@@ -186,6 +187,8 @@ class ReportView:
     max_new_tokens: int | None
     measures: TaskMeasures = field(default_factory=lambda: measures_for("classification"))
     suite_prompt: str | None = None  # task.system_prompt: what a variant without its own prompt was asked with
+    seeds: SeedsSection | None = None  # variants trained once per seed: per-seed scores; None when there are none
+    judge: dict | None = None  # results.json "judge": what the suite's judge did (docs/judge.md)
 
     @property
     def task_type(self) -> str:
@@ -260,7 +263,9 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
     suite_prompt = (manifest.config.get("task") or {}).get("system_prompt")
 
     variants = []
-    for index, (name, record) in enumerate(results.variants.items()):
+    # A seed's member is shown in the seeds section, as a row of the variant whose mean it is part of.
+    shown = {name: record for name, record in results.variants.items() if not record.member_of}
+    for index, (name, record) in enumerate(shown.items()):
         prompt, inference = _asked_with(record, suite_prompt, suite_inference)
         variants.append(
             VariantView(
@@ -280,6 +285,7 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
             )
         )
     base = next((v.name for v in variants if v.kind in BASE_KINDS and v.ok), None)
+    measures = _columns_present(measures, variants)
 
     probes, probes_raw = read_probes(results.probes)
     for v in variants:
@@ -293,11 +299,16 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
     rows = {v.name: run.samples_of(v.name) for v in variants}
     pairs: dict[tuple[str, str], PairedComparison | None] = {}
 
+    seed_members = members_of(results.variants)
+
     def paired(a: str, b: str) -> PairedComparison | None:
         if (a, b) not in pairs:
             pairs[(a, b)] = (
                 compare(a, rows[a], b, rows[b], labels, measures.paired) if rows.get(a) and rows.get(b) else None
             )
+            if pairs[(a, b)] is not None and (a in seed_members or b in seed_members):  # every seed of each side
+                a_rows, b_rows = ([run.samples_of(m) for m in seed_members.get(n, [])] or [rows[n]] for n in (a, b))
+                pairs[(a, b)] = seeded_compare(a, a_rows, b, b_rows, labels, measures.paired)
         return pairs[(a, b)]
 
     for v in variants:
@@ -343,6 +354,8 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
         n_test=n_test,
         not_run={v.name: f"{v.status}: {v.reason}" if v.reason else v.status for v in variants if not v.ok},
         task=measures,
+        # runs from before the key have no report: section and get the default
+        margin=float((manifest.config.get("report") or {}).get("practical_margin", PRACTICAL_MARGIN)),
     )
     for v in variants:
         v.recommended = v.name == recommendation.pick
@@ -367,7 +380,20 @@ def build_view(run: RunRecord | str | Path) -> ReportView:
         max_new_tokens=max_new_tokens,
         measures=measures,
         suite_prompt=suite_prompt,
+        judge=fields(results.get("judge")),
+        seeds=seeds_section(results.variants, measures.headline.key, measures.headline.label, paired),
     )
+
+
+OPTIONAL_COLUMNS = ("judge_score", "judge_parse_rate")  # only a run with a judge: block has them
+
+
+def _columns_present(measures: TaskMeasures, variants: list[VariantView]) -> TaskMeasures:
+    """Drop the judge's columns from a run without a judge, rather than show a column of dashes."""
+    columns = tuple(
+        c for c in measures.columns if c.key not in OPTIONAL_COLUMNS or any(v.metric(c.key) for v in variants)
+    )
+    return replace(measures, columns=columns)
 
 
 def _asked_with(record, suite_prompt: str | None, suite_inference: dict) -> tuple[dict | None, dict | None]:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from harness import __version__
 from harness.report import format as fmt
 from harness.report.build import ReportView
+from harness.report.calibration import calibration_section
 from harness.report.failures import modes_for, problems_title
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,6 +82,7 @@ def render_report(view: ReportView, plots: dict[str, str]) -> str:
         problems_title=problems_title(view.task_type),
         config_json=json.dumps(config, indent=2) if config else "",
         plot_note="This figure needs matplotlib (pip install matplotlib)." if not plots else "No data for this figure.",
+        calibration=calibration_section(view, draw=bool(plots)),  # drawn only where the other figures are
         **page_assets(),
     )
 

@@ -45,12 +45,16 @@ def render_summary(view: ReportView) -> str:
     lines += [f"- ⚠ {md_text(line, 400)}" for line in rec.caveats if not line.startswith(NOT_RUN_PREFIX)][:4]
     lines.append("")
     lines.append(variant_table(view))
+    if view.seeds:  # variants trained once per seed: the spread behind their means, and what it does to rankings
+        lines += ["", *seed_lines(view)]
     not_run = [
         f"{md_code(v.name)} ({md_text(v.status)}{': ' + md_text(v.reason, 100) if v.reason else ''})"
         for v in view.not_run
     ]
     if not_run:
         lines += ["", "Did not finish: " + "; ".join(not_run) + "."]
+    if view.judge:  # model-graded scores: how many judge replies could be read, next to the score
+        lines += ["", *judge_lines(view.judge)]
     commit = view.manifest.get("git_commit")
     footer = (
         [f"{view.n_test} test items"]
@@ -87,6 +91,34 @@ def variant_table(view: ReportView) -> str:
             + " |"
         )
     return "\n".join(rows)
+
+
+def judge_lines(judge: dict) -> list[str]:
+    """One line per judged variant: its judge score and how many of the judge's replies were read."""
+    against = f" against {md_code(judge['reference'])}" if judge.get("mode") == "pairwise" else ""
+    out = [
+        f"Judge ({md_text(judge.get('mode'))}{against}; {judge.get('requests')} requests, {judge.get('cached')} cached):"
+    ]
+    for name, s in (judge.get("variants") or {}).items():
+        flips = f", {s['flips']} verdicts flip with order" if s.get("flips") is not None else ""
+        out.append(
+            f"- {md_code(name)}: judge score {interval(s.get('score'))}, "
+            f"{s.get('parsed')} of {s.get('judged')} replies read{flips}"
+        )
+    return out
+
+
+def seed_lines(view: ReportView) -> list[str]:
+    """One line per seeded variant (mean ± between-seed SD, each seed's score), then the ranking notes."""
+    section, out = view.seeds, []
+    for s in section.variants:
+        spread = f" ± {num(s.sd)}" if s.sd is not None else ""
+        each = ", ".join(f"seed {row.seed} {num(row.metric.get('value'))}" for row in s.rows)
+        out.append(
+            f"- {md_code(s.name)}: {md_text(section.metric)} {num(s.mean.get('value'))}{spread} over "
+            f"{len(s.rows)} seeds ({each})"
+        )
+    return out + [f"- {md_text(line, 400)}" for line in section.notes]
 
 
 def _name(v: VariantView) -> str:

@@ -6,6 +6,8 @@ Two numbers tell a stakeholder whether B is really better than A:
   McNemar test on those discordant items (harness.stats.paired);
 - the difference of the task's headline metric (macro-F1, field F1, pass rate)
   and of any per-item score it writes (ROUGE-L, chrF), each with a paired
+  interval: for a yes/no metric (pass rate, accuracy) the exact McNemar
+  interval, which agrees with the McNemar p-value printed beside it; else a paired
   bootstrap interval: both variants are rescored on the *same* resampled
   items, which is far tighter than comparing two separate intervals, because
   item difficulty cancels out (harness.stats.intervals, at the one
@@ -21,8 +23,9 @@ import numpy as np
 
 from harness.stats import intervals
 from harness.stats.additive import Combine
-from harness.stats.paired import mcnemar_two_sided
-from harness.tasks.metrics import parts
+from harness.stats.paired import mcnemar_exact_interval, mcnemar_two_sided
+from harness.stats.policy import CONFIDENCE
+from harness.tasks.metrics import is_binary, parts
 
 SEED = 0  # fixed: the same run folder gives the same report
 
@@ -103,8 +106,20 @@ def compare(
             (parts_a, combine), (parts_b, _) = parts(metric, rows_a, labels), parts(metric, rows_b, labels)
         except (KeyError, TypeError, ValueError):
             continue  # rows without the task's per-item fields (hand-made, or older): no delta, not a crash
-        result.deltas[metric] = paired_delta(parts_a, parts_b, combine)
+        if is_binary(metric):  # a yes/no per item: McNemar's exact interval, the test whose p the report prints
+            result.deltas[metric] = binary_delta(parts_a[:, 0], parts_b[:, 0])
+        else:
+            result.deltas[metric] = paired_delta(parts_a, parts_b, combine)
     return result
+
+
+def binary_delta(a: np.ndarray, b: np.ndarray) -> Delta:
+    """share(B) - share(A) of a yes/no outcome, with the exact McNemar 95% interval (conditional on the
+    discordant items): it excludes 0 exactly when the two-sided exact McNemar p is below 0.05, so the
+    verdict and the p-value printed beside it never disagree, as a bootstrap's could."""
+    lost, gained = int(np.sum((a == 1) & (b == 0))), int(np.sum((a == 0) & (b == 1)))
+    low, high = mcnemar_exact_interval(lost, gained, len(a), CONFIDENCE)  # of the drop, A - B
+    return Delta(float(b.mean() - a.mean()), -high, -low)
 
 
 def paired_delta(parts_a: np.ndarray, parts_b: np.ndarray, combine: Combine) -> Delta:

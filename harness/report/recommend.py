@@ -8,9 +8,17 @@ same text the reader sees):
 1. Only variants that finished and have the headline metric are candidates.
 2. The leader has the best headline metric (ties: the better second metric,
    then cheaper).
-3. A candidate is *tied with the leader* unless the paired bootstrap interval
-   of the headline difference lies wholly above zero in the leader's favour
-   (without per-item rows: unless the two intervals do not overlap).
+3. A candidate is *tied with the leader* only when the paired 95% interval
+   of the headline difference lies inside the practical margin, +-``margin``
+   (the suite's ``report: {practical_margin: ...}``, default
+   ``PRACTICAL_MARGIN``, 2 points); without per-item rows, when the leader's
+   upper end minus the candidate's lower end is within it. A gap that is not
+   significant is not a tie: with 50 items a variant truly 12 points worse is
+   rarely significantly worse, and calling it tied shipped it because it was
+   cheaper. A candidate neither clearly worse nor shown within the margin is
+   *undecided*: not a contender, and named in the evidence. For a yes/no
+   headline (generation's pass rate) the paired interval is McNemar's
+   (harness/report/paired.py), the test whose p-value the words print.
    A classical baseline (tfidf, embedding_classifier) whose headline metric is
    at most ``PRACTICAL_MARGIN`` below an LLM leader's (point estimates) counts
    as tied too, even where the interval says the LLM is better: a gap that
@@ -48,14 +56,15 @@ NOT_RUN_PREFIX = "Not compared, because they did not finish: "
 CLASSIFICATION = measures_for("classification")
 
 
-def rule_for(task: TaskMeasures) -> list[str]:
+def rule_for(task: TaskMeasures, margin: float = PRACTICAL_MARGIN) -> list[str]:
     score, compliance = task.headline.label, task.compliance.label
     return [
         f"Only variants that finished and have a {score} are candidates.",
         f"The leader is the candidate with the best {score}.",
-        "A candidate is tied with the leader unless the leader is clearly better: the paired 95% bootstrap interval "
-        f"of the {score} difference lies wholly above zero.",
-        f"A classical baseline (tfidf, embedding classifier) at most {PRACTICAL_MARGIN * 100:g} points of {score} below "
+        f"A candidate is tied with the leader only when the paired 95% interval of the {score} difference lies "
+        f"within the practical margin of {margin * 100:g} points either way; a gap that is merely not significant "
+        "is not a tie (such a candidate is undecided, and not recommended over the leader).",
+        f"A classical baseline (tfidf, embedding classifier) at most {margin * 100:g} points of {score} below "
         "the best LLM variant, or above it, counts as tied even where the LLM is clearly better: a gap that small "
         "rarely pays for a language model.",
         f"Tied candidates below {FORMAT_THRESHOLD:.0%} {compliance} are set aside while a compliant one remains; "
@@ -101,9 +110,10 @@ def recommend(
     n_test: int,
     not_run: dict[str, str] | None = None,
     task: TaskMeasures = CLASSIFICATION,
+    margin: float = PRACTICAL_MARGIN,
 ) -> Recommendation:
     words = Words.of(task)
-    rule = rule_for(task)
+    rule = rule_for(task, margin)
     ready = [c for c in candidates if c.score.get("value") is not None]
     caveats = _not_run_caveat(not_run or {})
     if not ready:
@@ -128,11 +138,10 @@ def recommend(
         )
     # Within the practical margin of an LLM leader, a classical baseline is tied with it whatever the interval says.
     close = [
-        c
-        for c in ready
-        if c.classical and not leader.classical and c.score["value"] >= leader.score["value"] - PRACTICAL_MARGIN
+        c for c in ready if c.classical and not leader.classical and c.score["value"] >= leader.score["value"] - margin
     ]
-    tied = [c for c in ready if c is leader or c in close or not _clearly_worse(c, leader, compare)]
+    tied = [c for c in ready if c is leader or c in close or _within_margin(c, leader, compare, margin)]
+    undecided = [c.name for c in ready if c not in tied and not _clearly_worse(c, leader, compare)]
     compliant = [c for c in tied if _compliant(c)] or tied
     pool = [c for c in compliant if not _forgets(c)] or compliant
     dropped = [c.name for c in tied if c not in compliant]  # for format
@@ -165,10 +174,15 @@ def recommend(
     qualifiers = ([task.compliant] if dropped else []) + (["non-forgetting"] if forgetful else [])
     cheapest = f"the cheapest {' '.join(qualifiers + ['variant'])}"
     if pick is not leader:
-        evidence.append(_tie_text(pick, leader, compare, reason=reason, words=words))
+        evidence.append(_tie_text(pick, leader, compare, reason=reason, words=words, margin=margin))
     others_tied = [c.name for c in tied if c is not pick]
     if others_tied and pick is leader:
         evidence.append(f"Within noise of it: {', '.join(others_tied)}; {pick.name} is {cheapest} among these.")
+    if undecided:
+        evidence.append(
+            f"Not shown to be within {margin * 100:g} points of {leader.name}, though not clearly worse either "
+            f"(too few items to tell): {', '.join(undecided)}; not recommended over it."
+        )
     if dropped:
         evidence.append(
             f"Set aside although tied, for {words.compliance} below {FORMAT_THRESHOLD:.0%}: {', '.join(dropped)}."
@@ -184,7 +198,7 @@ def recommend(
     what_llm_adds = _llm_adds_text(pick, best_llm, compare, words) if pick.classical and best_llm else None
     if classical and not pick.classical:
         best_classical = max(classical, key=lambda c: (c.score["value"], -_cost_key(c)))
-        evidence.append(_classical_short_text(best_classical, pick, compare, words))
+        evidence.append(_classical_short_text(best_classical, pick, compare, words, margin))
 
     not_run_caveats, caveats = caveats, _size_caveat(pick, n_test, label_of(task, "accuracy"))
     if not _compliant(pick):
@@ -206,6 +220,14 @@ def recommend(
         headline = (
             f"Inconclusive: {pick.name} scores best for its cost ({words.score} {num(pick.score['value'])}), "
             f"but it is not clearly better than the base model {base}."
+        )
+    elif undecided and pick is leader and len(tied) == 1:
+        # Not a tie and not clearly ahead either: ship the leader, but do not call it clear.
+        verdict = "inconclusive"
+        headline = (
+            f"Inconclusive: {pick.name} has the best {words.score} ({num(pick.score['value'])}), but "
+            f"{', '.join(undecided)} cannot be told apart from it within the practical margin of "
+            f"{margin * 100:g} points on {n_test} items; {pick.name} is the better bet."
         )
     else:
         verdict = "clear" if len(tied) == 1 else "tied"
@@ -230,7 +252,7 @@ def recommend(
                 "margin": "cheaper",
             }[reason]
             near = (
-                f"within the practical margin ({PRACTICAL_MARGIN * 100:g} points) of the best ({leader.name})"
+                f"within the practical margin ({margin * 100:g} points) of the best ({leader.name})"
                 if reason == "margin"
                 else f"within noise of the best ({leader.name})"
             )
@@ -272,6 +294,16 @@ def _clearly_worse(candidate: Candidate, leader: Candidate, compare: Compare) ->
     return low is not None and high is not None and high < low
 
 
+def _within_margin(candidate: Candidate, leader: Candidate, compare: Compare, margin: float) -> bool:
+    """The gap (leader - candidate) is shown to be inside +-margin: its paired 95% interval lies within it."""
+    paired = compare(candidate.name, leader.name)
+    if paired is not None and paired.n_items and paired.delta_low is not None:
+        return -margin <= paired.delta_low and paired.delta_high <= margin
+    low, high = candidate.score.get("ci_low"), leader.score.get("ci_high")
+    # Unpaired: the largest gap both intervals allow, leader's upper end minus the candidate's lower end.
+    return low is not None and high is not None and high - low <= margin
+
+
 def _forgets(c: Candidate) -> bool:
     return any(f.get("ci_high") is not None and f["ci_high"] < 0 for f in c.forgetting)
 
@@ -310,7 +342,7 @@ def _versus_base_text(p: PairedComparison, task: TaskMeasures) -> str:
     )
 
 
-def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: str, words: Words) -> str:
+def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: str, words: Words, margin: float) -> str:
     paired = compare(pick.name, leader.name)
     if paired is not None and paired.delta is not None:
         gap = f"paired 95% CI of the gap {signed(paired.delta_low)} to {signed(paired.delta_high)}"
@@ -321,7 +353,7 @@ def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: s
         f"({pct(pick.format_compliance.get('value'))} against {pct(leader.format_compliance.get('value'))})",
         "forgetting": f"{leader.name} clearly forgets on a probe task and {pick.name} does not",
         "cost": f"it is cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
-        "margin": f"it is a classical baseline within the practical margin of {PRACTICAL_MARGIN * 100:g} points, and "
+        "margin": f"it is a classical baseline within the practical margin of {margin * 100:g} points, and "
         f"cheaper ({_cost_text(pick)} against {_cost_text(leader)})",
     }[reason]
     if reason == "margin":
@@ -331,8 +363,8 @@ def _tie_text(pick: Candidate, leader: Candidate, compare: Compare, *, reason: s
             f"{_points(leader.score['value'] - pick.score['value'])}; {pick.name} is chosen because {because}."
         )
     return (
-        f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}) but not clearly ({gap}); "
-        f"{pick.name} is chosen because {because}."
+        f"{leader.name} scored higher ({words.score} {num(leader.score['value'])}), but the gap lies within the "
+        f"practical margin of {margin * 100:g} points ({gap}); {pick.name} is chosen because {because}."
     )
 
 
@@ -376,10 +408,10 @@ def _llm_adds_text(pick: Candidate, best_llm: Candidate, compare: Compare, words
     )
 
 
-def _classical_short_text(best: Candidate, pick: Candidate, compare: Compare, words: Words) -> str:
+def _classical_short_text(best: Candidate, pick: Candidate, compare: Compare, words: Words, margin: float) -> str:
     """Why the cheap classical baseline was not enough, when an LLM variant is picked."""
     gap = pick.score["value"] - best.score["value"]
-    if gap <= PRACTICAL_MARGIN:  # tied by noise and still not picked: it cost more, or was set aside
+    if gap <= margin:  # tied by noise and still not picked: it cost more, or was set aside
         return (
             f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
             f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), but was not the cheapest credible choice."
@@ -387,7 +419,7 @@ def _classical_short_text(best: Candidate, pick: Candidate, compare: Compare, wo
     return (
         f"The best classical baseline, {best.name}, is {_points(gap)} below on {words.score} "
         f"({num(best.score['value'])}{_paired_gap(best, pick, compare)}), beyond the practical margin of "
-        f"{PRACTICAL_MARGIN * 100:g} points; {pick.name} costs {_cost_ratio(pick, best).removeprefix('at ')}."
+        f"{margin * 100:g} points; {pick.name} costs {_cost_ratio(pick, best).removeprefix('at ')}."
     )
 
 

@@ -22,6 +22,7 @@ from typing import Callable
 
 from harness.core.errors import BenchError, Problem
 from harness.data.chat import Item, chat_item, read_json_object
+from harness.data.text import decode_text, decoded_lines
 from harness.tasks import Task
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
@@ -105,7 +106,8 @@ def read_folder(folder: Path, *, chunk_words: int, fence: Callable[[Path], Path]
         if fence is not None:
             fence(path)
         name = path.relative_to(folder).as_posix()
-        for number, chunk in enumerate(chunk_text(path.read_text(encoding="utf-8", errors="replace"), chunk_words)):
+        # Bytes that are not UTF-8 are an error at their line and byte offset, never replaced by U+FFFD.
+        for number, chunk in enumerate(chunk_text(decode_text(path.read_bytes(), path), chunk_words)):
             entries.append(document_entry(f"{name}#{number}", chunk))
     return Corpus(tuple(entries), str(folder))
 
@@ -130,7 +132,7 @@ def chunk_text(text: str, max_words: int) -> list[str]:
 
 def read_jsonl(path: Path, task: Task) -> Corpus:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise BenchError(
             f"retrieval corpus file not found: {path}", hint="corpus.path is relative to the suite file"
@@ -138,8 +140,10 @@ def read_jsonl(path: Path, task: Task) -> Corpus:
     problems: list[Problem] = []
     entries: list[CorpusEntry] = []
     seen: set[str] = set()
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    # As the data's own files (harness/data/splits.py): split on newlines only, and a line that is not
+    # UTF-8 is a problem at its byte offset.
+    for line_no, line in decoded_lines(raw, path, problems):
+        if line is None or not line.strip():
             continue
         entry = _parse_line(line, line_no, path, task, problems)
         if entry is None:

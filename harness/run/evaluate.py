@@ -8,6 +8,9 @@ variant leaves in the store can be read top to bottom here:
     score     one row per item (the task's ``score``), then the task's ``aggregate``
     measure   the cost record: time, memory, tokens, parameters, FLOPs and price
     recheck   the merge check and output variability, after the measured inference
+
+With a ``judge:`` block, ``judge_outputs`` then grades every finished variant's rows
+(harness/judge), once all have run: pairwise grading needs the reference variant's outputs.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from harness.model.generate import computed_prompt_tokens, inference_precision
 from harness.model.predictor import Predictor
 from harness.run.cost import Measure
 from harness.run.forgetting import probe_variant
-from harness.suite.schema import InferenceSpec, ProbeSpec
+from harness.suite.schema import AbstainSpec, InferenceSpec, ProbeSpec
 from harness.variants.base import Prepared, Variant
 from harness.variants.environment import VariantEnvironment
 
@@ -39,6 +42,7 @@ class EvaluationSettings:
     base_probes: dict | None  # the base model's probe scores, when the suite asks for probes
     compute_dtype: str  # the base model's dtype, as the suite names it
     price_per_hour: float | None
+    abstain: AbstainSpec | None = None  # the suite's abstain: section: validation items are predicted too
 
     def predictor(self, model, inference: InferenceSpec | None = None) -> Predictor:
         """A predictor for ``model`` with ``inference`` (a variant's own), or the suite's settings."""
@@ -48,6 +52,7 @@ class EvaluationSettings:
             self.env.base.tokenizer,
             batch_size=inference.batch_size,
             max_new_tokens=inference.max_new_tokens,
+            stop_at_first_line=self.env.task.single_line_answers,
         )
 
 
@@ -58,6 +63,7 @@ class Predictions:
     cost: Measure
     probes: dict | None = None
     probe_cost: Measure | None = None
+    validation: list[Any] | None = None  # answers to the validation items, only when the suite abstains
 
 
 @dataclass
@@ -74,8 +80,15 @@ def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Pa
     predicted = predict(variant, settings, [variant.build_messages(item.prompt_messages()) for item in items], workdir)
     samples = score(variant, env, items, predicted)
     metrics = env.task.aggregate(samples, seed=env.seed_for(variant.name))
+    if "calibration" in metrics:
+        metrics["calibration"]["confidence_of"] = confidence_source(variant)
+    if settings.abstain is not None:
+        metrics["abstention"] = abstention(env, predicted.validation, samples, settings.abstain.target_accuracy)
     cost = measure(variant, settings, prepared, predicted, n_items=len(items))
-    merge_check, variability = recheck(variant, settings, predicted, [item.id for item in items])
+    with Measure() as recheck_cost:  # after the cost record: its seconds are not the variant's, its memory is
+        merge_check, variability = recheck(variant, settings, predicted, [item.id for item in items])
+    if merge_check is not None or variability is not None:
+        cost["recheck_peak_rss_mb"] = recheck_cost.peak_rss_mb
     return {
         "name": variant.name,
         "kind": variant.kind,
@@ -125,7 +138,8 @@ def predict(
         with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(items)) as advance:
             generations = variant.answer(items)
             advance(advance=len(items))
-        return Predictions(conversations=conversations, generations=generations, cost=infer_cost)
+        validation = variant.answer(env.split("validation").items) if settings.abstain is not None else None
+        return Predictions(conversations=conversations, generations=generations, cost=infer_cost, validation=validation)
     with variant.activated() as model, inference_precision(inference.bf16):
         predictor = settings.predictor(model, inference)
         with Measure() as infer_cost, env.progress.task(f"predict {variant.name}", total=len(conversations)) as advance:
@@ -133,6 +147,9 @@ def predict(
                 conversations, env.task, mode=inference.mode, on_batch=lambda n: advance(advance=n)
             )
         predicted = Predictions(conversations=conversations, generations=generations, cost=infer_cost)
+        if settings.abstain is not None:  # after the measured inference: not part of the variant's cost
+            validation = [variant.build_messages(i.prompt_messages()) for i in env.split("validation").items]
+            predicted.validation = predictor.answer(validation, env.task, mode=inference.mode)
         # Forgetting is measured on weights that changed; prompt-only variants are the base itself.
         if settings.base_probes and variant.trains:
             with Measure() as probe_cost:
@@ -162,9 +179,78 @@ def score(variant: Variant, env: VariantEnvironment, items, predicted: Predictio
             "prompt_tokens": gen.prompt_tokens,
             "output_tokens": gen.output_tokens,
             "latency_s": round(gen.seconds, 4),
+            **confidence_field(gen),
         }
         for item, conversation, gen in zip(items, predicted.conversations, predicted.generations)
     ]
+
+
+def judge_outputs(setup, records: list[dict], rows: dict[str, list[dict]], env: VariantEnvironment, store, console):
+    """Score: the suite's judge grades every finished variant's rows in place (harness/judge; docs/judge.md).
+
+    After every variant, not inside each: pairwise needs the reference variant's outputs, and a variant
+    reused from the store is graded the same way (the judge's own cache makes that free on a rerun).
+    Returns the run's judge summary (results.json ``judge``), or None without a judge.
+    """
+    if setup is None:
+        return None
+    from harness.core.progress import Progress
+    from harness.judge import judge_variants
+    from harness.tasks.generation import score_judged
+
+    graded = {r["name"]: rows[r["name"]] for r in records if r["status"] == "ok" and rows.get(r["name"])}
+    items = {item.id: item for item in env.test_items()}
+    reference = setup.spec.reference
+    if setup.spec.mode == "pairwise" and reference not in graded:
+        console.print(
+            f"[yellow]judge[/]: the pairwise reference {reference} did not run or failed here, so no variant "
+            "is compared (run it too, or drop --only)"
+        )
+    with Progress(console) as progress:
+        summary = judge_variants(
+            setup, graded, items, cache_root=store.root / "judge", secret=store.secret, progress=progress
+        )
+    for record in records:
+        if record["name"] in graded and record.get("metrics") is not None:
+            # A copy: the record in the store stays as the variant computed it, judge or not.
+            record["metrics"] = {**record["metrics"], **score_judged(graded[record["name"]])}
+    return summary
+
+
+def confidence_field(gen) -> dict:
+    """The answer's confidence (model/rank.py, model/generate.py, a classifier's probability), where there is one."""
+    confidence = getattr(gen, "confidence", None)
+    # Not rounded: a generated answer's probability can be 1e-9, and ranking items by it must still work.
+    return {} if confidence is None else {"confidence": float(confidence)}
+
+
+def confidence_source(variant: Variant) -> str:
+    """What a variant's confidence is, in words, for the record and the report."""
+    if variant.answers_itself:
+        return "the classifier's probability of its label"
+    if variant.inference_spec().mode == "rank":
+        return "softmax over the labels' log-likelihoods"
+    return "probability of the generated answer tokens"
+
+
+def abstention(env: VariantEnvironment, validation: list[Any] | None, test_rows: list[dict], target: float) -> dict:
+    """A confidence threshold chosen on the validation answers for ``target`` accuracy, applied to the test rows."""
+    from harness.stats.calibration import abstention as choose_and_apply
+
+    items = env.split("validation").items
+    val_rows = [
+        {**env.task.score(gen.text, item), **confidence_field(gen)} for item, gen in zip(items, validation or [])
+    ]
+    rows = val_rows + test_rows
+    if not val_rows or any(r.get("confidence") is None for r in rows):
+        return {"target_accuracy": target, "threshold": None, "reason": "no confidence"}
+    return choose_and_apply(
+        [r["confidence"] for r in val_rows],
+        [bool(r["correct"]) for r in val_rows],
+        [r["confidence"] for r in test_rows],
+        [bool(r["correct"]) for r in test_rows],
+        target=target,
+    )
 
 
 def measure(
@@ -184,6 +270,11 @@ def measure(
         "infer_seconds": infer_cost.seconds,
         "probe_seconds": predicted.probe_cost.seconds if predicted.probes is not None else 0.0,
         "peak_rss_mb": max(prepare_cost.peak_rss_mb, infer_cost.peak_rss_mb),
+        # Each stage's own peak, for the manifest's per-stage memory (run/recipe.py): the process's RSS, so a
+        # stage's figure includes what earlier stages still hold (the base model, above all).
+        "prepare_peak_rss_mb": prepare_cost.peak_rss_mb,
+        "infer_peak_rss_mb": infer_cost.peak_rss_mb,
+        "probe_peak_rss_mb": predicted.probe_cost.peak_rss_mb if predicted.probe_cost is not None else None,
         "peak_cuda_mb": max(filter(None, [prepare_cost.peak_cuda_mb, infer_cost.peak_cuda_mb]), default=None),
         "prompt_tokens_mean": n_prompt / max(n_items, 1),
         "computed_prompt_tokens_mean": computed_prompt_tokens(generations) / max(n_items, 1),

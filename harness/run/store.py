@@ -58,6 +58,9 @@ def variant_key(spec: Suite, splits_sha256: dict[str, str], variant: Variant) ->
         "model_files": weights_fingerprint(variant.env.base.source),
         "code": {"version": __version__, "sha256": code_fingerprint()},
     }
+    if getattr(spec, "abstain", None) is not None:
+        # Abstention predicts the validation items too; left out while unset, so earlier keys stay as they were.
+        payload["abstain"] = spec.abstain.model_dump(mode="json")
     source, _ = variant.system_prompt_source()
     if source != "suite":
         # The text, not just its name in prompts:: editing a named prompt must not reuse the old prompt's results.

@@ -5,6 +5,8 @@ adapters on a GPU. The command line it needs is derived from the packages:
 ``--lora-modules NAME=PATH`` per adapter, and ``--max-lora-rank`` rounded up to
 a rank vLLM accepts. Adapters vLLM cannot serve as LoRA (other peft methods,
 DoRA, extra trained modules) are refused here, with the way out: merge them.
+An API key is passed on as a reference to the environment variable that holds it
+(``--api-key "$BENCH_API_KEY"``), never as the key itself.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from harness.serve.adapters import AdapterInfo
 
 # vLLM's accepted values for --max-lora-rank (vllm/config/lora.py); its default is 16.
 VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
+
+
+class EnvReference(str):
+    """A word of the command that the shell fills in from an environment variable when the command runs
+    (printed as ``"$NAME"``): a secret reaches vLLM without appearing in the printed line or the shell history."""
+
+    def __new__(cls, variable: str) -> "EnvReference":
+        return super().__new__(cls, f"${variable}")
 
 
 def vllm_problems(info: AdapterInfo) -> list[Problem]:
@@ -36,8 +46,17 @@ def vllm_problems(info: AdapterInfo) -> list[Problem]:
 
 
 def vllm_command(
-    base: str, adapters: list[AdapterInfo], *, host: str, port: int, dtype: str, served_name: str | None = None
+    base: str,
+    adapters: list[AdapterInfo],
+    *,
+    host: str,
+    port: int,
+    dtype: str,
+    served_name: str | None = None,
+    api_key_env: str | None = None,
 ) -> list[str]:
+    """``api_key_env``: the environment variable holding the API key, when one is configured; vLLM then
+    requires ``Authorization: Bearer <key>`` on its /v1 endpoints, as bench serve does."""
     problems = [p for info in adapters for p in vllm_problems(info)]
     if problems:
         raise BenchError(
@@ -48,6 +67,8 @@ def vllm_command(
     command = ["vllm", "serve", base, "--host", host, "--port", str(port), "--dtype", dtype]
     if served_name and served_name != base:
         command += ["--served-model-name", served_name]
+    if api_key_env:
+        command += ["--api-key", EnvReference(api_key_env)]
     if adapters:
         rank = max(info.rank or 1 for info in adapters)
         command += [
@@ -64,7 +85,12 @@ def vllm_command(
 
 def format_command(command: list[str]) -> str:
     """One shell line, each adapter on its own continuation line for reading."""
-    return " \\\n    ".join(shlex.join(part) for part in _groups(command))
+    return " \\\n    ".join(" ".join(_quote(word) for word in part) for part in _groups(command))
+
+
+def _quote(word: str) -> str:
+    # Double quotes let the shell expand the variable; shlex would single-quote it into a literal "$NAME".
+    return f'"{word}"' if isinstance(word, EnvReference) else shlex.quote(word)
 
 
 def _groups(command: list[str]) -> list[list[str]]:

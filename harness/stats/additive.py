@@ -47,15 +47,25 @@ def macro_f1_parts(gold: Sequence[str | None], predicted: Sequence[str | None], 
 
 
 def macro_f1_from_sums(sums: np.ndarray) -> np.ndarray:
-    """Macro-F1 per row of summed ``macro_f1_parts``; a label with no gold and no prediction scores 0."""
+    """Macro-F1 per row of summed ``macro_f1_parts``: the mean F1 over the labels present in that row.
+
+    A label is present when some item has it as gold or as prediction (sklearn's
+    ``f1_score(average="macro")`` without ``labels=``). A bootstrap resample that
+    misses a rare label must not score it F1 0: perfect predictions on 100 items
+    with ten one-item labels would get resamples far below 1.0 and an interval
+    that excludes the estimate. A row with no label present at all is NaN, which
+    the gate refuses rather than pass (an empty label set is a configuration error).
+    """
     k = sums.shape[1] // 2
     true_pos, denominator = sums[:, :k], sums[:, k:]
-    f1 = np.divide(2 * true_pos, denominator, out=np.zeros_like(true_pos), where=denominator > 0)
-    return f1.mean(axis=1)
+    present = denominator > 0
+    f1 = np.divide(2 * true_pos, denominator, out=np.zeros_like(true_pos), where=present)
+    counted = present.sum(axis=1)
+    return np.divide(f1.sum(axis=1), counted, out=np.full(len(sums), np.nan), where=counted > 0)
 
 
 def macro_f1_weighted(
     gold: Sequence[str | None], predicted: Sequence[str | None], labels: Sequence[str], weights: np.ndarray
 ) -> np.ndarray:
-    """Macro-F1 for each row of item weights (sklearn's ``average="macro", zero_division=0``)."""
+    """Macro-F1 for each row of item weights (sklearn's ``average="macro"`` over the labels present)."""
     return macro_f1_from_sums(weights @ macro_f1_parts(gold, predicted, labels))

@@ -1,7 +1,9 @@
 """The suite's ``gate:`` section: which regressions stop CI, and how sure we must be.
 
     gate:
-      alpha: 0.01              # one-sided level of every statistical rule
+      alpha: 0.01              # family-wise one-sided level of the statistical rules (Holm)
+      family_control: holm     # holm | none (each rule at alpha)
+      min_baseline_runs: 1     # refuse baselines saved from fewer runs
       inconclusive: warn       # pass | warn | fail: what a worse-but-not-significant result does
       floors:                  # absolute minimums for the run itself
         format_compliance: 0.98
@@ -133,6 +135,18 @@ class GateSpec(Strict):
     inconclusive: Literal["pass", "warn", "fail"] = Field(
         default="warn",
         description=("a result worse than allowed but not significant: pass silently, pass with a warning, or fail"),
+    )
+    family_control: Literal["holm", "none"] = Field(
+        default="holm",
+        description="holm: the statistical rules of one gate are one family, tested with Holm's step-down "
+        "procedure so that an A/A run fails some rule at most alpha of the time; none: each rule at alpha",
+    )
+    min_baseline_runs: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="refuse a baseline saved from fewer runs (reruns or seeds) than this: with one run the gate "
+        "cannot measure between-run variance (docs/gate.md, 'Between-run variance')",
     )
     floors: MetricLimits = Field(
         default_factory=MetricLimits,

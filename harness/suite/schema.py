@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializeAsAny, WrapValidator, model_validator
+from pydantic import Field, SerializeAsAny, WrapValidator, field_validator, model_validator
 
 from harness.core.config import Strict
-from harness.core.limits import MAX_EPOCHS, MAX_NEW_TOKENS, MAX_STEPS
+from harness.core.limits import MAX_EPOCHS, MAX_NEW_TOKENS, MAX_SEEDS, MAX_STEPS
 from harness.core.names import SafeName
 from harness.suite.gate_rules import GateSpec
+from harness.suite.judge_spec import JudgeSpec
+from harness.suite.tracking_spec import TrackingSpec
 from harness.tasks.base import DataFiles, TaskCommon, task_spec_json_schema, validate_task_spec
 from harness.tasks.classification import ClassificationTask
 from harness.tasks.extraction import ExtractionTask, Normalisation
@@ -104,6 +106,37 @@ class TrainingSpec(Strict):
     early_stopping_patience: int | None = Field(
         default=None, ge=1, description="stop training after this many evaluations without a new best by select_by"
     )
+    launcher: Literal["in_process", "accelerate"] = Field(
+        default="in_process",
+        description="in_process: train in bench's own process. accelerate: train under `accelerate launch` "
+        "with num_processes processes (DDP; FSDP or DeepSpeed through accelerate_config), see docs/scale.md",
+    )
+    num_processes: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="processes (GPUs) for launcher: accelerate; batch_size is the global batch",
+    )
+    accelerate_config: str | None = Field(
+        default=None,
+        description="an accelerate config file (FSDP, DeepSpeed) passed to `accelerate launch --config_file`",
+    )
+
+    @model_validator(mode="after")
+    def launcher_settings_fit(self):
+        if self.launcher == "in_process" and (self.num_processes != 1 or self.accelerate_config):
+            raise ValueError("num_processes and accelerate_config need launcher: accelerate")
+        if self.launcher == "accelerate" and self.select_by == "validation_accuracy" and self.eval_every:
+            raise ValueError(
+                "launcher: accelerate selects by validation_loss: validation accuracy is predicted in bench's "
+                "own process, not in the launched ones"
+            )
+        if self.batch_size % self.num_processes:
+            raise ValueError(
+                f"batch_size {self.batch_size} is the global batch: it must split evenly over "
+                f"num_processes {self.num_processes}"
+            )
+        return self
 
     @model_validator(mode="after")
     def select_best_needs_evaluation(self):
@@ -164,6 +197,53 @@ class ProbeSpec(Strict):
     limit: int | None = Field(default=100, ge=1, description="first N items of each task")
 
 
+class AbstainSpec(Strict):
+    """Selective prediction for classification: answer only when confident enough (docs/suites.md, "Abstention")."""
+
+    target_accuracy: float = Field(
+        gt=0,
+        le=1,
+        description="the accuracy wanted on the answered items; the lowest confidence threshold reaching it on "
+        "the validation split is applied to test, and the report says whether it held there",
+    )
+
+
+class Resources(Strict):
+    """What one variant's task asks of a Ray cluster (docs/scale.md); the local executor ignores it."""
+
+    num_cpus: float = Field(default=1, ge=0)
+    num_gpus: float = Field(default=0, ge=0)
+    memory_gb: float | None = Field(default=None, gt=0, description="memory Ray reserves for the task")
+
+    def ray_options(self) -> dict:
+        options = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus}
+        if self.memory_gb is not None:
+            options["memory"] = int(self.memory_gb * 2**30)
+        return options
+
+
+class ReportSpec(Strict):
+    practical_margin: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="the recommendation calls two variants tied only when the paired 95% interval of their headline "
+        "gap lies within this many points either way (0.02 = 2 points; docs/report.md)",
+    )
+
+
+class ExecutionSpec(Strict):
+    """Where variants run with ``bench run --executor ray``: resources per variant task."""
+
+    resources: Resources = Field(default_factory=Resources, description="every variant's task, unless named below")
+    variants: dict[str, Resources] = Field(
+        default_factory=dict, description="per variant name, its own resources, e.g. {full: {num_gpus: 2}}"
+    )
+
+    def resources_for(self, name: str) -> Resources:
+        return self.variants.get(name, self.resources)
+
+
 class Suite(Strict):
     """A validated suite. ``variants`` is already grid-expanded and each entry typed by its kind."""
 
@@ -171,6 +251,15 @@ class Suite(Strict):
     name: SafeName  # becomes the folder reports/<name>/
     description: str = ""
     seed: int = Field(default=0, ge=0, le=2**63 - 1)  # bounded: a 5,000-digit seed cannot even be printed
+    seeds: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SEEDS,
+        strict=True,  # 1.5, "2" or true are mistakes, not counts
+        description="train every trained variant this many times, each with its own seed (data order, "
+        "initialisation, dropout); the variant's result is then the mean over seeds with an interval for item "
+        "and seed variance (docs/suites.md, 'Seeds'); a variant may set its own seeds:",
+    )
     task: TaskSpec
     base_model: BaseModelSpec
     training: TrainingSpec = TrainingSpec()
@@ -183,9 +272,54 @@ class Suite(Strict):
     variants: list[Any] = Field(min_length=1)
     probes: ProbeSpec = ProbeSpec()
     cost: CostSpec = CostSpec()
+    abstain: AbstainSpec | None = Field(
+        default=None,
+        description="classification: choose a confidence threshold on validation for this accuracy and report "
+        "coverage and accuracy at it on test (every variant also predicts the validation items)",
+    )
+
+    @field_validator("abstain")
+    @classmethod
+    def abstain_needs_classification(cls, abstain, info):
+        task = info.data.get("task")
+        if abstain is not None and task is not None and task.type != "classification":
+            raise ValueError(
+                f"abstain: needs a confidence per label answer, so task type classification, not {task.type}"
+            )
+        return abstain
+
     allow_paths_outside_suite: bool = Field(
         default=False,
         description="says the suite reads files outside its folder; only --allow-path DIR (or BENCH_ALLOW_PATHS) "
         "grants it, and without a grant the suite is refused (docs/security.md)",
     )
     gate: GateSpec = Field(default_factory=GateSpec, description="gate rules (see docs/gate.md)")
+    report: ReportSpec = Field(default_factory=ReportSpec, description="how the report recommends (docs/report.md)")
+    execution: ExecutionSpec = Field(
+        default_factory=ExecutionSpec, description="resources per variant on a Ray cluster (docs/scale.md)"
+    )
+    judge: JudgeSpec | None = Field(
+        default=None, description="model-graded scoring of generation outputs (docs/judge.md)"
+    )
+    tracking: TrackingSpec | None = Field(
+        default=None, description="copy each run into an experiment tracker (MLflow; docs/tracking.md)"
+    )
+
+    @model_validator(mode="after")
+    def execution_names_variants(self):
+        names = [v.get("name") if isinstance(v, dict) else getattr(v, "name", None) for v in self.variants]
+        unknown = sorted(set(self.execution.variants) - set(names))
+        if unknown:
+            raise ValueError(f"execution.variants: no variant is named {', '.join(unknown)} (variants: {names})")
+        return self
+
+    @model_validator(mode="after")
+    def judge_fits_suite(self):
+        if self.judge is None:
+            return self
+        if self.task.type != "generation":
+            raise ValueError(f"judge: grades free text, so it needs task type generation, not {self.task.type}")
+        names = [v.get("name") if isinstance(v, dict) else getattr(v, "name", None) for v in self.variants]
+        if self.judge.reference is not None and self.judge.reference not in names:
+            raise ValueError(f"judge.reference: no variant is named {self.judge.reference!r} (variants: {names})")
+        return self

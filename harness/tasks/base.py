@@ -147,6 +147,9 @@ class Task(Protocol):
     """One task type's rules for one suite: what loading, scoring and variability call."""
 
     needs_label: bool  # every gold answer names one label (label counts per split, leakage by label)
+    # An answer is one line (a label; not a JSON record or free text): generation stops at the first newline
+    # after some text and the answer is that line, not what a model rambles on with (model/generate.py).
+    single_line_answers: bool
 
     def label_of(self, answer: str) -> str | None: ...
 
@@ -186,6 +189,7 @@ class TaskType:
     breakdowns: ClassVar[tuple[str, ...]] = ()  # results.json keys beside the metrics that the model card keeps
     hub_task: ClassVar[tuple[str, str]] = ("text-generation", "Text generation")  # the Hub's task id and name
     needs_label: ClassVar[bool] = False
+    single_line_answers: ClassVar[bool] = False  # see Task; a type whose answers are one line says so
 
     @classmethod
     def from_spec(cls, spec: TaskCommon) -> "Task":

@@ -9,7 +9,8 @@ Two readings of an output, kept apart on purpose:
 
 Metrics: accuracy, macro-F1 (ranks the variants), format compliance, invalid
 rate, per-class scores and the confusion matrix, each headline metric with a
-95% interval. An unreadable output is its own column, ``<invalid>``, in the
+95% interval. When every answer carries a confidence, ``calibration``:
+ECE, Brier, selective accuracy and the risk-coverage curve (harness/stats/calibration.py). An unreadable output is its own column, ``<invalid>``, in the
 confusion matrix and counts as a miss for every class.
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 from pydantic import Field, field_validator
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from harness.stats import additive, intervals
+from harness.stats import additive, calibration, intervals
 from harness.tasks.base import (
     EMPTY,
     OVERLONG,
@@ -131,6 +132,11 @@ class ClassificationTaskRules(TaskType):
     def _lone_label(self) -> re.Pattern:
         return re.compile(f"(?<![A-Za-z0-9_])({self._alternatives})(?![A-Za-z0-9_])", re.IGNORECASE)
 
+    @property
+    def single_line_answers(self) -> bool:
+        """A well-formed answer is one line unless the answer format or a label spans lines."""
+        return not any("\n" in text for text in (self.answer_format, *self.labels))
+
     def label_of(self, answer: str) -> str | None:
         match = self._strict.fullmatch(answer.strip())
         return match.group(1) if match else None
@@ -174,13 +180,19 @@ class ClassificationTaskRules(TaskType):
         }
 
     def aggregate(self, rows: list[dict], *, seed: int) -> dict:
-        return score_classification(
+        metrics = score_classification(
             [r["gold"] for r in rows],
             [r["parsed"] for r in rows],
             [r["format_ok"] for r in rows],
             self.labels,
             seed=seed,
         )
+        # Calibration only when every answer carries a confidence: a partial set would score another sample.
+        if rows and all(r.get("confidence") is not None for r in rows):
+            metrics["calibration"] = calibration.calibration_metrics(
+                [r["confidence"] for r in rows], [bool(r["correct"]) for r in rows], seed=seed
+            )
+        return metrics
 
     # ------------------------------------------------------------------------- report and model card
     @staticmethod

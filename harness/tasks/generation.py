@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import ClassVar, Literal, Sequence
 
+import numpy as np
 from pydantic import Field, field_validator
 
 from harness.core.config import Strict
@@ -115,6 +116,23 @@ class Constraints:
         return results
 
 
+def judged_mean_parts(rows: Sequence[dict], labels: Sequence[str] = ()) -> tuple[np.ndarray, object]:
+    """Per item [judge score, 1] where the judge's reply was read, [0, 0] where not (harness/judge).
+
+    Summed, the score total and the count of read replies: the metric is their mean, so an
+    unparseable reply is left out of the mean instead of scoring as 0. A row without the field
+    (a run without a judge) raises KeyError, which paired comparisons read as "no delta".
+    """
+    read = np.array([row["judge_ok"] and row["judge_score"] is not None for row in rows], dtype=float)
+    scores = np.array([row["judge_score"] if ok else 0.0 for row, ok in zip(rows, read)], dtype=float)
+    return np.column_stack([scores, read]), _mean_of_read
+
+
+def _mean_of_read(sums: np.ndarray) -> np.ndarray:
+    # A resample without a single read reply has no mean; nan, not a made-up 0.
+    return np.divide(sums[:, 0], sums[:, 1], out=np.full(len(sums), np.nan), where=sums[:, 1] > 0)
+
+
 # ----------------------------------------------------------------------------- the task type
 @register_task_type
 @dataclass(frozen=True)
@@ -136,6 +154,21 @@ class GenerationTaskRules(TaskType):
             hub_args={"rouge_types": ["rougeL"]},
         ),
         Metric("chrf", "chrF", "chrf", combine="mean", means="mean chrF, as a share"),
+        # Only with a judge: block (docs/judge.md); a run without one has neither key.
+        Metric(
+            "judge_score",
+            "judge score",
+            "judge_score",
+            combine=judged_mean_parts,
+            means="mean judge score on 0-1 over the outputs whose judge reply could be read",
+        ),
+        Metric(
+            "judge_parse_rate",
+            "judge replies read",
+            "judge_ok",
+            shown_as="share",
+            means="share of outputs whose judge reply was exactly an allowed answer",
+        ),
         Metric(
             "format_compliance",
             "constraint compliance",
@@ -148,11 +181,12 @@ class GenerationTaskRules(TaskType):
     words: ClassVar[ReportWords] = ReportWords(
         headline="accuracy",
         second="rouge_l",
-        columns=("accuracy", "rouge_l", "chrf", "format_compliance"),
-        paired=("accuracy", "rouge_l", "chrf"),
+        columns=("accuracy", "rouge_l", "chrf", "judge_score", "judge_parse_rate", "format_compliance"),
+        paired=("accuracy", "rouge_l", "chrf", "judge_score"),
         compliant="constraint-compliant",
         compliance_means="within every constraint of the suite",
-        intervals="Wilson for the pass rate and constraint compliance, bootstrap for ROUGE-L and chrF",
+        intervals="Wilson for the pass rate and constraint compliance, effective-n Wilson for ROUGE-L, chrF "
+        "and the judge score (over the replies read)",
     )
     failure_modes: ClassVar[dict[str, FailureMode]] = {
         "empty": EMPTY,
@@ -271,10 +305,23 @@ class GenerationTaskRules(TaskType):
         )
 
 
+def score_judged(rows: Sequence[dict]) -> dict:
+    """The judge's metrics over rows it graded (harness/judge): its mean score over read replies, and their share."""
+    judged = [r for r in rows if "judge_ok" in r]
+    if not judged:
+        return {}
+    read = [r["judge_score"] for r in judged if r["judge_ok"]]
+    return {
+        "judge_score": intervals.mean(read),
+        "judge_parse_rate": intervals.proportion(len(read), len(judged)),
+    }
+
+
 def score_generation(rows: Sequence[dict], *, seed: int) -> dict:
     n = len(rows)
     constraint_names = sorted({name for r in rows for name in r["constraints"]})
     return {
+        **score_judged(rows),
         "accuracy": intervals.proportion(sum(r["correct"] for r in rows), n),
         "format_compliance": intervals.proportion(sum(r["format_ok"] for r in rows), n),  # every constraint met
         # means of [0, 1] scores: effective-n Wilson from the plug-in variance, no resampling (``seed`` unused)

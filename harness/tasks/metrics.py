@@ -33,7 +33,9 @@ def require_rows(metric: str, rows: Sequence[dict], where: str) -> None:
     key = declared(metric).item_field
     if key in ("gold", "parsed"):
         return  # every row has them; a None answer is an unreadable output, not a missing field
-    if any(row.get(key) is None for row in rows):
+    # A parts function reads its own field's None (a judge reply that could not be read): only absence is missing.
+    absent = (lambda row: key not in row) if callable(declared(metric).combine) else (lambda row: row.get(key) is None)
+    if any(absent(row) for row in rows):
         raise BenchError(
             f"{where} has per-item rows without '{key}', which {metric} is computed from",
             hint="save the baseline again (bench baseline save RUN_DIR --variant NAME) "

@@ -10,6 +10,7 @@ are batched by length, and the loss skips the prompt every row shares
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from harness.training.shared_prefix_loss import shared_prefix_loss
 
 @dataclass
 class TrainingRecord:
-    seconds: float  # this attempt's training time (after a resume: since the checkpoint)
+    seconds: float  # training time; after a resume, the killed attempt's (up to its checkpoint) plus this one's
     steps: int
     trained_tokens: int  # non-padding tokens of the training rows, prompt included
     computed_tokens: int | None = (
@@ -30,6 +31,7 @@ class TrainingRecord:
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
     eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"} and "eval_accuracy" when scored
     resumed_from_checkpoint: bool = False
+    resumed_from_step: int | None = None  # the checkpoint's step, when training continued from one
     best_step: int | None = None  # with select_best: the evaluation whose weights were kept
     stopped_early_at: int | None = None  # with early_stopping_patience: the step training stopped at, if it did
 
@@ -42,6 +44,7 @@ class TrainingRecord:
             "loss_curve": self.loss_curve,
             "eval_curve": self.eval_curve,
             "resumed_from_checkpoint": self.resumed_from_checkpoint,
+            "resumed_from_step": self.resumed_from_step,
             "best_step": self.best_step,
         }
         if self.stopped_early_at is not None:
@@ -78,6 +81,7 @@ def train_sft(
     from datasets import Dataset
     from transformers import TrainerCallback
     from transformers.trainer_callback import PrinterCallback
+    from transformers.trainer_pt_utils import LengthGroupedSampler
     from trl import SFTConfig, SFTTrainer
 
     evaluate = bool(eval_rows) and spec.eval_every is not None
@@ -132,12 +136,25 @@ def train_sft(
     class Trainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             counted = counts if model.training else None  # training work only, not validation passes
-            loss = None if return_outputs else shared_prefix_loss(model, inputs, num_items_in_batch, counted)
+            # Over several processes (training.launcher: accelerate) the model is wrapped (DDP, FSDP) and must be
+            # called through its wrapper, which the shared-prefix path bypasses: trl's own loss then.
+            single = self.args.world_size == 1
+            loss = (
+                shared_prefix_loss(model, inputs, num_items_in_batch, counted)
+                if single and not return_outputs
+                else None
+            )
             if loss is None:
                 if counted is not None:
                     counts["trl_path_tokens"] += int(inputs["attention_mask"].sum())
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             return loss
+
+        def _get_train_sampler(self, train_dataset=None):
+            # The trainer's length-grouped sampler draws each epoch's order from the global torch RNG, whose
+            # state at an epoch's start a resumed training cannot rebuild: seeded by (seed, epoch) instead.
+            sampler = super()._get_train_sampler(train_dataset)
+            return EpochSeededSampler.of(sampler, seed) if isinstance(sampler, LengthGroupedSampler) else sampler
 
     by_accuracy = spec.select_by == "validation_accuracy"
     scorer = validation_scorer(model, validation_accuracy if by_accuracy else None)
@@ -158,21 +175,27 @@ def train_sft(
         callbacks=[Progress(), scorer] + ([best] if best else []),
     )
     trainer.remove_callback(PrinterCallback)  # its per-step dicts would drown the progress bars
-    # A checkpoint left by a killed attempt at this same variant (same content
-    # key, so same config and data): continue from it instead of starting over.
-    resume = spec.checkpoint_every is not None and any(output_dir.glob("checkpoint-*"))
-    started = time.perf_counter()
+    # A checkpoint left by a killed attempt at this same variant (same content key, so same config and
+    # data): continue from it instead of starting over. The trainer restores weights, optimizer, scheduler,
+    # RNG states and the place in the epoch; bench's own state (time spent, tokens counted, validation
+    # scores, the best weights so far) comes from the segment file each checkpoint gets beside them.
+    resume_from = last_resumable_checkpoint(output_dir) if spec.checkpoint_every is not None else None
+    segment = Segment(counts, scorer, best)
+    if resume_from is not None:
+        segment.load(resume_from)
+    trainer.add_callback(segment.callback())
     try:
-        trainer.train(resume_from_checkpoint=True if resume else None)
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     finally:  # an interrupted training must not leave the shared base patched either
         _remove_fused_head_patch(model)
-    seconds = time.perf_counter() - started
+    seconds = segment.seconds()
     if best and spec.select_best:
         best.restore()
     history = trainer.state.log_history
     model.eval()
     return TrainingRecord(
-        resumed_from_checkpoint=resume,
+        resumed_from_checkpoint=resume_from is not None,
+        resumed_from_step=checkpoint_step(resume_from) if resume_from else None,
         seconds=seconds,
         steps=trainer.state.global_step,
         trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),
@@ -282,7 +305,140 @@ def keep_best_weights(model, *, higher_is_better: bool = False, patience: int | 
                 for name, value in self.weights.items():
                     params[name].copy_(value)
 
+        def save_state(self, checkpoint: Path) -> dict:
+            """What a resumed training needs to go on choosing as this one would: the best so far, its weights
+            in ``checkpoint`` (the trainer's own files hold only the current weights)."""
+            if self.weights is not None:
+                from safetensors.torch import save_file
+
+                save_file({n: w.contiguous() for n, w in self.weights.items()}, str(checkpoint / BEST_WEIGHTS))
+            return {
+                "value": self.value,
+                "step": self.step,
+                "since_best": self.since_best,
+                "stopped_at": self.stopped_at,
+            }
+
+        def load_state(self, saved: dict, checkpoint: Path) -> None:
+            self.value, self.step = float(saved["value"]), saved["step"]
+            self.since_best, self.stopped_at = int(saved["since_best"]), saved["stopped_at"]
+            if keep_weights and (checkpoint / BEST_WEIGHTS).is_file():
+                from safetensors.torch import load_file
+
+                self.weights = load_file(str(checkpoint / BEST_WEIGHTS))
+
     return _KeepBest()
+
+
+# ----------------------------------------------------------------------------- resuming from a checkpoint
+SEGMENT, BEST_WEIGHTS = "bench_segment.json", "bench_best.safetensors"  # bench's files in each checkpoint
+
+
+class EpochSeededSampler:
+    """The trainer's length-grouped order (rows of like length share a batch), drawn from a generator
+    seeded by (seed, epoch) rather than the global RNG. The trainer sets the epoch (``set_epoch``) before
+    each pass, so a training resumed in its second epoch gets that epoch's order, as an uninterrupted one did."""
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int):
+        self.lengths, self.batch_size, self.seed, self.epoch = lengths, batch_size, seed, 0
+
+    @classmethod
+    def of(cls, sampler, seed: int) -> "EpochSeededSampler":
+        return cls(list(sampler.lengths), sampler.batch_size, seed)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        import numpy as np
+        import torch
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        seed = int(np.random.SeedSequence([self.seed, self.epoch]).generate_state(1)[0])
+        return iter(
+            get_length_grouped_indices(self.lengths, self.batch_size, generator=torch.Generator().manual_seed(seed))
+        )
+
+
+class Segment:
+    """Bench's part of a checkpoint: each save writes ``bench_segment.json`` beside the trainer's files
+    with the training time so far, the tokens counted, the validation scores and the best-weights state;
+    ``load`` carries them into a resumed attempt, so its record covers both segments."""
+
+    def __init__(self, counts: dict, scorer, best):
+        self.counts, self.scorer, self.best = counts, scorer, best
+        self.earlier_seconds = 0.0
+        self.started = time.perf_counter()
+
+    def seconds(self) -> float:
+        return self.earlier_seconds + (time.perf_counter() - self.started)
+
+    def load(self, checkpoint: Path) -> None:
+        from harness.core.files import read_json
+
+        saved = read_json(checkpoint / SEGMENT)
+        self.earlier_seconds = float(saved["seconds"])
+        self.counts.update({k: int(v) for k, v in saved["counts"].items()})
+        self.scorer.scores.update({int(step): float(v) for step, v in saved["validation_accuracy"].items()})
+        if self.best is not None:
+            self.best.load_state(saved["best"], checkpoint)
+
+    def callback(self):
+        from transformers import TrainerCallback
+        from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+        from harness.core.files import write_json
+
+        segment = self
+
+        class _OnSave(TrainerCallback):
+            def on_save(self, args, state, control, **kwargs):
+                if not state.is_world_process_zero:  # one writer; the checkpoint is the first process's
+                    return
+                folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+                best = segment.best.save_state(folder) if segment.best is not None else None
+                # Written last: a checkpoint without it (killed between the trainer's save and this one)
+                # is not resumed from (last_resumable_checkpoint).
+                write_json(
+                    folder / SEGMENT,
+                    {
+                        "step": state.global_step,
+                        "seconds": segment.seconds(),
+                        "counts": dict(segment.counts),
+                        "validation_accuracy": {str(k): v for k, v in segment.scorer.scores.items()},
+                        "best": best,
+                    },
+                )
+
+        return _OnSave()
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    return int(checkpoint.name.rsplit("-", 1)[1])
+
+
+def last_resumable_checkpoint(output_dir: Path) -> Path | None:
+    """The latest checkpoint that bench finished writing (its segment file is there), or None.
+
+    Any other checkpoint folder is removed: resuming from it would lose bench's part of the state, and
+    left in place the trainer's rotation (save_total_limit) would keep it over the new attempt's."""
+    import shutil
+
+    if not output_dir.is_dir():
+        return None
+    checkpoints = sorted(
+        (p for p in output_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[1].isdigit()), key=checkpoint_step
+    )
+    resumable = next((p for p in reversed(checkpoints) if (p / SEGMENT).is_file() and not p.is_symlink()), None)
+    if os.environ.get("RANK", "0") != "0":
+        return resumable  # under `accelerate launch` every process asks; only the first one removes
+    for stale in checkpoints:
+        if stale != resumable:
+            stale.unlink() if stale.is_symlink() or not stale.is_dir() else shutil.rmtree(stale)
+    return resumable
 
 
 def _count_tokens(trainer) -> int:

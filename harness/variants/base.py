@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Literal
 from pydantic import Field, model_validator
 
 from harness.core.config import Strict
-from harness.core.limits import MAX_NEW_TOKENS
+from harness.core.limits import MAX_NEW_TOKENS, MAX_SEEDS
 from harness.core.names import SafeName
 from harness.data.prompts import PromptTemplate
 from harness.retrieval.config import RetrievalSpec
@@ -91,7 +91,10 @@ class VariantConfig(Strict):
     def key_fields(self) -> dict[str, Any]:
         """The config as the content key hashes it: prompt keys left out while unset, so adding them to bench
         kept every earlier variant's key (and its stored result)."""
-        return self.model_dump(mode="json", exclude={k for k in PROMPT_KEYS if getattr(self, k) is None})
+        # seeds (trained kinds) says how many members train, not how one trains: left out of every key;
+        # a member's own seed is in its name (harness/run/seeds.py).
+        unset = {k for k in PROMPT_KEYS if getattr(self, k) is None}
+        return self.model_dump(mode="json", exclude=unset | {"seeds"})
 
 
 def _optional_copy_of(spec: type[Strict]) -> type[Strict]:
@@ -112,6 +115,13 @@ TrainingOverrides = _optional_copy_of(TrainingSpec)
 
 class TrainedVariantConfig(VariantConfig):
     training: TrainingOverrides = TrainingOverrides()  # type: ignore[valid-type]
+    seeds: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_SEEDS,
+        strict=True,
+        description="train this many times, one seed each, instead of the suite's seeds:",
+    )
     retrieval: RetrievalSpec | None = Field(
         default=None, description="retrieve context into every prompt, in training and at test time (tuned + RAG)"
     )
@@ -226,6 +236,25 @@ class Variant:
                 [self.build_messages(i.prompt_messages()) for i in val], [i.answer for i in val]
             )
         scorer = self.validation_accuracy() if eval_rows and spec.select_by == "validation_accuracy" else None
+        if spec.launcher == "accelerate":  # the training only, in num_processes processes (docs/scale.md)
+            from harness.training.launch import train_launched
+
+            config_file = spec.accelerate_config
+            with self.env.progress.task(f"train {self.name} ({spec.num_processes} processes)", total=None):
+                return train_launched(
+                    model,
+                    rows,
+                    spec=spec,
+                    seed=seed,
+                    output_dir=workdir / "trainer",
+                    base_source=self.env.base.source,
+                    adapter_name=getattr(self, "adapter_name", "default"),
+                    eval_rows=eval_rows,
+                    trust_remote_code=self.env.base_model_spec.trust_remote_code,
+                    config_file=self.env.resolve_path(config_file, field="training.accelerate_config")
+                    if config_file
+                    else None,
+                )
         with self.env.progress.task(f"train {self.name}", total=None) as advance:
             return train_sft(
                 model,
@@ -250,7 +279,11 @@ class Variant:
 
         def score(model) -> float:
             predictor = Predictor(
-                model, tokenizer, batch_size=inference.batch_size, max_new_tokens=inference.max_new_tokens
+                model,
+                tokenizer,
+                batch_size=inference.batch_size,
+                max_new_tokens=inference.max_new_tokens,
+                stop_at_first_line=task.single_line_answers,  # as the test items will be answered
             )
             with inference_precision(inference.bf16):
                 answers = predictor.answer(conversations, task, mode=inference.mode)

@@ -101,9 +101,16 @@ class ClassicalVariant(Variant):
         each = prediction.seconds / max(len(items), 1)
         self.probabilities = prediction.probabilities  # per item and label, in the task's label order
         answer_format = self.env.task.answer_format
+        # The predicted label is its row's arg-max, so its confidence is the row's largest probability.
         return [
-            Generation(text=answer_format.replace("{label}", label), prompt_tokens=0, output_tokens=0, seconds=each)
-            for label in prediction.labels
+            Generation(
+                text=answer_format.replace("{label}", label),
+                prompt_tokens=0,
+                output_tokens=0,
+                seconds=each,
+                confidence=float(row.max()),
+            )
+            for label, row in zip(prediction.labels, prediction.probabilities)
         ]
 
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.stats import binomtest, norm
+from scipy.stats import t as t_dist
 from sklearn.metrics import f1_score
 
 from harness.stats import additive, intervals, paired, policy, resampling
@@ -200,9 +201,10 @@ def test_paired_mean_delta_matches_normal_theory_and_is_seeded():
 
 
 def test_paired_mean_delta_exact_small_cases():
-    assert intervals.paired_mean_delta([1.0] * 40, [0.0] * 40, seed=0) == (-1.0, -1.0, -1.0)
-    # Two items, one lost: resample means are -1, -0.5, 0 with chances 1/4, 1/2, 1/4.
-    assert intervals.paired_mean_delta([1.0, 1.0], [0.0, 1.0], seed=0) == (-0.5, -1.0, 0.0)
+    # Scores other than 0/1 (0/1 scores get the score interval, below): the paired bootstrap.
+    assert intervals.paired_mean_delta([0.8] * 40, [0.3] * 40, seed=0) == pytest.approx((-0.5, -0.5, -0.5))
+    # Two items, one down by 1: resample means are -1, -0.5, 0 with chances 1/4, 1/2, 1/4.
+    assert intervals.paired_mean_delta([1.0, 0.5], [0.0, 0.5], seed=0) == (-0.5, -1.0, 0.0)
     with pytest.raises(ValueError, match="length"):
         intervals.paired_mean_delta([1.0, 1.0], [0.0], seed=0)
 
@@ -230,3 +232,31 @@ def test_interval_drop_reads_the_standard_error_off_a_95_percent_interval():
     assert test.estimate == pytest.approx(0.04) and test.confidence == pytest.approx(0.98)
     assert test.p_value == pytest.approx(norm.sf(0.03 / se))
     assert (test.ci_low, test.ci_high) == pytest.approx((0.04 - norm.isf(0.01) * se, 0.04 + norm.isf(0.01) * se))
+
+
+def test_holm_adjusted_p_values_match_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(17)
+    for size in (1, 2, 3, 6):
+        for _ in range(20):
+            p = rng.random(size) ** 3
+            assert paired.holm_adjusted(p) == pytest.approx(multipletests(p, method="holm")[1].tolist(), abs=1e-15)
+    assert paired.holm_adjusted([0.004, 0.03, 0.2]) == pytest.approx([0.012, 0.06, 0.2])
+
+
+def test_between_runs_drop_is_a_prediction_t_test_on_the_runs_spread():
+    def drop(estimate, se):  # a paired test whose 98% interval says se
+        z = paired.norm.isf(0.01)
+        return paired.DropTest(estimate, estimate - z * se, estimate + z * se, 0.98, 0.5, "x", 300)
+
+    # Baseline runs 3 points apart: their spread dominates the item noise (se 1 point).
+    test, run_sd = paired.between_runs_drop(
+        [drop(0.04, 0.01), drop(0.01, 0.01), drop(0.07, 0.01)], margin=0, alpha=0.01
+    )
+    se = math.sqrt(0.03**2 * (1 + 1 / 3))
+    assert test.estimate == pytest.approx(0.04) and test.p_value == pytest.approx(t_dist.sf(0.04 / se, 2))
+    assert run_sd == pytest.approx(math.sqrt(0.03**2 - 0.01**2 / 2))
+    # Runs that agree exactly: the item noise is the floor of the variance, not zero.
+    same, sd = paired.between_runs_drop([drop(0.02, 0.01)] * 3, margin=0, alpha=0.01)
+    assert sd == 0 and same.p_value == pytest.approx(t_dist.sf(0.02 / math.sqrt(0.01**2 / 2 * (4 / 3)), 2))

@@ -1,0 +1,191 @@
+"""How many threads torch computes with: the CPUs this process may actually use, not the machine's count.
+
+torch starts one OpenMP thread per core it sees (``os.cpu_count()``), which on a
+shared machine counts cores the process may not run on (a CPU affinity mask, a
+container's cgroup quota). Threads beyond the CPUs actually granted queue behind
+each other at every parallel region; with one other busy process on two cores a
+run slowed 3 to 9 times (issue 22). So the count comes from, in order:
+
+1. ``--threads N`` (``bench run``), then the ``BENCH_THREADS`` environment variable;
+2. otherwise the CPUs available: the affinity mask (``os.sched_getaffinity``),
+   capped by the cgroup's CPU quota when one is set (v2 ``cpu.max``, v1
+   ``cpu.cfs_quota_us``; the tightest of the process's cgroup and its ancestors),
+   rounded down as Go's automaxprocs does, since a thread beyond the quota is throttled.
+
+When the 1-minute load average is at least the available CPUs, other work is
+keeping the cores busy and the run says so in one line. The load average counts
+every runnable process on the machine, this one's own start-up included; it
+cannot be told apart, so right after start the figure is mostly other work.
+Only torch's intra-op threads are set: inter-op threads can only be set before
+torch first runs in parallel, and bench's CPU work does not use them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Mapping
+
+from harness.core.errors import BenchError
+
+THREADS_ENV = "BENCH_THREADS"
+PROC_CGROUP = Path("/proc/self/cgroup")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+@dataclass(frozen=True)
+class ThreadPolicy:
+    """What was chosen and why; ``record()`` is what manifest.json keeps under ``threads``."""
+
+    threads: int  # torch.get_num_threads() after applying
+    source: str  # "--threads", "BENCH_THREADS" or "available CPUs"
+    available_cpus: int  # affinity capped by the cgroup quota
+    affinity_cpus: int
+    cgroup_cpu_quota: float | None  # CPUs the quota allows (1.5: one and a half); None: no quota
+    load_1min: float | None  # the load average at start; None where the system does not report one
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def busy(self) -> bool:
+        return self.load_1min is not None and self.load_1min >= self.available_cpus
+
+    def record(self) -> dict:
+        out = asdict(self)
+        out["warnings"] = list(self.warnings)
+        out["busy"] = self.busy
+        return out
+
+
+def affinity_cpus() -> int:
+    """CPUs the scheduler may run this process on (all of them where the OS has no affinity call)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def cgroup_cpu_quota(proc_cgroup: Path = PROC_CGROUP, root: Path = CGROUP_ROOT) -> float | None:
+    """CPUs this process's cgroup quota allows (quota / period), the tightest along its cgroup path; None: no quota.
+
+    ``proc_cgroup`` is ``/proc/self/cgroup``: ``0::/path`` for cgroup v2, ``N:cpu,cpuacct:/path`` for v1.
+    Inside a container the path is often one the container cannot see under ``root``; the folders that do
+    not exist are skipped, and ``root`` itself (the container's own cgroup) is always read.
+    """
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    quotas: list[float] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, path = parts
+        if hierarchy == "0" and not controllers:
+            quotas += [q for folder in _upwards(root, path) if (q := _v2_quota(folder / "cpu.max")) is not None]
+        elif "cpu" in controllers.split(","):
+            # v1 mounts the controller under its own name, or joined with cpuacct.
+            for mount in (root / controllers, root / "cpu", root / "cpu,cpuacct"):
+                if mount.is_dir():
+                    quotas += [q for folder in _upwards(mount, path) if (q := _v1_quota(folder)) is not None]
+                    break
+    return min(quotas) if quotas else None
+
+
+def _upwards(root: Path, path: str) -> list[Path]:
+    """``root/a/b``, ``root/a``, ``root``: a parent's quota bounds every cgroup below it."""
+    parts = [p for p in path.strip().split("/") if p and p not in (".", "..")]
+    return [root.joinpath(*parts[:n]) for n in range(len(parts), -1, -1)]
+
+
+def _v2_quota(cpu_max: Path) -> float | None:
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
+
+
+def _v1_quota(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 or period <= 0 else quota / period
+
+
+def available_cpus(affinity: int, quota: float | None) -> int:
+    """The affinity mask capped by the quota, rounded down, at least one."""
+    return max(1, min(affinity, math.floor(quota)) if quota is not None else affinity)
+
+
+def requested_threads(option: int | None, env: Mapping[str, str]) -> tuple[int | None, str | None]:
+    """(threads, where from) asked for by ``--threads`` or ``BENCH_THREADS``; (None, None) when neither."""
+    if option is not None:
+        return option, "--threads"
+    raw = env.get(THREADS_ENV, "").strip()
+    if not raw:
+        return None, None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise BenchError(f"{THREADS_ENV}: expected a whole number of threads, 1 or more, not {raw[:20]!r}")
+    return value, THREADS_ENV
+
+
+def load_average() -> float | None:
+    """The 1-minute load average; None where the system has none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def choose_threads(
+    option: int | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    affinity: Callable[[], int] = affinity_cpus,
+    quota: Callable[[], float | None] = cgroup_cpu_quota,
+    load: Callable[[], float | None] = load_average,
+) -> ThreadPolicy:
+    """The policy for this process, without applying it. The readers are arguments so tests can fake a machine."""
+    env = os.environ if env is None else env
+    n_affinity, n_quota = affinity(), quota()
+    available = available_cpus(n_affinity, n_quota)
+    asked, source = requested_threads(option, env)
+    threads = asked if asked is not None else available
+    load_1min = load()
+    warnings = []
+    if asked is not None and asked > available:
+        warnings.append(
+            f"{source} {asked} is more than the {available} CPUs available to bench: threads will take turns on them"
+        )
+    if load_1min is not None and load_1min >= available:
+        warnings.append(
+            f"the cores are busy: load average {load_1min:.1f} over the last minute on {available} available "
+            "CPUs (it counts every process, bench's own start included); this run will be slower and its "
+            "timings noisier"
+        )
+    return ThreadPolicy(
+        threads=threads,
+        source=source or "available CPUs",
+        available_cpus=available,
+        affinity_cpus=n_affinity,
+        cgroup_cpu_quota=n_quota,
+        load_1min=load_1min,
+        warnings=tuple(warnings),
+    )
+
+
+def apply_thread_policy(option: int | None = None, **readers) -> ThreadPolicy:
+    """Choose (see ``choose_threads``) and set torch's thread count; once, at the start of a run."""
+    import torch
+
+    policy = choose_threads(option, **readers)
+    torch.set_num_threads(policy.threads)
+    return policy
