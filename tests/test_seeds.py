@@ -66,6 +66,15 @@ def test_two_seeds_train_two_members_and_the_variant_is_their_mean(tiny_suite, t
     assert all(second[name]["reused"] for name in ["zero-shot", *MEMBERS])
     assert second["lora"]["metrics"] == lora["metrics"]
 
+    # A baseline saved from the seeded variant holds one run per seed; the gate measures their spread.
+    from harness.cli.main import main
+
+    baseline = tmp_path / "baseline.json"
+    assert main(["baseline", "save", str(run), "--variant", "lora", "--out", str(baseline)]) == 0
+    saved = read_json(baseline)
+    assert len(saved["runs"]) == 2
+    assert main(["gate", str(tmp_path / "run2"), "--baseline", str(baseline), "--variant", "lora"]) == 0
+
 
 def test_command_line_seeds_override_a_variants_own(tiny_suite, tmp_path):
     from harness.cli.main import main
