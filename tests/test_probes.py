@@ -246,21 +246,23 @@ def _scores(per_item, lls, *, status="ok", items_hash="h"):
     }
 
 
-def test_compare_exact_on_small_cases():
-    # Every item lost: all differences are -1, so every resample's mean is -1.
+def test_compare_on_0_1_items_uses_the_paired_score_interval():
+    # Every item lost: delta -1, and the continuity-corrected Tango score interval excludes 0 -> worse.
     result = compare_to_base({"t": _scores([1.0] * 40, [-1.0] * 40)}, {"t": _scores([0.0] * 40, [-1.5] * 40)})["t"]
     assert (result["base"], result["variant"], result["delta"]) == (1.0, 0.0, -1.0)
-    assert (result["ci_low"], result["ci_high"]) == (-1.0, -1.0)
+    assert result["ci_low"] == -1.0 and -0.8 < result["ci_high"] < -0.75
+    assert "Tango" in result["ci_method"]
     assert result["verdict"] == "worse" and result["n"] == 40 and result["adapter_applied"] is True
-    # Two items, one lost: resample means are -1, -0.5, 0 with chances 1/4, 1/2, 1/4,
-    # so the 2.5th and 97.5th percentiles are exactly -1 and 0.
+    # Two items, one lost: far too few to tell.
     result = compare_to_base({"t": _scores([1.0, 1.0], [-1.0, -1.0])}, {"t": _scores([0.0, 1.0], [-2.0, -1.0])})["t"]
-    assert (result["delta"], result["ci_low"], result["ci_high"], result["verdict"]) == (
-        -0.5,
-        -1.0,
-        0.0,
-        "inconclusive",
-    )
+    assert result["delta"] == -0.5 and result["ci_low"] < -0.5 < 0 < result["ci_high"]
+    assert result["verdict"] == "inconclusive"
+    # 4 lost, 0 gained of 100: the exact sign test gives p = 0.125, so this is not "worse" (issue 17).
+    base = _scores([1.0] * 100, [-1.0] * 100)
+    variant = _scores([0.0] * 4 + [1.0] * 96, [-2.0] * 4 + [-1.0] * 96)
+    result = compare_to_base({"t": base}, {"t": variant})["t"]
+    assert result["delta"] == pytest.approx(-0.04) and result["ci_high"] > 0
+    assert result["verdict"] == "inconclusive"
 
 
 def test_compare_reports_unavailable_and_refuses_unpaired_items():

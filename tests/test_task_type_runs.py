@@ -330,8 +330,11 @@ def test_generation_view_ranks_by_pass_rate_with_rouge_and_constraints(generatio
     assert lora.failures.examples["invalid"][0].reading == "ROUGE-L 0.56 · chrF 0.69 · broken: max_words"
 
     rec = view.recommendation
-    assert rec.pick == "lora" and rec.headline.startswith(
-        "Ship lora: it has the best pass rate, 0.800, 0.800 above the base model"
+    # 30 items cannot show few-shot within 2 points of lora, nor clearly worse: lora leads, the verdict waits.
+    assert (rec.pick, rec.verdict) == ("lora", "inconclusive")
+    assert rec.headline.startswith(
+        "Inconclusive: lora has the best pass rate (0.800), but few-shot cannot be told apart from it within the "
+        "practical margin of 2 points on 30 items"
     )
     assert any("rouge" in line.lower() and "ROUGE-L +0.412" in line for line in rec.evidence)
     # lora meets its constraints on 80% of items, below the 95% threshold: said plainly
