@@ -2,8 +2,9 @@
 
 Same model (SmolLM2-135M-Instruct), same LoRA (r16 on q,k,v,o), same training
 items of legal_classifier, same batch size and steps. What differs is what bench
-chooses (harness/training.py): prompt/completion data so the loss falls on the
-answer only, gradient checkpointing off, rows batched by length, the prompt all
+chooses (harness/training/sft.py): prompt/completion data so the loss falls on the
+answer only, gradient checkpointing as the suite says (on by default, as trl's;
+figures before 2026-12-01 had it off), rows batched by length, the prompt all
 rows share run once per batch (harness/training/shared_prefix_loss.py), and the precision
 (fp32; bf16 autocast over fp32 weights; bf16 autocast over a bf16 base with fp32
 adapter weights, which legal_classifier uses). The peer is trl's SFTTrainer as a

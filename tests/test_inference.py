@@ -67,6 +67,20 @@ def test_answers_do_not_depend_on_batch_size(tiny):
     assert [g.text for g in one] == [g.text for g in many]
 
 
+def test_a_token_budget_splits_long_batches_without_changing_answers(tiny):
+    model, tokenizer = tiny
+    convs = conversations(7)
+    widest = max(len(ids) for ids in encode_prompts(tokenizer, convs)) + 8
+    batches = []
+    budgeted = generate(
+        model, tokenizer, convs, batch_size=7, max_new_tokens=8, max_batch_tokens=2 * widest, on_batch=batches.append
+    )
+    assert max(batches) <= 2 and sum(batches) == 7  # two rows of the widest prompt fill the budget
+    assert [g.text for g in budgeted] == [
+        g.text for g in generate(model, tokenizer, convs, batch_size=7, max_new_tokens=8)
+    ]
+
+
 def test_shared_prefix_runs_once_in_the_token_count(tiny):
     from harness.model.generate import computed_prompt_tokens
 

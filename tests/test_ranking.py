@@ -72,6 +72,11 @@ def test_results_do_not_depend_on_batch_size_or_item_order(tiny):
         assert [r.choice for r in ranked] == [r.choice for r in reference]
         for a, b in zip(ranked, reference):
             assert a.loglikelihoods == pytest.approx(b.loglikelihoods, abs=1e-4)
+    # A token budget only regroups the rows: the same choices and log-likelihoods.
+    budgeted = rank_choices(model, tokenizer, CONVERSATIONS, CHOICES, batch_size=16, max_batch_tokens=300)
+    assert [r.choice for r in budgeted] == [r.choice for r in reference]
+    for a, b in zip(budgeted, reference):
+        assert a.loglikelihoods == pytest.approx(b.loglikelihoods, abs=1e-4)
     order = [5, 2, 6, 0, 3, 1, 4]
     shuffled = rank_choices(model, tokenizer, [CONVERSATIONS[i] for i in order], CHOICES, batch_size=3)
     for r, i in zip(shuffled, order):

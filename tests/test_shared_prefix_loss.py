@@ -85,8 +85,11 @@ def loss_and_grads(model, compute):
     return loss.detach(), grads
 
 
+@pytest.mark.parametrize("checkpointing", [False, True], ids=["plain", "checkpointed"])
 @pytest.mark.parametrize("kind", ["lora", "ia3", "full"])
-def test_loss_and_gradients_equal_trls(kind, tmp_path):
+def test_loss_and_gradients_equal_trls(kind, checkpointing, tmp_path):
+    """With gradient checkpointing the row pass replays each layer against the prefix cache in the
+    backward pass: the gradients must still be trl's (un-checkpointed) ones."""
     from trl import SFTTrainer
 
     model, tokenizer = lora_model(kind)
@@ -94,8 +97,10 @@ def test_loss_and_gradients_equal_trls(kind, tmp_path):
     assert _shared_prefix_length(batch["input_ids"], batch["attention_mask"], batch["labels"]) >= MIN_SHARED_PREFIX
     model = trainer.model
     model.train()
-    ours, our_grads = loss_and_grads(model, lambda: shared_prefix_loss(model, dict(batch)))
     theirs, their_grads = loss_and_grads(model, lambda: SFTTrainer.compute_loss(trainer, model, dict(batch)))
+    if checkpointing:
+        model.activation_checkpointing_enable({"use_reentrant": False})
+    ours, our_grads = loss_and_grads(model, lambda: shared_prefix_loss(model, dict(batch)))
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
     assert our_grads.keys() == their_grads.keys() and our_grads
     for name in their_grads:
@@ -139,3 +144,65 @@ def test_training_leaves_no_forward_patch_that_a_deep_copy_would_carry(tmp_path)
             p.add_(torch.randn_like(p))  # the copy's own weights must change its output
         ids = torch.tensor([[1, 2, 3, 4]])
         assert not torch.allclose(twin(ids).logits, base(ids).logits)
+
+
+def test_checkpointing_keeps_no_row_activations(tmp_path):
+    """The point of checkpointing: in the row pass (all rows, most of the tokens) each decoder layer keeps
+    one tensor of its input's size for the backward instead of everything it computed; the prefix pass
+    (one row, run once per batch) keeps its activations."""
+    model, tokenizer = lora_model()
+    trainer, batch = trl_batch_and_trainer(model, tokenizer, tmp_path)
+    model = trainer.model
+    model.train()
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    layers = [m for m in model.modules() if isinstance(m, GradientCheckpointingLayer)]
+    rows_in_layer = []  # the batch size of the layer call under way: 1 in the prefix pass
+    row_input_size = []
+
+    def enter(_layer, args, kwargs):
+        hidden = args[0] if args else kwargs["hidden_states"]
+        rows_in_layer.append(hidden.shape[0])
+        if hidden.shape[0] > 1:
+            row_input_size.append(hidden.numel())
+
+    def leave(*_):
+        rows_in_layer.pop()
+
+    for layer in layers:
+        layer.register_forward_pre_hook(enter, with_kwargs=True)
+        layer.register_forward_hook(leave)
+
+    def saved_in_row_pass() -> int:
+        """Activations saved inside the row pass's layers; views of the weights cost nothing and are not counted."""
+        total = 0
+
+        def pack(tensor):
+            nonlocal total
+            if rows_in_layer and rows_in_layer[-1] > 1 and tensor.untyped_storage().data_ptr() not in weights:
+                total += tensor.numel()
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+            shared_prefix_loss(model, dict(batch))
+        return total
+
+    plain = saved_in_row_pass()
+    model.activation_checkpointing_enable({"use_reentrant": False})
+    checkpointed = saved_in_row_pass()
+    assert layers and plain > 0
+    assert checkpointed <= len(layers) * max(row_input_size)
+    assert checkpointed < plain / 10
+
+
+def test_training_hands_back_the_base_without_checkpointing(tmp_path):
+    """train_sft turns checkpointing on for its training only: a prefix-tuned variant trained next on the
+    same base would otherwise lose its virtual tokens in every checkpointed layer."""
+    from harness.suite.schema import TrainingSpec
+    from harness.training.sft import train_sft
+
+    model, tokenizer = lora_model()
+    layers = [m for m in model.modules() if hasattr(m, "gradient_checkpointing")]
+    train_sft(model, tokenizer, rows(), spec=TrainingSpec(max_steps=1, batch_size=3), seed=0, output_dir=tmp_path)
+    assert layers and not any(layer.gradient_checkpointing for layer in layers)

@@ -26,6 +26,8 @@ from typing import Callable
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
+from harness.model.batches import bounded_batches
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -133,13 +135,16 @@ def generate(
     *,
     batch_size: int,
     max_new_tokens: int,
+    max_batch_tokens: int | None = None,
     on_batch: Callable[[int], None] | None = None,
     share_prefix: bool = True,
     stop_at_first_line: bool = False,
     with_confidence: bool = False,
 ) -> list[Generation]:
     """``with_confidence``: also the probability of each answer (``Generation.confidence``). Off unless asked,
-    as it keeps every step's logits for the batch ([batch, vocab] per token, gigabytes for a long generation)."""
+    as it keeps every step's logits for the batch ([batch, vocab] per token, gigabytes for a long generation).
+    ``max_batch_tokens``: rows x (prompt + new tokens) per batch, the shared prefix included, since every
+    row gets its own copy of its cache (model/batches.py)."""
     encoded = encode_prompts(tokenizer, conversations)
     order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
     results: list[Generation | None] = [None] * len(encoded)
@@ -154,8 +159,10 @@ def generate(
         prefix_len = 0
     prefix_seconds = (time.perf_counter() - started) / len(encoded)  # shared by every item
     prefix = encoded[0][:prefix_len]
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
+    batches = bounded_batches(
+        order, max_rows=batch_size, max_tokens=max_batch_tokens, row_tokens=lambda i: len(encoded[i]) + max_new_tokens
+    )
+    for batch in batches:
         suffixes = [encoded[i][prefix_len:] for i in batch]
         width = max(len(s) for s in suffixes)
         # Padding sits between the shared prefix and each row's own tokens, so every

@@ -21,6 +21,7 @@ class Predictor:
     tokenizer: Any
     batch_size: int
     max_new_tokens: int
+    max_batch_tokens: int | None = None  # rows x tokens per batch (model/batches.py)
     # The task's answers are one line (``Task.single_line_answers``): generation and sampling stop at the first
     # line instead of running to max_new_tokens; the merge check regenerates the same way, so texts compare.
     stop_at_first_line: bool = False
@@ -39,6 +40,7 @@ class Predictor:
             conversations,
             batch_size=self.batch_size,
             max_new_tokens=self.max_new_tokens,
+            max_batch_tokens=self.max_batch_tokens,
             on_batch=on_batch,
             stop_at_first_line=self.stop_at_first_line,
             with_confidence=with_confidence,
@@ -49,7 +51,13 @@ class Predictor:
     ) -> list[Generation]:
         """The likeliest of ``choices`` for each conversation, by log-likelihood."""
         return rank_choices(
-            self.model, self.tokenizer, conversations, choices, batch_size=self.batch_size, on_batch=on_batch
+            self.model,
+            self.tokenizer,
+            conversations,
+            choices,
+            batch_size=self.batch_size,
+            max_batch_tokens=self.max_batch_tokens,
+            on_batch=on_batch,
         )
 
     def answer(

@@ -39,6 +39,7 @@ from typing import Callable
 import torch
 
 from harness.core.errors import BenchError
+from harness.model.batches import bounded_batches
 from harness.model.generate import encode_prompts
 
 
@@ -105,9 +106,13 @@ def rank_choices(
     choices: list[str],
     *,
     batch_size: int,
+    max_batch_tokens: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[Ranking]:
-    """The most likely of ``choices`` for each conversation, with every choice's log-likelihood."""
+    """The most likely of ``choices`` for each conversation, with every choice's log-likelihood.
+
+    ``max_batch_tokens``: prompts x choices x (prompt + choice tokens) per batch, since each prompt's cache is
+    repeated once per choice (model/batches.py)."""
     if not callable(model):
         raise TypeError(
             f"rank mode needs a model with a forward pass; got {type(model).__name__}, which only "
@@ -127,8 +132,14 @@ def rank_choices(
     device = next(model.parameters()).device
     order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
     results: list[Ranking | None] = [None] * len(encoded)
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
+    longest_tail = max(len(tail) for tail in tails)
+    batches = bounded_batches(
+        order,
+        max_rows=batch_size,
+        max_tokens=max_batch_tokens,
+        row_tokens=lambda i: len(tails) * (len(encoded[i]) + len(shared) + longest_tail),
+    )
+    for batch in batches:
         started = time.perf_counter()
         scores = _score_batch(model, [encoded[i] + shared for i in batch], shared, tails, pad_id=pad_id, device=device)
         seconds = (time.perf_counter() - started) / len(batch)

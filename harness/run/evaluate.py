@@ -52,6 +52,7 @@ class EvaluationSettings:
             self.env.base.tokenizer,
             batch_size=inference.batch_size,
             max_new_tokens=inference.max_new_tokens,
+            max_batch_tokens=inference.max_batch_tokens,
             stop_at_first_line=self.env.task.single_line_answers,
         )
 

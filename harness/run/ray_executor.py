@@ -160,6 +160,7 @@ def evaluate_in_worker(request: VariantRequest) -> VariantOutcome:
 
     from rich.console import Console
 
+    from harness.core.heap import keep_heap_small
     from harness.data.splits import load_suite_data
     from harness.model.loading import load_base
     from harness.model.precision import fit_precision
@@ -170,6 +171,7 @@ def evaluate_in_worker(request: VariantRequest) -> VariantOutcome:
     from harness.variants.environment import VariantEnvironment
 
     started, node = time.perf_counter(), platform.node()
+    keep_heap_small()  # as in a local run (core/heap.py)
     try:
         suite = load_suite(request.suite_path, variant_configs(), request.trust)
         spec, _ = fit_precision(suite.spec, slow_bf16=request.slow_bf16)

@@ -21,6 +21,7 @@ from harness import __version__
 from harness.core import quiet
 from harness.core.crashlog import note_run_folder
 from harness.core.errors import BenchError
+from harness.core.heap import keep_heap_small
 from harness.core.names import inside
 from harness.core.progress import Progress
 from harness.core.threads import apply_thread_policy
@@ -83,6 +84,7 @@ def run_suite(
     peak_rss: dict[str, float] = {}
     # Threads from the CPUs this process may use, set once before torch first computes (core/threads.py).
     thread_policy = apply_thread_policy(threads)
+    keep_heap_small()  # freed activations go back to the system (core/heap.py)
     for warning in thread_policy.warnings:
         console.print(f"[yellow]threads[/]: {warning}", highlight=False)
 

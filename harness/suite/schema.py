@@ -87,6 +87,12 @@ class TrainingSpec(Strict):
         default=None, ge=1, description="validation loss every N steps (needs a validation split)"
     )
     bf16: bool = Field(default=False, description="bf16 autocast during training")
+    gradient_checkpointing: bool = Field(
+        default=True,
+        description="keep only each layer's input in the forward pass and recompute the rest in the backward: "
+        "a fraction of the activation memory for one more forward pass of compute (off for prompt and "
+        "prefix tuning, whose virtual tokens a checkpointed layer would drop)",
+    )
     checkpoint_every: int | None = Field(
         default=None, ge=1, description="save a checkpoint every N steps; a killed run resumes from the last one"
     )
@@ -161,6 +167,12 @@ class InferenceSpec(Strict):
         "compliance is not measured",
     )
     batch_size: int = Field(default=16, ge=1)
+    max_batch_tokens: int | None = Field(
+        default=8192,
+        ge=16,
+        description="at most rows x (prompt + answer tokens) per batch, so long prompts go fewer at a time "
+        "(null: batch_size rows whatever their length)",
+    )
     max_new_tokens: int = Field(default=16, ge=1, le=MAX_NEW_TOKENS)
     bf16: bool = Field(
         default=False,

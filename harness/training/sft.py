@@ -1,11 +1,15 @@
 """Supervised fine-tuning through trl's SFTTrainer, configured for short answers.
 
 Measured on this CPU (docs/design.md §5): trl's defaults (loss on the whole
-sequence, gradient checkpointing on) are ~40% slower and learn worse on
-short-answer tasks. So the data goes in as prompt/completion pairs, which makes
-trl put the loss on the answer tokens only, and checkpointing stays off. Rows
-are batched by length, and the loss skips the prompt every row shares
+sequence) are slower and learn worse on short-answer tasks. So the data goes in
+as prompt/completion pairs, which makes trl put the loss on the answer tokens
+only. Rows are batched by length, and the loss skips the prompt every row shares
 (harness/training/shared_prefix_loss.py); benchmarks/train_throughput.py measures both.
+
+Gradient checkpointing is on by default (``training.gradient_checkpointing``):
+a step on eight 464-token legal rows held 6.6 GB for a 135M model without it,
+0.65 GB with it (and harness/core/heap.py), for one more forward pass of
+compute (benchmarks/memory_profile.py).
 """
 
 from __future__ import annotations
@@ -93,6 +97,9 @@ def train_sft(
     # Without evaluations nothing is selected, so select_by has nothing to read.
     if evaluate and spec.select_by == "validation_accuracy" and validation_accuracy is None:
         raise ValueError("select_by: validation_accuracy needs a validation scorer")
+    # Prefix tuning feeds its virtual tokens in as a key/value cache, which transformers drops in a
+    # checkpointed layer: it would silently train nothing, so prompt-learning methods train without it.
+    checkpointing = spec.gradient_checkpointing and not _is_prompt_learning(model)
     config = SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=spec.epochs,
@@ -106,7 +113,10 @@ def train_sft(
         weight_decay=spec.weight_decay,
         max_length=spec.max_length,
         bf16=spec.bf16,
-        gradient_checkpointing=False,
+        activation_checkpointing=checkpointing,  # transformers 5's name for gradient checkpointing
+        # Non-reentrant: works without inputs that require grad (a frozen base under LoRA) and with the
+        # shared-prefix loss's read-only cache (harness/training/shared_prefix_loss.py).
+        activation_checkpointing_kwargs={"use_reentrant": False} if checkpointing else None,
         completion_only_loss=True,
         packing=False,
         # Rows of like length share a batch: on legal_classifier random batches are 29% padding.
@@ -139,16 +149,15 @@ def train_sft(
             # Over several processes (training.launcher: accelerate) the model is wrapped (DDP, FSDP) and must be
             # called through its wrapper, which the shared-prefix path bypasses: trl's own loss then.
             single = self.args.world_size == 1
-            loss = (
-                shared_prefix_loss(model, inputs, num_items_in_batch, counted)
-                if single and not return_outputs
-                else None
-            )
+            # Validation asks for outputs it then throws away (prediction_loss_only): the loss alone will do,
+            # which spares trl's path a [batch, length, vocab] logits tensor (0.7 GB at 8 x 464 tokens).
+            loss_only = not return_outputs or (not model.training and self.args.prediction_loss_only)
+            loss = shared_prefix_loss(model, inputs, num_items_in_batch, counted) if single and loss_only else None
             if loss is None:
                 if counted is not None:
                     counts["trl_path_tokens"] += int(inputs["attention_mask"].sum())
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            return loss
+            return (loss, (loss,)) if return_outputs else loss
 
         def _get_train_sampler(self, train_dataset=None):
             # The trainer's length-grouped sampler draws each epoch's order from the global torch RNG, whose
@@ -188,6 +197,8 @@ def train_sft(
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     finally:  # an interrupted training must not leave the shared base patched either
         _remove_fused_head_patch(model)
+        if checkpointing:  # nor checkpointed: the next variant trained on it decides for itself
+            model.activation_checkpointing_disable()
     seconds = segment.seconds()
     if best and spec.select_best:
         best.restore()
@@ -447,6 +458,11 @@ def _count_tokens(trainer) -> int:
     per_epoch = sum(len(ids) for ids in dataset["input_ids"])
     epochs = trainer.state.epoch or 1.0
     return int(per_epoch * epochs)
+
+
+def _is_prompt_learning(model) -> bool:
+    config = getattr(model, "active_peft_config", None)
+    return bool(config is not None and config.is_prompt_learning)
 
 
 def _cuda_available() -> bool:

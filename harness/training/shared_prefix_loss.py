@@ -12,12 +12,20 @@ The answer-only loss then projects through the LM head only the positions that
 predict an answer token (about 8 of 250 per row), where trl's fused head on a
 CPU scores every position and throws most away.
 
+Under gradient checkpointing (``training.gradient_checkpointing``) the prefix
+pass runs without it (one short row: little to keep), and the row pass
+checkpoints each decoder layer while reading the prefix cache read-only, so the
+backward's replay of a layer sees the same keys and values as its first run
+(transformers drops a cache under checkpointing unless the layer only reads it).
+
 The loss equals trl's to float rounding (tests/test_shared_prefix_loss.py checks
-loss and LoRA gradients). With LoRA dropout the prefix shares one dropout mask
+loss and LoRA gradients, with and without checkpointing). With LoRA dropout the prefix shares one dropout mask
 across the batch instead of one per row; the expected gradient is the same.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -46,18 +54,24 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
         prefix = 0
 
     cache = None
+    checkpointed = [layer for layer in backbone.modules() if getattr(layer, "gradient_checkpointing", False)]
     if prefix:
         # One row through the prefix, with the cache kept (and its autograd graph).
-        cache = backbone(input_ids=input_ids[:1, :prefix], attention_mask=attention[:1, :prefix], use_cache=True).cache
+        with _layer_flags(checkpointed, gradient_checkpointing=False):
+            cache = backbone(
+                input_ids=input_ids[:1, :prefix], attention_mask=attention[:1, :prefix], use_cache=True
+            ).cache
         cache.batch_repeat_interleave(rows)
+        _read_only(cache)
     positions = torch.arange(prefix, width, device=input_ids.device).expand(rows, -1)
-    hidden = backbone(
-        input_ids=input_ids[:, prefix:],
-        attention_mask=attention,
-        position_ids=positions,
-        cache=cache,
-        use_cache=cache is not None,
-    ).last_hidden_state
+    with _layer_flags(checkpointed, _can_checkpoint_with_cache=True):
+        hidden = backbone(
+            input_ids=input_ids[:, prefix:],
+            attention_mask=attention,
+            position_ids=positions,
+            cache=cache,
+            use_cache=cache is not None,
+        ).last_hidden_state
 
     if counts is not None:
         counts["computed_tokens"] = counts.get("computed_tokens", 0) + prefix + int(attention[:, prefix:].sum())
@@ -84,3 +98,37 @@ def _shared_prefix_length(input_ids: torch.Tensor, attention: torch.Tensor, labe
     differing = (~same).nonzero()
     length = int(differing[0]) if len(differing) else input_ids.shape[1]
     return max(length - 1, 0)
+
+
+@contextmanager
+def _layer_flags(layers: list, **flags):
+    """Set attributes on these layer instances for the block, then put back what they were."""
+    missing = object()
+    saved = [{name: layer.__dict__.get(name, missing) for name in flags} for layer in layers]
+    for layer in layers:
+        for name, value in flags.items():
+            setattr(layer, name, value)
+    try:
+        yield
+    finally:
+        for layer, before in zip(layers, saved):
+            for name, value in before.items():
+                if value is missing:
+                    layer.__dict__.pop(name, None)
+                else:
+                    setattr(layer, name, value)
+
+
+def _read_only(cache) -> None:
+    """Make every layer of ``cache`` return prefix + new keys/values without storing the new ones.
+
+    The row pass then leaves the cache as the prefix pass made it, which is what a checkpointed
+    layer's replay in the backward pass must find again.
+    """
+    for layer in cache.layers:
+        keys, values = layer.keys, layer.values
+
+        def update(key_states, value_states, *args, _keys=keys, _values=values, **kwargs):
+            return torch.cat([_keys, key_states], dim=-2), torch.cat([_values, value_states], dim=-2)
+
+        layer.update = update

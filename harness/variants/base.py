@@ -283,6 +283,7 @@ class Variant:
                 tokenizer,
                 batch_size=inference.batch_size,
                 max_new_tokens=inference.max_new_tokens,
+                max_batch_tokens=inference.max_batch_tokens,
                 stop_at_first_line=task.single_line_answers,  # as the test items will be answered
             )
             with inference_precision(inference.bf16):

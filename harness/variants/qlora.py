@@ -62,7 +62,7 @@ class QLora(Lora):
         from peft import prepare_model_for_kbit_training
 
         model = self._load_quantized()  # fresh: nothing has predicted with it yet
-        # No gradient checkpointing (docs/design.md §5: slower, and not needed at this size).
+        # Checkpointing is the trainer's to switch on (training.gradient_checkpointing), as for LoRA.
         return prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
 
     def train_adapter(self, peft_model, workdir, *, seed: int) -> dict:

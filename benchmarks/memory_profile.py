@@ -1,0 +1,109 @@
+"""Where a LoRA training step's memory goes, and what gradient checkpointing and the heap setting save.
+
+One training step of legal_classifier's LoRA (r16 on q,k,v,o, batch 8,
+max_length 512) on SmolLM2-135M-Instruct in fp32, through bench's own
+``train_sft``. The length-grouped sampler puts the longest rows in the first
+batch, so this one step is the suite's training peak (8 rows, 464 tokens at the
+widest). Each set-up runs in its own process (the heap setting holds for a
+process's life) and prints:
+
+- ``model_mb``: RSS with the model loaded and its weights touched once (a
+  no-grad forward: safetensors maps the file, so untouched weights are not yet
+  resident),
+- ``peak_mb``: the highest RSS during the training step, sampled every 5 ms,
+- ``step_mb``: the difference, what the step itself holds at its peak.
+
+    python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap]
+
+``checkpointed`` is training.gradient_checkpointing (bench's default); ``heap``
+is harness/core/heap.py (bench sets it at the start of every run). For the peak
+of every stage of a whole run, read ``stage_peak_rss_mb`` in a run's
+manifest.json (bench records it on every run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SETUPS = ("plain", "checkpointed", "plain+heap", "checkpointed+heap")
+
+
+def one_step(setup: str) -> dict:
+    """Run in a child process: one bench training step under ``setup``."""
+    import torch
+    import yaml
+
+    if "heap" in setup:
+        from harness.core.heap import keep_heap_small
+
+        keep_heap_small()
+    from peft import LoraConfig, get_peft_model
+
+    from harness.model.loading import load_base
+    from harness.run.cost import Measure
+    from harness.suite.schema import TrainingSpec
+    from harness.training.sft import prompt_completion_rows, train_sft
+
+    torch.manual_seed(0)
+    suite = yaml.safe_load((REPO / "suites" / "legal_classifier.yaml").read_text())
+    system = suite["task"]["system_prompt"]
+    items = [json.loads(line) for line in (REPO / "suites/legal_classifier/data/train.jsonl").read_text().splitlines()]
+    rows = prompt_completion_rows(
+        [[{"role": "system", "content": system}] + [m for m in i["messages"] if m["role"] == "user"] for i in items],
+        [next(m["content"] for m in i["messages"] if m["role"] == "assistant") for i in items],
+    )
+    base = load_base("smollm2-135m-instruct", dtype="float32")
+    with torch.no_grad():  # touch every weight once, so model_mb holds the whole model
+        base.model(input_ids=torch.tensor([[1, 2, 3]]))
+    model = get_peft_model(
+        base.model,
+        LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
+    )
+    spec = TrainingSpec(
+        max_steps=1,
+        batch_size=8,
+        max_length=512,
+        learning_rate=3e-4,
+        gradient_checkpointing=setup.startswith("checkpointed"),
+    )
+    with Measure(interval=0.005) as loaded:
+        pass
+    with tempfile.TemporaryDirectory() as out, Measure(interval=0.005) as step:
+        record = train_sft(model, base.tokenizer, rows, spec=spec, seed=0, output_dir=Path(out))
+    return {
+        "setup": setup,
+        "model_mb": round(loaded.peak_rss_mb),
+        "peak_mb": round(step.peak_rss_mb),
+        "step_mb": round(step.peak_rss_mb - loaded.peak_rss_mb),
+        "step_seconds": round(step.seconds, 1),
+        "loss": record.loss_curve[0]["loss"] if record.loss_curve else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_step(args.child)))
+        return
+    for setup in args.setups.split(","):
+        if setup not in SETUPS:
+            raise SystemExit(f"unknown set-up {setup!r}; choose from {', '.join(SETUPS)}")
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", setup], capture_output=True, text=True, cwd=REPO, check=False
+        )
+        if child.returncode != 0:
+            raise SystemExit(f"{setup}: exit {child.returncode}\n{child.stderr[-2000:]}")
+        print(child.stdout.strip().splitlines()[-1], flush=True)
+
+
+if __name__ == "__main__":
+    main()
