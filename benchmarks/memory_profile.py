@@ -13,7 +13,10 @@ process's life) and prints:
 - ``peak_mb``: the highest RSS during the training step, sampled every 5 ms,
 - ``step_mb``: the difference, what the step itself holds at its peak.
 
-    python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap]
+    python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap] [--steps N]
+
+With ``--steps N`` (N > 1) it also prints ``seconds_per_step`` after the first
+step: what checkpointing costs in time, a ratio only on a quiet machine.
 
 ``checkpointed`` is training.gradient_checkpointing (bench's default); ``heap``
 is harness/core/heap.py (bench sets it at the start of every run). For the peak
@@ -28,14 +31,15 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SETUPS = ("plain", "checkpointed", "plain+heap", "checkpointed+heap")
 
 
-def one_step(setup: str) -> dict:
-    """Run in a child process: one bench training step under ``setup``."""
+def one_step(setup: str, steps: int = 1) -> dict:
+    """Run in a child process: ``steps`` bench training steps under ``setup``."""
     import torch
     import yaml
 
@@ -66,7 +70,7 @@ def one_step(setup: str) -> dict:
         LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
     )
     spec = TrainingSpec(
-        max_steps=1,
+        max_steps=steps,
         batch_size=8,
         max_length=512,
         learning_rate=3e-4,
@@ -74,31 +78,49 @@ def one_step(setup: str) -> dict:
     )
     with Measure(interval=0.005) as loaded:
         pass
+    ends = []  # when each step ended
     with tempfile.TemporaryDirectory() as out, Measure(interval=0.005) as step:
-        record = train_sft(model, base.tokenizer, rows, spec=spec, seed=0, output_dir=Path(out))
+        record = train_sft(
+            model,
+            base.tokenizer,
+            rows,
+            spec=spec,
+            seed=0,
+            output_dir=Path(out),
+            on_step=lambda *_: ends.append(time.perf_counter()),
+        )
+    curve = record.loss_curve
     return {
         "setup": setup,
+        "steps": steps,
         "model_mb": round(loaded.peak_rss_mb),
         "peak_mb": round(step.peak_rss_mb),
         "step_mb": round(step.peak_rss_mb - loaded.peak_rss_mb),
         "step_seconds": round(step.seconds, 1),
-        "loss": record.loss_curve[0]["loss"] if record.loss_curve else None,
+        "loss": curve[0]["loss"] if curve else None,
+        # After the first step, which holds one-off set-up (and the widest batch).
+        **({"seconds_per_step": round((ends[-1] - ends[0]) / (len(ends) - 1), 1)} if len(ends) > 1 else {}),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--setups", default=",".join(SETUPS))
+    parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(one_step(args.child)))
+        print(json.dumps(one_step(args.child, args.steps)))
         return
     for setup in args.setups.split(","):
         if setup not in SETUPS:
             raise SystemExit(f"unknown set-up {setup!r}; choose from {', '.join(SETUPS)}")
         child = subprocess.run(
-            [sys.executable, __file__, "--child", setup], capture_output=True, text=True, cwd=REPO, check=False
+            [sys.executable, __file__, "--child", setup, "--steps", str(args.steps)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
         )
         if child.returncode != 0:
             raise SystemExit(f"{setup}: exit {child.returncode}\n{child.stderr[-2000:]}")

@@ -269,3 +269,13 @@ def test_report_shows_each_seed_and_says_when_a_ranking_is_within_seed_noise(tmp
     assert "between-seed SD" in html
     summary = (run / "summary.md").read_text()
     assert "over 2 seeds" in summary and "ranking is not established" in summary
+
+
+def test_terminal_summary_shows_a_seeded_variant_once_with_its_seed_count(tmp_path, capsys):
+    from harness.cli.main import print_summary
+    from harness.core.files import read_json
+
+    print_summary(read_json(seeded_run(tmp_path / "run") / "results.json"))
+    table = capsys.readouterr().out
+    assert "lora-r4 " in table and "(2 seeds)" in table
+    assert "seed1" not in table and "seed2" not in table  # members are in the report's seeds section

@@ -185,7 +185,14 @@ def print_summary(results: dict) -> None:
     headers = ["variant", "kind"] + [m.label for m in metrics] + ["train s", "infer s", "peak MB"]
     for column in headers:
         table.add_column(column, justify="left" if column in ("variant", "kind") else "right")
+    # A seeded variant's row is its mean over seeds; its members (<name>-seed<k>) are in the report's
+    # "Training seeds" section, not one row each here.
+    members = {entry["variant"] for record in results["variants"].values() for entry in record.get("seeds") or []}
     for name, record in results["variants"].items():
+        if name in members:
+            continue
+        if record.get("seeds"):
+            record = {**record, "kind": f"{record['kind']} ({len(record['seeds'])} seeds)"}
         if record["status"] != "ok":
             table.add_row(
                 name, record["kind"], f"[yellow]{record['status']}[/]: {record['reason']}", *[""] * (len(headers) - 3)
