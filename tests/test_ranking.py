@@ -64,6 +64,29 @@ def test_loglikelihoods_equal_a_naive_forward_per_candidate(tiny):
         assert r.output_tokens == len(choice_token_ids(tokenizer, conv, [r.text])[0]) - 1  # end-of-turn not counted
 
 
+SYSTEM = "Classify the note by its kind. Answer with one line, kind: followed by the kind, and nothing else."
+WITH_SYSTEM = [[{"role": "system", "content": SYSTEM}] + conversation(i)[-1:] for i in range(6)]
+
+
+def test_the_shared_system_prompt_runs_once_and_scores_as_if_each_prompt_ran_whole(tiny):
+    model, tokenizer = tiny
+    encoded = encode_prompts(tokenizer, WITH_SYSTEM)
+    ranked = rank_choices(model, tokenizer, WITH_SYSTEM, CHOICES, batch_size=4)
+    shared = ranked[0].shared_prompt_tokens
+    assert shared >= 16 and all(r.shared_prompt_tokens == shared for r in ranked)
+    assert all(
+        ids[:shared] == encoded[0][:shared] for ids in encoded
+    )  # the system prompt's tokens, and only shared ones
+    for conv, r in zip(WITH_SYSTEM, ranked):
+        expected = naive_loglikelihoods(model, tokenizer, conv, CHOICES)
+        assert r.loglikelihoods == pytest.approx(expected, abs=1e-4)
+        assert r.choice == expected.index(max(expected))
+    # One item alone has nothing to share with, and scores the same.
+    alone = rank_choices(model, tokenizer, WITH_SYSTEM[:1], CHOICES, batch_size=1)[0]
+    assert alone.shared_prompt_tokens == 0
+    assert alone.loglikelihoods == pytest.approx(ranked[0].loglikelihoods, abs=1e-4)
+
+
 def test_results_do_not_depend_on_batch_size_or_item_order(tiny):
     model, tokenizer = tiny
     reference = rank_choices(model, tokenizer, CONVERSATIONS, CHOICES, batch_size=1)

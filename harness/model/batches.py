@@ -20,10 +20,11 @@ def bounded_batches(
     batch: list[int] = []
     widest = 0
     for index in order:
-        width = max(widest, row_tokens(index))
+        tokens = row_tokens(index)
+        width = max(widest, tokens)
         if batch and (len(batch) == max_rows or (max_tokens is not None and (len(batch) + 1) * width > max_tokens)):
             yield batch
-            batch, width = [], row_tokens(index)
+            batch, width = [], tokens
         batch.append(index)
         widest = width
     if batch:

@@ -27,6 +27,7 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
 from harness.model.batches import bounded_batches
+from harness.model.virtual_tokens import has_virtual_tokens
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def generate(
     results: list[Generation | None] = [None] * len(encoded)
     device = next(model.parameters()).device
     pad_id = tokenizer.pad_token_id
-    prefix_len = shared_prefix_length(encoded) if share_prefix and _can_share_prefix(model) else 0
+    prefix_len = shared_prefix_length(encoded) if share_prefix and can_share_prefix(model) else 0
     prefix_cache = None
     started = time.perf_counter()
     if prefix_len >= MIN_SHARED_PREFIX:
@@ -238,7 +239,7 @@ def computed_prompt_tokens(generations) -> int:
     return shared + sum(g.prompt_tokens - getattr(g, "shared_prompt_tokens", 0) for g in generations)
 
 
-def _can_share_prefix(model) -> bool:
+def can_share_prefix(model) -> bool:
     """A plain causal LM, or a peft model whose adapter changes weights, not the input.
 
     Prompt and prefix tuning put virtual tokens in front of the prompt, so a cache
@@ -246,5 +247,4 @@ def _can_share_prefix(model) -> bool:
     """
     if not isinstance(model, torch.nn.Module):
         return False  # a wrapper with its own generate (harness.variants.prompt_learning)
-    config = getattr(model, "active_peft_config", None)
-    return not (config is not None and config.is_prompt_learning)
+    return not has_virtual_tokens(model)

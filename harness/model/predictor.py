@@ -26,6 +26,19 @@ class Predictor:
     # line instead of running to max_new_tokens; the merge check regenerates the same way, so texts compare.
     stop_at_first_line: bool = False
 
+    @classmethod
+    def for_inference(cls, model, tokenizer, inference, *, single_line_answers: bool) -> "Predictor":
+        """``model`` answering with a suite's ``inference:`` settings (an ``InferenceSpec``, a variant's overrides
+        applied) for a task whose answers are one line or not (``Task.single_line_answers``)."""
+        return cls(
+            model,
+            tokenizer,
+            batch_size=inference.batch_size,
+            max_new_tokens=inference.max_new_tokens,
+            max_batch_tokens=inference.max_batch_tokens,
+            stop_at_first_line=single_line_answers,
+        )
+
     def generate(
         self,
         conversations: list[list[dict]],

@@ -2,16 +2,20 @@
 
 For every conversation the model scores each candidate answer (for a suite: the
 answer format filled with each label) and the most likely one is the
-prediction. Two forward passes per batch of B prompts and C candidates:
+prediction. The tokens every prompt starts with (the system prompt: about half
+of a legal_classifier prompt) run once for all items, as in generate mode; then
+two forward passes per batch of B prompts and C candidates:
 
-1. the prompts, left-padded, with explicit position ids (so padding does not
-   shift positions) and the cache kept; only the last few logits are computed;
+1. the prompts' own tokens on a copy of that prefix cache, padded between the
+   prefix and each row's tokens, with explicit position ids (so padding does
+   not shift positions) and the cache kept; only the last few logits are computed;
 2. every candidate continuation of every prompt at once: the cache repeated C
    times (row b*C + c is prompt b with candidate c), candidates right-padded,
    positions carrying on from each prompt's own length.
 
 An lm-eval style scorer runs the whole prompt again for each candidate; here the
-prompt is computed once and the candidate pass is a few tokens per row.
+shared prefix is computed once per run, each prompt once, and the candidate pass
+is a few tokens per row.
 
 Which tokens are scored, and why:
 - A candidate's tokens are the completion tokens trl trains on for a
@@ -30,6 +34,7 @@ Which tokens are scored, and why:
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import time
@@ -40,7 +45,7 @@ import torch
 
 from harness.core.errors import BenchError
 from harness.model.batches import bounded_batches
-from harness.model.generate import encode_prompts
+from harness.model.generate import MIN_SHARED_PREFIX, can_share_prefix, encode_prompts, shared_prefix_length
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Ranking:
     seconds: float  # this item's share of its batch's wall time
     choice: int  # index of the chosen candidate; ties go to the first
     loglikelihoods: tuple[float, ...]  # summed log-probability of each candidate's tokens, in candidate order
+    shared_prompt_tokens: int = 0  # leading prompt tokens served from the prefix cache all items share
 
     @property
     def probabilities(self) -> tuple[float, ...]:
@@ -130,6 +136,9 @@ def rank_choices(
     answer_tokens = [len(c) - (c[-1] == eos) for c in candidates]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     device = next(model.parameters()).device
+    started = time.perf_counter()
+    prefix = _shared_prefix(model, encoded, device)
+    prefix_seconds = (time.perf_counter() - started) / len(encoded)  # shared by every item
     order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
     results: list[Ranking | None] = [None] * len(encoded)
     longest_tail = max(len(tail) for tail in tails)
@@ -141,8 +150,10 @@ def rank_choices(
     )
     for batch in batches:
         started = time.perf_counter()
-        scores = _score_batch(model, [encoded[i] + shared for i in batch], shared, tails, pad_id=pad_id, device=device)
-        seconds = (time.perf_counter() - started) / len(batch)
+        scores = _score_batch(
+            model, [encoded[i][prefix.length :] + shared for i in batch], prefix, shared, tails, pad_id=pad_id
+        )
+        seconds = (time.perf_counter() - started) / len(batch) + prefix_seconds
         for row, index in enumerate(batch):
             lls = tuple(scores[row].tolist())
             best = lls.index(max(lls))  # the first of equal maxima
@@ -153,10 +164,42 @@ def rank_choices(
                 seconds=seconds,
                 choice=best,
                 loglikelihoods=lls,
+                shared_prompt_tokens=prefix.length,
             )
         if on_batch:
             on_batch(len(batch))
     return results  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Prefix:
+    """The prompt tokens every item starts with, run once: their count and key/value cache (None when none)."""
+
+    length: int
+    cache: object | None
+    device: torch.device
+
+    def batch_cache(self, model, rows: int):
+        """A cache for a batch of ``rows`` prompts: the prefix's repeated per row, or a fresh one without a prefix."""
+        if self.cache is None:
+            return _new_cache(model)
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(rows)
+        return cache
+
+
+def _shared_prefix(model, encoded: list[list[int]], device) -> _Prefix:
+    length = shared_prefix_length(encoded) if can_share_prefix(model) else 0
+    if length < MIN_SHARED_PREFIX:
+        return _Prefix(0, None, device)
+    cache = _new_cache(model)
+    model(
+        input_ids=torch.tensor([encoded[0][:length]], device=device),
+        use_cache=True,
+        logits_to_keep=1,
+        **{_cache_keyword(): cache},
+    )
+    return _Prefix(length, cache, device)
 
 
 def _common_prefix(candidates: list[list[int]]) -> list[int]:
@@ -169,15 +212,18 @@ def _common_prefix(candidates: list[list[int]]) -> list[int]:
 
 
 def _score_batch(
-    model, prompts: list[list[int]], shared: list[int], tails: list[list[int]], *, pad_id: int, device
+    model, prompts: list[list[int]], prefix: _Prefix, shared: list[int], tails: list[list[int]], *, pad_id: int
 ) -> torch.Tensor:
-    """Summed log-probabilities, [len(prompts), len(tails)]: ``shared`` (already on each prompt), then each tail."""
+    """Summed log-probabilities, [len(prompts), len(tails)]: ``prompts`` are what follows ``prefix``, with
+    ``shared`` already on each; then each tail."""
     n_prompts, n_tails, n_shared = len(prompts), len(tails), len(shared)
+    device = prefix.device
     width = max(len(p) for p in prompts)
     ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=device)
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # each prompt starts at position 0 after its own padding
-    cache = _new_cache(model)
+    # Padding sits between the prefix and each row's own tokens; the mask covers the prefix too.
+    mask = torch.tensor([[1] * prefix.length + [0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, prefix.length :]  # padding shifts no position
+    cache = prefix.batch_cache(model, n_prompts)
     # Logits only where something is scored: the shared tokens and the first tail token.
     logits = model(
         input_ids=ids,

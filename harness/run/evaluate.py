@@ -46,14 +46,11 @@ class EvaluationSettings:
 
     def predictor(self, model, inference: InferenceSpec | None = None) -> Predictor:
         """A predictor for ``model`` with ``inference`` (a variant's own), or the suite's settings."""
-        inference = inference or self.inference
-        return Predictor(
+        return Predictor.for_inference(
             model,
             self.env.base.tokenizer,
-            batch_size=inference.batch_size,
-            max_new_tokens=inference.max_new_tokens,
-            max_batch_tokens=inference.max_batch_tokens,
-            stop_at_first_line=self.env.task.single_line_answers,
+            inference or self.inference,
+            single_line_answers=self.env.task.single_line_answers,
         )
 
 

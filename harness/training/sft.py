@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from harness.model.virtual_tokens import has_virtual_tokens
 from harness.suite.schema import TrainingSpec
 from harness.training.shared_prefix_loss import shared_prefix_loss
 
@@ -99,7 +100,7 @@ def train_sft(
         raise ValueError("select_by: validation_accuracy needs a validation scorer")
     # Prefix tuning feeds its virtual tokens in as a key/value cache, which transformers drops in a
     # checkpointed layer: it would silently train nothing, so prompt-learning methods train without it.
-    checkpointing = spec.gradient_checkpointing and not _is_prompt_learning(model)
+    checkpointing = spec.gradient_checkpointing and not has_virtual_tokens(model)
     config = SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=spec.epochs,
@@ -458,11 +459,6 @@ def _count_tokens(trainer) -> int:
     per_epoch = sum(len(ids) for ids in dataset["input_ids"])
     epochs = trainer.state.epoch or 1.0
     return int(per_epoch * epochs)
-
-
-def _is_prompt_learning(model) -> bool:
-    config = getattr(model, "active_peft_config", None)
-    return bool(config is not None and config.is_prompt_learning)
 
 
 def _cuda_available() -> bool:

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.model.generate import MIN_SHARED_PREFIX
+from harness.model.virtual_tokens import has_virtual_tokens
 
 
 def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dict | None = None) -> torch.Tensor | None:
@@ -39,8 +40,7 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     ``counts["computed_tokens"]``, when given, grows by the tokens that ran through
     the model (the prefix once, then each row's own non-padding tokens)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    config = getattr(model, "active_peft_config", None)
-    if config is not None and config.is_prompt_learning:
+    if has_virtual_tokens(model):
         return None  # virtual tokens go in front of the prompt inside peft's forward
     backbone = getattr(base, base.base_model_prefix, None)
     lm_head = base.get_output_embeddings()

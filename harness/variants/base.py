@@ -278,13 +278,9 @@ class Variant:
         inference, task, tokenizer = self.inference_spec(), self.env.task, self.env.base.tokenizer
 
         def score(model) -> float:
-            predictor = Predictor(
-                model,
-                tokenizer,
-                batch_size=inference.batch_size,
-                max_new_tokens=inference.max_new_tokens,
-                max_batch_tokens=inference.max_batch_tokens,
-                stop_at_first_line=task.single_line_answers,  # as the test items will be answered
+            # Answered as the test items will be: the same settings, stopping at the first line where they do.
+            predictor = Predictor.for_inference(
+                model, tokenizer, inference, single_line_answers=task.single_line_answers
             )
             with inference_precision(inference.bf16):
                 answers = predictor.answer(conversations, task, mode=inference.mode)
