@@ -44,10 +44,12 @@ def workload(limit: int, threads: int | None) -> dict:
     """Run in a child process: the thread policy, then the scoring."""
     from scoring_throughput import suite_items
 
+    from harness.core.heap import keep_heap_small
     from harness.core.threads import apply_thread_policy
     from harness.model.loading import load_base
     from harness.model.rank import rank_choices
 
+    keep_heap_small()  # as bench run does
     policy = apply_thread_policy(threads)
     _, items, conversations, choices = suite_items(limit)
     base = load_base("smollm2-135m-instruct", dtype="float32")

@@ -17,6 +17,10 @@ A classification answer is one line, so both stop there:
 Printed: seconds and items/s of each, the ratio, and the share of items whose
 answers are the same text (bench's first line against lm-eval's text up to its
 stop, both stripped). Timings are ratios only on a quiet machine.
+
+The process takes bench's heap setting first (harness/core/heap.py), as ``bench
+run`` does, so both generators run under it; ``--no-heap`` leaves glibc's
+default, to measure what the setting costs in time.
 """
 
 from __future__ import annotations
@@ -66,9 +70,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="prompts per batch, for both")
     parser.add_argument("--max-new-tokens", type=int, help="default: the suite's inference.max_new_tokens")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--no-heap", action="store_true", help="leave glibc's default heap (bench run does not)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
+    from harness.core.heap import keep_heap_small
+
+    heap = not args.no_heap and keep_heap_small()  # before the first large allocation, as bench run does
     import torch
     from lm_eval.models.huggingface import HFLM
 
@@ -86,7 +94,8 @@ def main() -> None:
     lm = HFLM(pretrained=model, tokenizer=tok, batch_size=args.batch_size)
     requests = lm_eval_requests(tok, conversations, max_new)
     print(
-        f"model {base.source}, {args.dtype}, {torch.get_num_threads()} threads, {len(items)} items, "
+        f"model {base.source}, {args.dtype}, heap setting {'on' if heap else 'off'}, "
+        f"{torch.get_num_threads()} threads, {len(items)} items, "
         f"batch {args.batch_size}, at most {max_new} new tokens"
     )
 
@@ -110,6 +119,7 @@ def main() -> None:
     figures = {
         "model": base.source,
         "dtype": args.dtype,
+        "heap_setting": heap,
         "threads": torch.get_num_threads(),
         "items": len(items),
         "labels": len(labels),

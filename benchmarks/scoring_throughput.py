@@ -141,6 +141,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
+    from harness.core.heap import keep_heap_small
+
+    keep_heap_small()  # as bench run does, before the first large allocation; both scorers run under it
     import torch
     from lm_eval.models.huggingface import HFLM
 
