@@ -35,12 +35,16 @@ def rows() -> list[dict]:
 def lora_model(kind: str = "lora"):
     """A tiny random Llama with weights large enough that every token matters, under LoRA (dropout 0, so
     both paths see the same function) with non-zero B so the adapter changes the prefix's keys."""
-    from peft import IA3Config, LoraConfig, get_peft_model
+    from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig, get_peft_model
     from tiny_model import random_tiny_llama
 
     base, tokenizer = random_tiny_llama(initializer_range=0.2)
     if kind == "full":
         return base, tokenizer
+    if kind in ("prompt_tuning", "prefix_tuning"):
+        torch.manual_seed(3)  # the virtual tokens' random start
+        config = PromptTuningConfig if kind == "prompt_tuning" else PrefixTuningConfig
+        return get_peft_model(base, config(num_virtual_tokens=5, task_type="CAUSAL_LM")), tokenizer
     adapter = (
         LoraConfig(
             r=4,
@@ -75,6 +79,28 @@ def trl_batch_and_trainer(model, tokenizer, tmp_path):
     trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows()), processing_class=tokenizer)
     batch = next(iter(trainer.get_train_dataloader()))
     return trainer, {k: v for k, v in batch.items() if isinstance(v, torch.Tensor)}
+
+
+@pytest.mark.parametrize("kind", ["prompt_tuning", "prefix_tuning"])
+def test_virtual_tokens_join_the_shared_prefix_with_trls_loss_and_gradients(kind, tmp_path):
+    """peft's forward puts the virtual tokens in front of every row; here they run once, in the prefix pass,
+    and their gradient comes back from every row. Positions after them must be numbered as peft numbers them."""
+    from trl import SFTTrainer
+
+    model, tokenizer = lora_model(kind)
+    trainer, batch = trl_batch_and_trainer(model, tokenizer, tmp_path)
+    model = trainer.model
+    model.train()
+    theirs, their_grads = loss_and_grads(model, lambda: SFTTrainer.compute_loss(trainer, model, dict(batch)))
+    counts: dict = {}
+    ours, our_grads = loss_and_grads(model, lambda: shared_prefix_loss(model, dict(batch), counts=counts))
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+    assert our_grads.keys() == their_grads.keys() and our_grads  # the virtual tokens' parameters, and only those
+    for name in their_grads:
+        assert their_grads[name].abs().sum() > 0, name
+        torch.testing.assert_close(our_grads[name], their_grads[name], rtol=1e-4, atol=1e-6, msg=name)
+    # The shared prompt ran once, not once per row.
+    assert counts["computed_tokens"] < int(batch["attention_mask"].sum())
 
 
 def loss_and_grads(model, compute):

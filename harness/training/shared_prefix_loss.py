@@ -18,6 +18,13 @@ checkpoints each decoder layer while reading the prefix cache read-only, so the
 backward's replay of a layer sees the same keys and values as its first run
 (transformers drops a cache under checkpointing unless the layer only reads it).
 
+Prompt and prefix tuning (peft's virtual tokens) take the same path: their
+virtual tokens are part of the prefix every row shares, so the prefix pass runs
+them once (prompt tuning: the learned embeddings in front of the prefix's
+tokens; prefix tuning: the learned keys and values as the cache the prefix's
+tokens attend to), with their gradient flowing back from every row, and each
+row's positions carry on after them, as peft's own forward numbers them.
+
 The loss equals trl's to float rounding (tests/test_shared_prefix_loss.py checks
 loss and LoRA gradients, with and without checkpointing). With LoRA dropout the prefix shares one dropout mask
 across the batch instead of one per row; the expected gradient is the same.
@@ -40,8 +47,9 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     ``counts["computed_tokens"]``, when given, grows by the tokens that ran through
     the model (the prefix once, then each row's own non-padding tokens)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    if has_virtual_tokens(model):
-        return None  # virtual tokens go in front of the prompt inside peft's forward
+    virtual = _virtual_tokens(model)
+    if virtual == "other":
+        return None  # a prompt-learning method this loss does not reproduce (p-tuning, multitask): trl's path
     backbone = getattr(base, base.base_model_prefix, None)
     lm_head = base.get_output_embeddings()
     if backbone is None or lm_head is None:
@@ -53,17 +61,18 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     if prefix < MIN_SHARED_PREFIX or rows < 2:
         prefix = 0
 
+    n_virtual = model.active_peft_config.num_virtual_tokens if virtual else 0
     cache = None
     checkpointed = [layer for layer in backbone.modules() if getattr(layer, "gradient_checkpointing", False)]
-    if prefix:
+    if prefix or n_virtual:
         # One row through the prefix, with the cache kept (and its autograd graph).
         with _layer_flags(checkpointed, gradient_checkpointing=False):
-            cache = backbone(
-                input_ids=input_ids[:1, :prefix], attention_mask=attention[:1, :prefix], use_cache=True
-            ).cache
+            cache = _prefix_cache(model, base, backbone, input_ids[:1, :prefix], virtual, n_virtual)
         cache.batch_repeat_interleave(rows)
         _read_only(cache)
-    positions = torch.arange(prefix, width, device=input_ids.device).expand(rows, -1)
+    positions = torch.arange(n_virtual + prefix, n_virtual + width, device=input_ids.device).expand(rows, -1)
+    if n_virtual:  # every row attends to the virtual tokens, as peft's forward extends the mask
+        attention = torch.cat([attention.new_ones(rows, n_virtual), attention], dim=1)
     with _layer_flags(checkpointed, _can_checkpoint_with_cache=True):
         hidden = backbone(
             input_ids=input_ids[:, prefix:],
@@ -74,7 +83,8 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
         ).last_hidden_state
 
     if counts is not None:
-        counts["computed_tokens"] = counts.get("computed_tokens", 0) + prefix + int(attention[:, prefix:].sum())
+        ran = prefix + (n_virtual if virtual == "prompt" else 0) + int(attention[:, n_virtual + prefix :].sum())
+        counts["computed_tokens"] = counts.get("computed_tokens", 0) + ran
     # Position t predicts token t + 1. No label falls inside the prefix (checked above),
     # so the prefix's own predictions carry no loss and are never projected.
     targets = labels[:, prefix + 1 :]
@@ -83,6 +93,37 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     loss_sum = F.cross_entropy(logits.float(), targets[scored], reduction="sum")
     count = num_items_in_batch if num_items_in_batch is not None else scored.sum().clamp(min=1)
     return loss_sum / torch.as_tensor(count, device=loss_sum.device)
+
+
+def _virtual_tokens(model) -> str | None:
+    """None (no virtual tokens), "prompt" (prompt tuning), "prefix" (prefix tuning) or "other"."""
+    if not has_virtual_tokens(model):
+        return None
+    from peft import PeftType
+
+    config = model.active_peft_config
+    if getattr(config, "num_transformer_submodules", 1) != 1:
+        return "other"  # encoder-decoder: not a causal LM's single stack
+    return {PeftType.PROMPT_TUNING: "prompt", PeftType.PREFIX_TUNING: "prefix"}.get(config.peft_type, "other")
+
+
+def _prefix_cache(model, base, backbone, prefix_ids: torch.Tensor, virtual: str | None, n_virtual: int):
+    """The key/value cache of one row's shared prefix, its virtual tokens first, with its autograd graph."""
+    length = prefix_ids.shape[1]
+    ones = prefix_ids.new_ones(1, n_virtual + length)
+    if virtual == "prompt":  # the learned embeddings, then the prefix's own, as peft concatenates them
+        embeds = base.get_input_embeddings()(prefix_ids)
+        embeds = torch.cat([model.get_prompt(batch_size=1).to(embeds.dtype), embeds], dim=1)
+        return backbone(inputs_embeds=embeds, attention_mask=ones, use_cache=True).cache
+    if virtual == "prefix":  # the learned keys and values are the cache the prefix's tokens attend to
+        cache = model.get_prompt(batch_size=1, max_cache_len=n_virtual + length)
+        if length:
+            positions = torch.arange(n_virtual, n_virtual + length, device=prefix_ids.device)[None]
+            cache = backbone(
+                input_ids=prefix_ids, attention_mask=ones, position_ids=positions, cache=cache, use_cache=True
+            ).cache
+        return cache
+    return backbone(input_ids=prefix_ids, attention_mask=ones, use_cache=True).cache
 
 
 def _shared_prefix_length(input_ids: torch.Tensor, attention: torch.Tensor, labels: torch.Tensor) -> int:
