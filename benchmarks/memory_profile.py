@@ -13,13 +13,16 @@ process's life) and prints:
 - ``peak_mb``: the highest RSS during the training step, sampled every 5 ms,
 - ``step_mb``: the difference, what the step itself holds at its peak.
 
-    python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap] [--steps N]
+    python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap,...] [--steps N]
 
 With ``--steps N`` (N > 1) it also prints ``seconds_per_step`` after the first
 step: what checkpointing costs in time, a ratio only on a quiet machine.
 
 ``checkpointed`` is training.gradient_checkpointing (bench's default); ``heap``
-is harness/core/heap.py (bench sets it at the start of every run). For the peak
+is harness/core/heap.py (bench sets it at the start of every run). ``qlora``
+trains the same LoRA on a 4-bit NF4 copy of the base (double-quantised, fp32
+compute as bench runs it on a CPU without bf16), loaded beside the shared fp32
+base as a run holds it (harness/variants/qlora.py): ``model_mb`` then counts both. For the peak
 of every stage of a whole run, read ``stage_peak_rss_mb`` in a run's
 manifest.json (bench records it on every run).
 """
@@ -35,7 +38,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SETUPS = ("plain", "checkpointed", "plain+heap", "checkpointed+heap")
+SETUPS = ("plain", "checkpointed", "plain+heap", "checkpointed+heap", "qlora+checkpointed+heap")
 
 
 def one_step(setup: str, steps: int = 1) -> dict:
@@ -65,8 +68,9 @@ def one_step(setup: str, steps: int = 1) -> dict:
     base = load_base("smollm2-135m-instruct", dtype="float32")
     with torch.no_grad():  # touch every weight once, so model_mb holds the whole model
         base.model(input_ids=torch.tensor([[1, 2, 3]]))
+    adapted = quantized_copy(base.source) if setup.startswith("qlora") else base.model
     model = get_peft_model(
-        base.model,
+        adapted,
         LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
     )
     spec = TrainingSpec(
@@ -74,7 +78,7 @@ def one_step(setup: str, steps: int = 1) -> dict:
         batch_size=8,
         max_length=512,
         learning_rate=3e-4,
-        gradient_checkpointing=setup.startswith("checkpointed"),
+        gradient_checkpointing="checkpointed" in setup,
     )
     with Measure(interval=0.005) as loaded:
         pass
@@ -101,6 +105,22 @@ def one_step(setup: str, steps: int = 1) -> dict:
         # After the first step, which holds one-off set-up (and the widest batch).
         **({"seconds_per_step": round((ends[-1] - ends[0]) / (len(ends) - 1), 1)} if len(ends) > 1 else {}),
     }
+
+
+def quantized_copy(source: str):
+    """The 4-bit copy QLoRA trains on, loaded as harness/variants/qlora.py loads it (fp32 compute)."""
+    import torch
+    from peft import prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.float32,
+    )
+    model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization, use_safetensors=True)
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
 
 
 def main() -> None:
