@@ -14,6 +14,7 @@ process's life) and prints:
 - ``step_mb``: the difference, what the step itself holds at its peak.
 
     python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap,...] [--steps N]
+                                        [--mmap-threshold BYTES]
 
 With ``--steps N`` (N > 1) it also prints ``seconds_per_step`` after the first
 step: what checkpointing costs in time, a ratio only on a quiet machine.
@@ -41,15 +42,15 @@ REPO = Path(__file__).resolve().parents[1]
 SETUPS = ("plain", "checkpointed", "plain+heap", "checkpointed+heap", "qlora+checkpointed+heap")
 
 
-def one_step(setup: str, steps: int = 1) -> dict:
+def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> dict:
     """Run in a child process: ``steps`` bench training steps under ``setup``."""
     import torch
     import yaml
 
     if "heap" in setup:
-        from harness.core.heap import keep_heap_small
+        from harness.core.heap import MMAP_THRESHOLD_BYTES, keep_heap_small
 
-        keep_heap_small()
+        keep_heap_small(mmap_threshold or MMAP_THRESHOLD_BYTES)
     from peft import LoraConfig, get_peft_model
 
     from harness.model.loading import load_base
@@ -96,6 +97,7 @@ def one_step(setup: str, steps: int = 1) -> dict:
     curve = record.loss_curve
     return {
         "setup": setup,
+        **({"mmap_threshold": mmap_threshold} if mmap_threshold and "heap" in setup else {}),
         "steps": steps,
         "model_mb": round(loaded.peak_rss_mb),
         "peak_mb": round(step.peak_rss_mb),
@@ -127,16 +129,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument(
+        "--mmap-threshold", type=int, help="bytes; the heap setting's threshold (default: harness/core/heap.py's)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(one_step(args.child, args.steps)))
+        print(json.dumps(one_step(args.child, args.steps, args.mmap_threshold)))
         return
     for setup in args.setups.split(","):
         if setup not in SETUPS:
             raise SystemExit(f"unknown set-up {setup!r}; choose from {', '.join(SETUPS)}")
         child = subprocess.run(
-            [sys.executable, __file__, "--child", setup, "--steps", str(args.steps)],
+            [sys.executable, __file__, "--child", setup, "--steps", str(args.steps)]
+            + (["--mmap-threshold", str(args.mmap_threshold)] if args.mmap_threshold else []),
             capture_output=True,
             text=True,
             cwd=REPO,

@@ -2,10 +2,23 @@
 
 glibc's malloc raises its mmap threshold as large blocks are freed (up to 32 MB),
 after which torch's freed activations stay in the heap as fragments the process
-keeps. On a LoRA training step of eight 464-token rows that was 1.5 GB of the
-peak (benchmarks/memory_profile.py). A fixed threshold of 64 KB serves every
-tensor larger than that from its own mapping, returned whole when freed.
-Set once, before the first large allocation; elsewhere (macOS, musl) a no-op.
+keeps. A fixed threshold serves every tensor larger than it from its own
+mapping, returned whole when freed; the price is that each such tensor's pages
+are faulted in (and zeroed) afresh. One LoRA training step on legal_classifier's
+widest batch (SmolLM2-135M, fp32, gradient checkpointing; benchmarks/memory_profile.py,
+quiet machine, seconds per step after the first):
+
+    threshold          peak RSS   s/step
+    glibc's default    3,645 MB    28.3
+    16 MB              3,461 MB    27.0
+    4 MB               2,241 MB    38.2
+    1 MB (bench)       1,819 MB    36.7
+    64 kB              1,756 MB    43.7
+
+1 MB keeps nearly all of the saving for the least time: about 1.3x the step
+time of glibc's default for half its peak. ``BENCH_SMALL_HEAP=0`` leaves glibc's
+default (for speed where memory is plentiful). Set once, before the first large
+allocation; elsewhere (macOS, musl) a no-op.
 """
 
 from __future__ import annotations
@@ -13,15 +26,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
-MMAP_THRESHOLD_BYTES = 64 * 1024
-TRIM_THRESHOLD_BYTES = 0  # hand the heap's free top back at once
+MMAP_THRESHOLD_BYTES = 1024 * 1024
+TRIM_THRESHOLD_BYTES = 0  # hand the heap's free top back at once (128 MB measured the same)
+SWITCH_ENV = "BENCH_SMALL_HEAP"
 
 
 @functools.cache
-def keep_heap_small() -> bool:
-    """True when glibc accepted the settings."""
+def keep_heap_small(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """True when glibc accepted the settings; False where it is not glibc or ``BENCH_SMALL_HEAP=0``."""
+    if os.environ.get(SWITCH_ENV, "").strip() == "0":
+        return False
     name = ctypes.util.find_library("c")
     if name is None:
         return False
@@ -30,6 +47,4 @@ def keep_heap_small() -> bool:
     except (OSError, AttributeError):  # not glibc
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(
-        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
-    )
+    return bool(mallopt(M_MMAP_THRESHOLD, threshold)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
