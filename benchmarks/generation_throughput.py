@@ -18,14 +18,15 @@ Printed: seconds and items/s of each, the ratio, and the share of items whose
 answers are the same text (bench's first line against lm-eval's text up to its
 stop, both stripped). Timings are ratios only on a quiet machine.
 
-The process takes bench's heap setting first (harness/core/heap.py), as ``bench
-run`` does, so both generators run under it; ``--no-heap`` leaves glibc's
-default, to measure what the setting costs in time.
+Each generator runs in its own process: bench under the heap setting ``bench
+run`` takes (harness/core/heap.py; ``--no-heap`` leaves glibc's default, to
+measure what the setting costs), lm-eval under glibc's default.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -36,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scoring_throughput import suite_items, write_figures  # noqa: E402  (the same items and prompts)
+from scoring_throughput import in_child, load_model, suite_items, write_figures  # noqa: E402  (same items, prompts)
 
 
 def lm_eval_requests(tokenizer, conversations: list[list[dict]], max_new_tokens: int):
@@ -57,10 +58,44 @@ def lm_eval_requests(tokenizer, conversations: list[list[dict]], max_new_tokens:
     ]
 
 
-def timed(call):
+def generate_in_this_process(name: str, args) -> dict:
+    """One generator's answers and seconds (run in a child process: scoring_throughput.in_child)."""
+    if name.startswith("bench") and not args.no_heap:
+        from harness.core.heap import keep_heap_small
+
+        keep_heap_small()  # as bench run does, before the first large allocation
+    import torch
+
+    from harness.model.generate import generate
+
+    spec, _, conversations, _ = suite_items(args.limit)
+    max_new = args.max_new_tokens or spec.inference.max_new_tokens
+    model, tok = load_model(args.model, args.dtype)
+    out = {"threads": torch.get_num_threads(), "max_new_tokens": max_new}
+    if name.startswith("bench"):
+        stop = name == "bench-stop"
+
+        def run(convs):
+            return generate(
+                model, tok, convs, batch_size=args.batch_size, max_new_tokens=max_new, stop_at_first_line=stop
+            )
+
+        run(conversations[:2])  # warm-up: first-call costs count for neither
+        started = time.perf_counter()
+        answers = run(conversations)
+        out["seconds"] = time.perf_counter() - started
+        out["texts"] = [g.text for g in answers]
+        out["new_tokens_mean"] = sum(g.output_tokens for g in answers) / len(answers)
+        return out
+    from lm_eval.models.huggingface import HFLM
+
+    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=args.batch_size)
+    requests = lm_eval_requests(tok, conversations, max_new)
+    lm.generate_until(requests[:2], disable_tqdm=True)  # warm-up
     started = time.perf_counter()
-    out = call()
-    return out, time.perf_counter() - started
+    out["texts"] = lm.generate_until(requests, disable_tqdm=True)
+    out["seconds"] = time.perf_counter() - started
+    return out
 
 
 def main() -> None:
@@ -70,83 +105,60 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="prompts per batch, for both")
     parser.add_argument("--max-new-tokens", type=int, help="default: the suite's inference.max_new_tokens")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
-    parser.add_argument("--no-heap", action="store_true", help="leave glibc's default heap (bench run does not)")
+    parser.add_argument("--no-heap", action="store_true", help="bench without its heap setting (bench run has it)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--child", choices=["bench-stop", "bench-nostop", "lm-eval"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(generate_in_this_process(args.child, args)))
+        return
 
-    from harness.core.heap import keep_heap_small
-
-    heap = not args.no_heap and keep_heap_small()  # before the first large allocation, as bench run does
-    import torch
-    from lm_eval.models.huggingface import HFLM
-
-    from harness.core.errors import BenchError
-    from harness.model.generate import generate
-    from harness.model.loading import load_base
-
-    spec, items, conversations, _ = suite_items(args.limit)
-    max_new = args.max_new_tokens or spec.inference.max_new_tokens
-    try:
-        base = load_base(args.model, dtype=args.dtype)
-    except BenchError as exc:
-        sys.exit(f"{exc.message}" + (f"\nhint: {exc.hint}" if exc.hint else ""))
-    model, tok = base.model, base.tokenizer
-    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=args.batch_size)
-    requests = lm_eval_requests(tok, conversations, max_new)
-    print(
-        f"model {base.source}, {args.dtype}, heap setting {'on' if heap else 'off'}, "
-        f"{torch.get_num_threads()} threads, {len(items)} items, "
-        f"batch {args.batch_size}, at most {max_new} new tokens"
-    )
-
-    def bench(stop: bool, convs=conversations):
-        return generate(model, tok, convs, batch_size=args.batch_size, max_new_tokens=max_new, stop_at_first_line=stop)
-
-    bench(True, conversations[:2])  # warm-up: first-call costs count for neither
-    lm.generate_until(requests[:2], disable_tqdm=True)
-
-    stopped, stopped_seconds = timed(lambda: bench(True))
-    unstopped, unstopped_seconds = timed(lambda: bench(False))
-    peer, peer_seconds = timed(lambda: lm.generate_until(requests, disable_tqdm=True))
-
-    same = sum(g.text.strip() == text.strip() for g, text in zip(stopped, peer)) / len(items)
-    labels = spec.task.labels
+    argv = [a for a in sys.argv[1:] if a != "--json" and a != str(args.json)]
+    stopped = in_child(__file__, "bench-stop", argv)
+    unstopped = in_child(__file__, "bench-nostop", argv)
+    peer = in_child(__file__, "lm-eval", argv)
+    spec, items, _, _ = suite_items(args.limit)
+    n = len(items)
+    same = sum(a.strip() == b.strip() for a, b in zip(stopped["texts"], peer["texts"])) / n
     parse = spec.task.answer_format.replace("{label}", "")
 
     def accuracy(texts) -> float:
-        return sum(t.strip().removeprefix(parse).strip() == item.label for t, item in zip(texts, items)) / len(items)
+        return sum(t.strip().removeprefix(parse).strip() == item.label for t, item in zip(texts, items)) / n
 
     figures = {
-        "model": base.source,
+        "model": args.model,
         "dtype": args.dtype,
-        "heap_setting": heap,
-        "threads": torch.get_num_threads(),
-        "items": len(items),
-        "labels": len(labels),
+        "heap_setting": not args.no_heap,
+        "threads": stopped["threads"],
+        "items": n,
         "batch_size": args.batch_size,
-        "max_new_tokens": max_new,
-        "bench_seconds": stopped_seconds,
-        "bench_without_stop_seconds": unstopped_seconds,
-        "lm_eval_seconds": peer_seconds,
-        "bench_items_per_second": len(items) / stopped_seconds,
-        "lm_eval_items_per_second": len(items) / peer_seconds,
-        "speedup": peer_seconds / stopped_seconds,
-        "stop_speedup": unstopped_seconds / stopped_seconds,
+        "max_new_tokens": stopped["max_new_tokens"],
+        "bench_seconds": stopped["seconds"],
+        "bench_without_stop_seconds": unstopped["seconds"],
+        "lm_eval_seconds": peer["seconds"],
+        "bench_items_per_second": n / stopped["seconds"],
+        "lm_eval_items_per_second": n / peer["seconds"],
+        "speedup": peer["seconds"] / stopped["seconds"],
+        "stop_speedup": unstopped["seconds"] / stopped["seconds"],
         "same_text_share": same,
-        "bench_new_tokens_mean": sum(g.output_tokens for g in stopped) / len(items),
-        "bench_without_stop_new_tokens_mean": sum(g.output_tokens for g in unstopped) / len(items),
-        "bench_exact_answer_accuracy": accuracy([g.text for g in stopped]),
-        "lm_eval_exact_answer_accuracy": accuracy(peer),
+        "bench_new_tokens_mean": stopped["new_tokens_mean"],
+        "bench_without_stop_new_tokens_mean": unstopped["new_tokens_mean"],
+        "bench_exact_answer_accuracy": accuracy(stopped["texts"]),
+        "lm_eval_exact_answer_accuracy": accuracy(peer["texts"]),
         "load_average_1min": os.getloadavg()[0],
     }
+    print(
+        f"{n} items, {args.dtype}, bench heap setting {'off' if args.no_heap else 'on'}, {stopped['threads']} "
+        f"threads, batch {args.batch_size}, at most {stopped['max_new_tokens']} new tokens"
+    )
     print(f"{'generator':40s} {'seconds':>8s} {'items/s':>8s} {'new tokens':>10s}")
     rows = [
-        ("bench generate, first-line stop", stopped_seconds, figures["bench_new_tokens_mean"]),
-        ("bench generate, no stop", unstopped_seconds, figures["bench_without_stop_new_tokens_mean"]),
-        ("lm-eval HFLM.generate_until (\\n)", peer_seconds, None),
+        ("bench generate, first-line stop", stopped["seconds"], stopped["new_tokens_mean"]),
+        ("bench generate, no stop", unstopped["seconds"], unstopped["new_tokens_mean"]),
+        ("lm-eval HFLM.generate_until (\\n)", peer["seconds"], None),
     ]
     for name, seconds, tokens in rows:
-        print(f"{name:40s} {seconds:8.1f} {len(items) / seconds:8.2f} {'' if tokens is None else f'{tokens:10.1f}'}")
+        print(f"{name:40s} {seconds:8.1f} {n / seconds:8.2f} {'' if tokens is None else f'{tokens:10.1f}'}")
     print(
         f"speedup {figures['speedup']:.2f}x over lm-eval ({figures['stop_speedup']:.2f}x from the stop alone); "
         f"same answer text on {same:.1%} of items; load {figures['load_average_1min']:.1f}"
