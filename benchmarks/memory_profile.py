@@ -22,8 +22,9 @@ step: what checkpointing costs in time, a ratio only on a quiet machine.
 ``checkpointed`` is training.gradient_checkpointing (bench's default); ``heap``
 is harness/core/heap.py (bench sets it at the start of every run). ``qlora``
 trains the same LoRA on a 4-bit NF4 copy of the base (double-quantised, fp32
-compute as bench runs it on a CPU without bf16), loaded beside the shared fp32
-base as a run holds it (harness/variants/qlora.py): ``model_mb`` then counts both. For the peak
+compute as bench runs it on a CPU without bf16), with the shared fp32 base
+parked meanwhile as a run parks it (harness/model/parking.py): ``model_mb``
+then counts the 4-bit copy and what the process keeps beside it. For the peak
 of every stage of a whole run, read ``stage_peak_rss_mb`` in a run's
 manifest.json (bench records it on every run).
 """
@@ -31,6 +32,7 @@ manifest.json (bench records it on every run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -54,6 +56,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> d
     from peft import LoraConfig, get_peft_model
 
     from harness.model.loading import load_base
+    from harness.model.parking import parked
     from harness.run.cost import Measure
     from harness.suite.schema import TrainingSpec
     from harness.training.sft import prompt_completion_rows, train_sft
@@ -69,31 +72,34 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> d
     base = load_base("smollm2-135m-instruct", dtype="float32")
     with torch.no_grad():  # touch every weight once, so model_mb holds the whole model
         base.model(input_ids=torch.tensor([[1, 2, 3]]))
-    adapted = quantized_copy(base.source) if setup.startswith("qlora") else base.model
-    model = get_peft_model(
-        adapted,
-        LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
-    )
-    spec = TrainingSpec(
-        max_steps=steps,
-        batch_size=8,
-        max_length=512,
-        learning_rate=3e-4,
-        gradient_checkpointing="checkpointed" in setup,
-    )
-    with Measure(interval=0.005) as loaded:
-        pass
-    ends = []  # when each step ended
-    with tempfile.TemporaryDirectory() as out, Measure(interval=0.005) as step:
-        record = train_sft(
-            model,
-            base.tokenizer,
-            rows,
-            spec=spec,
-            seed=0,
-            output_dir=Path(out),
-            on_step=lambda *_: ends.append(time.perf_counter()),
+    qlora = setup.startswith("qlora")
+    # A run parks the shared base while QLoRA works on its 4-bit copy (harness/model/parking.py); so does this.
+    with parked(base) if qlora else contextlib.nullcontext():
+        adapted = quantized_copy(base.source) if qlora else base.model
+        model = get_peft_model(
+            adapted,
+            LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
         )
+        spec = TrainingSpec(
+            max_steps=steps,
+            batch_size=8,
+            max_length=512,
+            learning_rate=3e-4,
+            gradient_checkpointing="checkpointed" in setup,
+        )
+        with Measure(interval=0.005) as loaded:
+            pass
+        ends = []  # when each step ended
+        with tempfile.TemporaryDirectory() as out, Measure(interval=0.005) as step:
+            record = train_sft(
+                model,
+                base.tokenizer,
+                rows,
+                spec=spec,
+                seed=0,
+                output_dir=Path(out),
+                on_step=lambda *_: ends.append(time.perf_counter()),
+            )
     curve = record.loss_curve
     return {
         "setup": setup,

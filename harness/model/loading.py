@@ -19,6 +19,8 @@ class BaseModel:
     tokenizer: Any
     source: str  # folder or hub id it was loaded from
     load_seconds: float
+    dtype: str = "float32"  # as loaded: the weights are loaded again the same way (model/parking.py)
+    trust_remote_code: bool = False
 
     @property
     def device(self):
@@ -58,7 +60,31 @@ def load_base(
         tokenizer.pad_token = tokenizer.eos_token
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device).eval()
-    return BaseModel(model=model, tokenizer=tokenizer, source=source, load_seconds=time.perf_counter() - started)
+    return BaseModel(
+        model=model,
+        tokenizer=tokenizer,
+        source=source,
+        load_seconds=time.perf_counter() - started,
+        dtype=dtype,
+        trust_remote_code=trust_remote_code,
+    )
+
+
+def load_weights_again(base: BaseModel) -> dict:
+    """The base's parameters, loaded afresh from its files exactly as ``load_base`` loaded them, by name.
+
+    From disk only: ``load_base`` fetched a hub id's files into the local cache already."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(
+        base.source,
+        dtype=getattr(torch, DTYPES[base.dtype]),
+        trust_remote_code=base.trust_remote_code,
+        use_safetensors=True,
+        local_files_only=True,
+    )
+    return dict(model.named_parameters())
 
 
 def _first_line(exc: Exception) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.data.prompts import prompt_hash
 from harness.model.generate import computed_prompt_tokens, inference_precision
+from harness.model.parking import parked
 from harness.model.predictor import Predictor
 from harness.run.cost import Measure
 from harness.run.forgetting import probe_variant
@@ -71,7 +72,17 @@ class Prepare:
 
 
 def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Path) -> dict:
-    """Prepare (train), predict on every test item, score, measure. Returns the variant's result record."""
+    """Prepare (train), predict on every test item, score, measure. Returns the variant's result record.
+
+    A variant that works on a copy of the base of its own (QLoRA) does so with the shared base parked
+    (model/parking.py): its stages' memory is then its own copy's, not both."""
+    if variant.uses_shared_base:
+        return _evaluate(variant, settings, workdir)
+    with parked(settings.env.base):
+        return _evaluate(variant, settings, workdir)
+
+
+def _evaluate(variant: Variant, settings: EvaluationSettings, workdir: Path) -> dict:
     env = settings.env
     prepared = prepare(variant, workdir)
     items = env.test_items()

@@ -145,6 +145,9 @@ class Variant:
     trains: ClassVar[bool] = False  # changes the language model's weights: probed for forgetting
     # Answers without the language model (a classical classifier): ``answer(items)`` replaces predicting.
     answers_itself: ClassVar[bool] = False
+    # Predicts (and trains) with the run's shared base model. False for a kind that loads a copy of its own
+    # (QLoRA's 4-bit one): the shared base is then parked while it runs (model/parking.py).
+    uses_shared_base: ClassVar[bool] = True
 
     def __init__(self, config: VariantConfig, env: VariantEnvironment):
         self.config = config

@@ -1,7 +1,8 @@
 """QLoRA (Dettmers et al., 2023): LoRA trained on a 4-bit NF4 copy of the base, through bitsandbytes.
 
-The shared base is fp32, so QLoRA loads its own quantised copy (NF4 weights,
-double-quantised scales, bf16 compute) and frees it after predicting.
+The shared base is full precision, so QLoRA loads its own quantised copy (NF4
+weights, double-quantised scales, bf16 compute) and frees it after predicting;
+the shared base is parked meanwhile (model/parking.py).
 
 The silent zero-gradient pitfall (docs/design.md §7). On a CPU with AVX512-BF16,
 bitsandbytes 0.50 repacks a 4-bit weight into a faster layout the first time its
@@ -57,6 +58,9 @@ class QLora(Lora):
     # Merging into 4-bit weights re-quantises them, so merged predictions differ
     # by design; the merge check is for adapters on full-precision bases.
     mergeable = False
+    # Its own 4-bit copy of the base: the shared full-precision one is parked meanwhile (model/parking.py),
+    # so QLoRA's memory is the 4-bit copy's, below LoRA's.
+    uses_shared_base = False
 
     def model_to_adapt(self):
         from peft import prepare_model_for_kbit_training
