@@ -79,7 +79,9 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
             attention_mask=attention,
             position_ids=positions,
             cache=cache,
-            use_cache=cache is not None,
+            # The layers read the prefix cache whatever this says; True would only ask for it back, which
+            # transformers refuses under checkpointing with a warning that misleads a reader of bench.log.
+            use_cache=False,
         ).last_hidden_state
 
     if counts is not None:
