@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import weakref
+
 from harness.core.files import read_json
 from harness.records.manifest import Manifest
 from harness.run.recipe import run_suite, variant_peak_rss
@@ -42,3 +45,36 @@ def test_variant_stages_come_from_the_cost_record_and_skip_what_was_not_measured
     }
     assert variant_peak_rss(record) == {"variant:lora:prepare": 900.0, "variant:lora:predict": 950.0}
     assert variant_peak_rss({"name": "failed", "cost": {}}) == {}
+
+
+def test_a_variant_leaves_nothing_loaded_for_the_variants_after_it(tiny_suite, tmp_path, monkeypatch):
+    """The embedding classifier's MiniLM (about 90 MB resident) is freed before the next variant runs,
+    not carried through every later stage (LoRA training's peak included)."""
+    from harness.retrieval import dense
+    from harness.variants.prompt import ZeroShot
+
+    loaded = []  # a weak reference to each MiniLM loaded: it says whether the model is still alive
+    load = dense.encoder.__wrapped__
+
+    @functools.lru_cache(maxsize=1)
+    def recording_encoder():
+        model = load()
+        loaded.append(weakref.ref(model))
+        return model
+
+    alive_when_zero_shot_ran = []
+    prepare = ZeroShot.prepare
+
+    def recording_prepare(self, workdir):
+        alive_when_zero_shot_ran.append([ref() is not None for ref in loaded])
+        return prepare(self, workdir)
+
+    monkeypatch.setattr(dense, "encoder", recording_encoder)
+    monkeypatch.setattr(ZeroShot, "prepare", recording_prepare)
+    variants = "variants:\n  - {name: embeddings, kind: embedding_classifier, encoder: minilm}\n"
+    variants += "  - {name: zero-shot, kind: zero_shot}\n"
+    tiny_suite.write_text(tiny_suite.read_text().split("variants:\n")[0] + variants)
+    results = run_suite(tiny_suite, tmp_path / "run").results["variants"]
+
+    assert results["embeddings"]["status"] == "ok", results["embeddings"]["reason"]
+    assert alive_when_zero_shot_ran == [[False]]  # loaded once, and gone before the next variant started

@@ -75,11 +75,15 @@ def evaluate_variant(variant: Variant, settings: EvaluationSettings, workdir: Pa
     """Prepare (train), predict on every test item, score, measure. Returns the variant's result record.
 
     A variant that works on a copy of the base of its own (QLoRA) does so with the shared base parked
-    (model/parking.py): its stages' memory is then its own copy's, not both."""
-    if variant.uses_shared_base:
-        return _evaluate(variant, settings, workdir)
-    with parked(settings.env.base):
-        return _evaluate(variant, settings, workdir)
+    (model/parking.py): its stages' memory is then its own copy's, not both. Whatever the variant loaded
+    for itself is released afterwards: the variants after it do not carry it."""
+    try:
+        if variant.uses_shared_base:
+            return _evaluate(variant, settings, workdir)
+        with parked(settings.env.base):
+            return _evaluate(variant, settings, workdir)
+    finally:
+        variant.release()
 
 
 def _evaluate(variant: Variant, settings: EvaluationSettings, workdir: Path) -> dict:

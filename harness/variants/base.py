@@ -211,6 +211,10 @@ class Variant:
         """Yield the model to predict with; the default is the untouched base model."""
         yield self.env.base.model
 
+    def release(self) -> None:
+        """Free what this variant loaded for itself, once its record is complete: the run goes on to the
+        next variant, and the variant objects live as long as the run. The default holds nothing."""
+
     # -- for kinds that train ---------------------------------------------------------------
 
     def training_spec(self) -> TrainingSpec:

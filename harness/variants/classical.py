@@ -95,6 +95,9 @@ class ClassicalVariant(Variant):
         }
         return Prepared(cost=cost, training=training)
 
+    def release(self) -> None:
+        self._model = None  # saved in the variant's folder; packaging and serving load it from there
+
     def answer(self, items) -> list[Generation]:
         """The task's answer format filled with the predicted label, for every item, in one call."""
         prediction = self._model.predict([_text(i) for i in items])
@@ -164,3 +167,15 @@ class EmbeddingClassifier(ClassicalVariant):
             validation_labels=val_labels,
             seed=self.env.seed_for(self.name),
         )
+
+    def release(self) -> None:
+        super().release()
+        if self.config.encoder == "minilm":
+            import gc
+
+            from harness.retrieval.dense import encoder as minilm
+
+            # MiniLM (about 90 MB resident) would otherwise stay loaded through every later stage, training
+            # included; a dense retriever that runs later loads it again in a second.
+            minilm.cache_clear()
+            gc.collect()
