@@ -121,6 +121,8 @@ def quantized_copy(source: str):
     from peft import prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
+    from harness.variants.qlora import release_file_views
+
     quantization = BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
@@ -128,7 +130,7 @@ def quantized_copy(source: str):
         bnb_4bit_compute_dtype=torch.float32,
     )
     model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization, use_safetensors=True)
-    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    return prepare_model_for_kbit_training(release_file_views(model), use_gradient_checkpointing=False)
 
 
 def main() -> None:

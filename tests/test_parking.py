@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -64,3 +67,37 @@ def test_a_run_parks_the_base_while_qlora_runs_and_later_variants_answer_as_befo
     assert outputs["zero-shot-again"] == outputs["zero-shot"]
     cost = results["qlora"]["cost"]  # counted on its own model: the base's parameters and the adapter's
     assert cost["total_params"] == results["zero-shot"]["cost"]["total_params"] + cost["trainable_params"]
+
+
+def resident_mb_of(path) -> float:
+    """This process's resident pages of ``path``'s mappings (/proc/self/smaps), in MB."""
+    total, current = 0, None
+    for line in open("/proc/self/smaps", encoding="utf-8"):
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:  # a mapping's header line
+            current = fields[5] if len(fields) >= 6 else None
+        elif fields[0] == "Rss:" and current == str(path):
+            total += int(fields[1])
+    return total / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads the process's mappings from /proc (Linux)")
+def test_a_cpu_4bit_copy_keeps_no_view_of_the_weights_file(tiny_model_dir):
+    """Quantising reads every weight; a tensor left viewing the file keeps all those pages resident."""
+    pytest.importorskip("bitsandbytes")
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    from harness.variants.qlora import release_file_views
+
+    weights = (tiny_model_dir / "model.safetensors").resolve()
+    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, quantization_config=quantization)
+    assert resident_mb_of(weights) > 0  # the premise: the 4-bit load left views of the file
+    with torch.no_grad():
+        expected = model(torch.tensor([[1, 2, 3, 4]])).logits
+
+    release_file_views(model)
+    gc.collect()
+    assert resident_mb_of(weights) == 0
+    with torch.no_grad():
+        assert torch.equal(model(torch.tensor([[1, 2, 3, 4]])).logits, expected)  # the same weights, copied

@@ -123,7 +123,7 @@ class QLora(Lora):
         )
         placement = {"device_map": {"": torch.cuda.current_device()}} if torch.cuda.is_available() else {}
         try:
-            return AutoModelForCausalLM.from_pretrained(
+            model = AutoModelForCausalLM.from_pretrained(
                 self.env.base.source,
                 quantization_config=quantization,
                 use_safetensors=True,
@@ -134,6 +134,7 @@ class QLora(Lora):
             raise VariantSkipped(
                 f"this platform cannot load a 4-bit bitsandbytes model: {type(exc).__name__}: {exc}"
             ) from exc
+        return release_file_views(model)
 
     def _probe_batch(self) -> dict:
         """A few training items, tokenised whole (prompt and answer), for the gradient probes."""
@@ -155,6 +156,26 @@ class QLora(Lora):
         mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in ids])
         labels = input_ids.masked_fill(mask == 0, -100)
         return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
+
+
+def release_file_views(model):
+    """Copy the weights a CPU 4-bit load leaves as views of the safetensors file (embeddings, norms) into
+    memory of their own, and return the model.
+
+    Quantising reads every weight of the file, and while any tensor still views the file's mapping, every
+    page it read stays resident: on SmolLM2-135M in fp32 that is 405 MB beside a 159 MB 4-bit model, more
+    than the parked base it replaces (measured with the heap setting: 923 MB resident before the copy, 626 MB
+    after). On a GPU the weights were copied to the device already."""
+    import bitsandbytes as bnb
+
+    if next(model.parameters()).device.type != "cpu":
+        return model
+    for module in model.modules():
+        tensors = [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
+        for _, tensor in tensors:
+            if not isinstance(tensor, bnb.nn.Params4bit):
+                tensor.data = tensor.data.clone()
+    return model
 
 
 def bitsandbytes_available() -> bool:
