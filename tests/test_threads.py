@@ -7,7 +7,14 @@ import torch
 
 from harness.cli.main import build_parser, main
 from harness.core.errors import BenchError
-from harness.core.threads import THREADS_ENV, apply_thread_policy, available_cpus, cgroup_cpu_quota, choose_threads
+from harness.core.threads import (
+    THREADS_ENV,
+    apply_thread_policy,
+    available_cpus,
+    cgroup_cpu_quota,
+    choose_threads,
+    short_spin,
+)
 
 
 @pytest.fixture
@@ -131,3 +138,28 @@ def test_a_run_records_its_thread_policy(tiny_suite, tmp_path, monkeypatch, rest
     # The report's provenance table shows both, beside the stage times.
     html = (tmp_path / "run" / "report.html").read_text()
     assert "<th>threads</th><td>2 (--threads;" in html and "<th>stage peak memory</th>" in html
+
+
+def test_bench_asks_openmp_for_a_short_spin_unless_the_user_chose_how_threads_wait():
+    env = {}
+    short_spin(env)
+    assert env == {"GOMP_SPINCOUNT": "10000"}
+    assert choose_threads(env=env, affinity=lambda: 2, quota=lambda: None, load=lambda: 0.1).openmp_wait == (
+        "GOMP_SPINCOUNT=10000"
+    )
+    for chosen in ({"OMP_WAIT_POLICY": "ACTIVE"}, {"GOMP_SPINCOUNT": "infinite"}, {"BENCH_SHORT_SPIN": "0"}):
+        env = dict(chosen)
+        short_spin(env)
+        assert env == chosen  # the user's choice (or opt-out) stands
+    assert choose_threads(env={}, affinity=lambda: 2, quota=lambda: None, load=lambda: 0.1).openmp_wait == (
+        "OpenMP's default"
+    )
+
+
+def test_the_command_line_loads_without_torch_so_the_spin_is_set_before_openmp_starts():
+    """libgomp reads GOMP_SPINCOUNT once, when torch loads: ``bench`` must set it before anything imports torch."""
+    import subprocess
+    import sys
+
+    check = "import sys, harness.cli; assert 'torch' not in sys.modules, 'torch loaded with the CLI'"
+    assert subprocess.run([sys.executable, "-c", check], capture_output=True, text=True).returncode == 0

@@ -18,6 +18,18 @@ every runnable process on the machine, this one's own start-up included; it
 cannot be told apart, so right after start the figure is mostly other work.
 Only torch's intra-op threads are set: inter-op threads can only be set before
 torch first runs in parallel, and bench's CPU work does not use them.
+
+Waiting threads. torch's OpenMP (libgomp on Linux) lets a thread that reaches a
+barrier spin for a while before it sleeps. Alone that saves a wake-up; beside
+another busy process the spinning threads burn the cores the other's threads
+need. Rank scoring of 8 legal items beside a second bench doing the same
+(benchmarks/contention.py, 2 cores, both on 2 threads) took 2.38x its time
+alone with libgomp's default spin, 1.67x with a short spin
+(``GOMP_SPINCOUNT=10000``); alone the two were within noise (16.8 s and 16.2 s;
+15.5 s and 15.6-17.1 s in an earlier pair). So the ``bench`` command sets that
+short spin before torch loads (``short_spin``), unless ``OMP_WAIT_POLICY`` or
+``GOMP_SPINCOUNT`` is set already or ``BENCH_SHORT_SPIN=0``. libgomp reads it
+once, when torch loads: from Python, set it before importing torch.
 """
 
 from __future__ import annotations
@@ -26,11 +38,14 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, MutableMapping
 
 from harness.core.errors import BenchError
 
 THREADS_ENV = "BENCH_THREADS"
+SHORT_SPIN_ENV = "BENCH_SHORT_SPIN"
+SHORT_SPIN = {"GOMP_SPINCOUNT": "10000"}  # iterations a waiting OpenMP thread spins before it sleeps
+OPENMP_WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 PROC_CGROUP = Path("/proc/self/cgroup")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -46,6 +61,7 @@ class ThreadPolicy:
     cgroup_cpu_quota: float | None  # CPUs the quota allows (1.5: one and a half); None: no quota
     load_1min: float | None  # the load average at start; None where the system does not report one
     warnings: tuple[str, ...] = ()
+    openmp_wait: str = "OpenMP's default"  # GOMP_SPINCOUNT / OMP_WAIT_POLICY as the run has them (short_spin)
 
     @property
     def busy(self) -> bool:
@@ -179,6 +195,7 @@ def choose_threads(
         cgroup_cpu_quota=n_quota,
         load_1min=load_1min,
         warnings=tuple(warnings),
+        openmp_wait=openmp_wait(env),
     )
 
 
@@ -189,3 +206,18 @@ def apply_thread_policy(option: int | None = None, **readers) -> ThreadPolicy:
     policy = choose_threads(option, **readers)
     torch.set_num_threads(policy.threads)
     return policy
+
+
+def short_spin(env: MutableMapping[str, str] | None = None) -> None:
+    """Set libgomp's short spin in ``env`` (the process's environment) unless the user chose a wait policy
+    or turned it off (``BENCH_SHORT_SPIN=0``). Call it before torch is imported."""
+    env = os.environ if env is None else env
+    if any(env.get(name, "").strip() for name in OPENMP_WAIT_VARIABLES) or env.get(SHORT_SPIN_ENV, "").strip() == "0":
+        return
+    env.update(SHORT_SPIN)
+
+
+def openmp_wait(env: Mapping[str, str]) -> str:
+    """How waiting OpenMP threads behave in this run (manifest.json's ``threads.openmp_wait``)."""
+    chosen = [f"{name}={env[name]}" for name in OPENMP_WAIT_VARIABLES if env.get(name, "").strip()]
+    return ", ".join(chosen) if chosen else "OpenMP's default"
