@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,16 +83,18 @@ def resident_mb_of(path) -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads the process's mappings from /proc (Linux)")
-def test_a_cpu_4bit_copy_keeps_no_view_of_the_weights_file(tiny_model_dir):
+def test_a_cpu_4bit_copy_keeps_no_view_of_the_weights_file(tiny_model_dir, tmp_path):
     """Quantising reads every weight; a tensor left viewing the file keeps all those pages resident."""
     pytest.importorskip("bitsandbytes")
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     from harness.variants.qlora import release_file_views
 
-    weights = (tiny_model_dir / "model.safetensors").resolve()
+    # A copy of its own: other tests' models in this process may still map the shared tiny model's file.
+    folder = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    weights = (folder / "model.safetensors").resolve()
     quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.float32)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, quantization_config=quantization)
+    model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quantization)
     assert resident_mb_of(weights) > 0  # the premise: the 4-bit load left views of the file
     with torch.no_grad():
         expected = model(torch.tensor([[1, 2, 3, 4]])).logits
