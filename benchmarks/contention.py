@@ -46,8 +46,10 @@ while True:
 """
 
 
-def workload(limit: int, threads: int | None) -> dict:
-    """Run in a child process: the thread policy, then the scoring."""
+def prepared_scoring(limit: int, threads: int | None):
+    """In a child process, set up as ``bench run`` sets up (the short spin before torch loads, the heap
+    setting, the thread policy), then load the items and the model. Returns the policy, the item count and
+    ``score(first=None, batch_size=32)``, which scores the first items (all by default)."""
     from harness.core.threads import short_spin
 
     short_spin()  # as the bench command does, before torch loads (BENCH_SHORT_SPIN=0 in the env: OpenMP's default)
@@ -62,32 +64,29 @@ def workload(limit: int, threads: int | None) -> dict:
     policy = apply_thread_policy(threads)
     _, items, conversations, choices = suite_items(limit)
     base = load_base("smollm2-135m-instruct", dtype="float32")
-    rank_choices(base.model, base.tokenizer, conversations[:2], choices, batch_size=2)  # warm-up
+
+    def score(first: int | None = None, batch_size: int = 32) -> None:
+        rank_choices(base.model, base.tokenizer, conversations[:first], choices, batch_size=batch_size)
+
+    return policy, len(items), score
+
+
+def workload(limit: int, threads: int | None) -> dict:
+    """Run in a child process: the thread policy, then the scoring, timed."""
+    policy, n_items, score = prepared_scoring(limit, threads)
+    score(first=2, batch_size=2)  # warm-up
     started = time.perf_counter()
-    rank_choices(base.model, base.tokenizer, conversations, choices, batch_size=32)
+    score()
     seconds = time.perf_counter() - started
-    return {"threads": policy.threads, "seconds": seconds, "items": len(items), "warnings": list(policy.warnings)}
+    return {"threads": policy.threads, "seconds": seconds, "items": n_items, "warnings": list(policy.warnings)}
 
 
 def competitor_loop(limit: int, threads: int) -> None:
     """Run in a child process: the same scoring as the workload, over and over (a second bench)."""
-    from harness.core.threads import short_spin
-
-    short_spin()
-    import torch
-    from scoring_throughput import suite_items
-
-    from harness.core.heap import keep_heap_small
-    from harness.model.loading import load_base
-    from harness.model.rank import rank_choices
-
-    keep_heap_small()
-    torch.set_num_threads(threads)
-    _, _, conversations, choices = suite_items(limit)
-    base = load_base("smollm2-135m-instruct", dtype="float32")
+    _, _, score = prepared_scoring(limit, threads)
     print("ready", flush=True)
     while True:
-        rank_choices(base.model, base.tokenizer, conversations, choices, batch_size=32)
+        score()
 
 
 def start_competitor(kind: str, threads: int, limit: int, env: dict) -> subprocess.Popen:

@@ -79,7 +79,7 @@ def planned_steps(training: dict, train_file: Path) -> int:
 def gate_one(run, candidate: str, members: list[str], spec: GateSpec) -> dict:
     """The gate's verdict on ``candidate`` against a baseline built from ``members`` (variants of the same run)."""
     baseline = build_baseline(run, members[0])
-    baseline["runs"] = [build_baseline(run, m)["runs"][0] for m in members]
+    baseline["runs"] += [build_baseline(run, m)["runs"][0] for m in members[1:]]
     outcome = evaluate_gate(run, baseline, spec=spec, variant=candidate, baseline_path=f"seeds {', '.join(members)}")
     return {
         "candidate": candidate,

@@ -212,12 +212,16 @@ def short_spin(env: MutableMapping[str, str] | None = None) -> None:
     """Set libgomp's short spin in ``env`` (the process's environment) unless the user chose a wait policy
     or turned it off (``BENCH_SHORT_SPIN=0``). Call it before torch is imported."""
     env = os.environ if env is None else env
-    if any(env.get(name, "").strip() for name in OPENMP_WAIT_VARIABLES) or env.get(SHORT_SPIN_ENV, "").strip() == "0":
+    if _wait_settings(env) or env.get(SHORT_SPIN_ENV, "").strip() == "0":
         return
     env.update(SHORT_SPIN)
 
 
 def openmp_wait(env: Mapping[str, str]) -> str:
     """How waiting OpenMP threads behave in this run (manifest.json's ``threads.openmp_wait``)."""
-    chosen = [f"{name}={env[name]}" for name in OPENMP_WAIT_VARIABLES if env.get(name, "").strip()]
-    return ", ".join(chosen) if chosen else "OpenMP's default"
+    return ", ".join(_wait_settings(env)) or "OpenMP's default"
+
+
+def _wait_settings(env: Mapping[str, str]) -> list[str]:
+    """``NAME=value`` for each OpenMP wait variable set in ``env``."""
+    return [f"{name}={env[name]}" for name in OPENMP_WAIT_VARIABLES if env.get(name, "").strip()]
