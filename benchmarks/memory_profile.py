@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 SETUPS = ("plain", "checkpointed", "plain+heap", "checkpointed+heap", "qlora+checkpointed+heap")
 
 
-def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> dict:
+def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtype: str = "float32") -> dict:
     """Run in a child process: ``steps`` bench training steps under ``setup``."""
     import torch
     import yaml
@@ -69,7 +69,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> d
         [[{"role": "system", "content": system}] + [m for m in i["messages"] if m["role"] == "user"] for i in items],
         [next(m["content"] for m in i["messages"] if m["role"] == "assistant") for i in items],
     )
-    base = load_base("smollm2-135m-instruct", dtype="float32")
+    base = load_base("smollm2-135m-instruct", dtype=dtype)
     with torch.no_grad():  # touch every weight once, so model_mb holds the whole model
         base.model(input_ids=torch.tensor([[1, 2, 3]]))
     qlora = setup.startswith("qlora")
@@ -86,6 +86,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> d
             max_length=512,
             learning_rate=3e-4,
             gradient_checkpointing="checkpointed" in setup,
+            bf16=dtype == "bfloat16",  # a bf16 base trains under bf16 autocast, as the shipped suites do
         )
         with Measure(interval=0.005) as loaded:
             pass
@@ -105,6 +106,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None) -> d
         "setup": setup,
         **({"mmap_threshold": mmap_threshold} if mmap_threshold and "heap" in setup else {}),
         "steps": steps,
+        "dtype": dtype,
         "model_mb": round(loaded.peak_rss_mb),
         "peak_mb": round(step.peak_rss_mb),
         "step_mb": round(step.peak_rss_mb - loaded.peak_rss_mb),
@@ -140,16 +142,22 @@ def main() -> None:
     parser.add_argument(
         "--mmap-threshold", type=int, help="bytes; the heap setting's threshold (default: harness/core/heap.py's)"
     )
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "bfloat16"),
+        default="float32",
+        help="the shared base's dtype; bfloat16 also trains under bf16 autocast, as the shipped suites do on a bf16 CPU",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(one_step(args.child, args.steps, args.mmap_threshold)))
+        print(json.dumps(one_step(args.child, args.steps, args.mmap_threshold, args.dtype)))
         return
     for setup in args.setups.split(","):
         if setup not in SETUPS:
             raise SystemExit(f"unknown set-up {setup!r}; choose from {', '.join(SETUPS)}")
         child = subprocess.run(
-            [sys.executable, __file__, "--child", setup, "--steps", str(args.steps)]
+            [sys.executable, __file__, "--child", setup, "--steps", str(args.steps), "--dtype", args.dtype]
             + (["--mmap-threshold", str(args.mmap_threshold)] if args.mmap_threshold else []),
             capture_output=True,
             text=True,

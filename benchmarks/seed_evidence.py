@@ -24,6 +24,7 @@ of legal_classifier's LoRA trains for about an hour; on a GPU, minutes.
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import sys
 from pathlib import Path
@@ -56,10 +57,10 @@ def evidence_suite(suite_path: Path, variant: str, seeds: int, fraction: float, 
         data[split] = str((folder / path).resolve())
     training = {**(suite.get("training") or {}), **(config.get("training") or {})}
     planted_steps = max(1, math.floor(fraction * planned_steps(training, Path(data["train"]))))
-    planted = {
-        **config,
+    planted = {  # its own copy: shared lists would be dumped as YAML aliases, which a suite may not use
+        **copy.deepcopy(config),
         "name": f"{variant}-planted",
-        "training": {**(config.get("training") or {}), "max_steps": planted_steps},
+        "training": {**copy.deepcopy(config.get("training") or {}), "max_steps": planted_steps},
     }
     suite["variants"] = [{**config, "seeds": seeds}, planted]
     suite["allow_paths_outside_suite"] = True  # the data stay where the suite keeps them; granted below
