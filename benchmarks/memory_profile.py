@@ -50,9 +50,9 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
     import yaml
 
     if "heap" in setup:
-        from harness.core.heap import MMAP_THRESHOLD_BYTES, keep_heap_small
+        from harness.core.heap import keep_heap_small, mmap_threshold_for
 
-        keep_heap_small(mmap_threshold or MMAP_THRESHOLD_BYTES)
+        keep_heap_small(mmap_threshold or mmap_threshold_for(dtype))
     from peft import LoraConfig, get_peft_model
 
     from harness.model.loading import load_base
@@ -140,7 +140,9 @@ def main() -> None:
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument(
-        "--mmap-threshold", type=int, help="bytes; the heap setting's threshold (default: harness/core/heap.py's)"
+        "--mmap-threshold",
+        type=int,
+        help="bytes; the heap setting's threshold (default: harness/core/heap.py's for --dtype)",
     )
     parser.add_argument(
         "--dtype",

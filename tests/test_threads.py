@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import platform
+
 import pytest
 import torch
 
@@ -131,10 +134,14 @@ def test_a_run_records_its_thread_policy(tiny_suite, tmp_path, monkeypatch, rest
 
     monkeypatch.setenv(THREADS_ENV, "1")
     assert main(["run", str(tiny_suite), "--out", str(tmp_path / "run"), "--only", "zero-shot", "--threads", "2"]) == 0
-    threads = read_json(tmp_path / "run" / "manifest.json")["threads"]
+    manifest = read_json(tmp_path / "run" / "manifest.json")
+    threads = manifest["threads"]
     assert (threads["threads"], threads["source"]) == (2, "--threads")  # the option wins over the environment
     assert threads["available_cpus"] >= 1 and "load_1min" in threads and isinstance(threads["busy"], bool)
     assert torch.get_num_threads() == 2
+    # The heap setting beside it (core/heap.py): the tiny suite's fp32 base gets the fp32 threshold under glibc.
+    if platform.libc_ver()[0] == "glibc" and os.environ.get("BENCH_SMALL_HEAP") != "0":
+        assert manifest["heap"] == {"mmap_threshold_bytes": 1024 * 1024}
     # The report's provenance table shows both, beside the stage times.
     html = (tmp_path / "run" / "report.html").read_text()
     assert "<th>threads</th><td>2 (--threads;" in html and "<th>stage peak memory</th>" in html

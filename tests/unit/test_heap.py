@@ -25,3 +25,41 @@ def test_glibc_takes_the_setting_unless_switched_off():
     assert applied(None).strip() == "True"
     assert applied("1").strip() == "True"
     assert applied("0").strip() == "False"
+
+
+def test_a_half_precision_base_gets_the_larger_threshold():
+    from harness.core.heap import mmap_threshold_for
+
+    assert mmap_threshold_for("float32") == 1024 * 1024
+    assert mmap_threshold_for("bfloat16") == mmap_threshold_for("float16") == 4 * 1024 * 1024
+
+
+# In a fresh process: a 2 MB block comes from its own mapping (mallinfo2's hblks counts them) only while the
+# threshold is below 2 MB, and each call applies its threshold, also one applied earlier in the process's life.
+THRESHOLD_PROBE = """
+import ctypes
+from harness.core.heap import keep_heap_small
+
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc.mallinfo2.restype = Mallinfo2
+mapped = []
+for threshold in (4 << 20, 1 << 20, 4 << 20):
+    assert keep_heap_small(threshold)
+    before = libc.mallinfo2().hblks
+    libc.malloc(2 << 20)  # kept: a freed block would be handed back before it could be counted
+    mapped.append(libc.mallinfo2().hblks - before)
+print(mapped)
+"""
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_each_call_applies_its_threshold():
+    env = {k: v for k, v in os.environ.items() if k != "BENCH_SMALL_HEAP"}
+    out = subprocess.run([sys.executable, "-c", THRESHOLD_PROBE], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[0, 1, 0]"
