@@ -61,9 +61,9 @@ def lm_eval_requests(tokenizer, conversations: list[list[dict]], max_new_tokens:
 def generate_in_this_process(name: str, args) -> dict:
     """One generator's answers and seconds (run in a child process: scoring_throughput.in_child)."""
     if name.startswith("bench") and not args.no_heap:
-        from harness.core.heap import keep_heap_small, mmap_threshold_for
+        from harness.core.heap import keep_heap_small
 
-        keep_heap_small(mmap_threshold_for(args.dtype))  # as bench run does, before the first large allocation
+        keep_heap_small()  # as bench run does, before the first large allocation
     import torch
 
     from harness.model.generate import generate

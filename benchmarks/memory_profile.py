@@ -50,9 +50,9 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
     import yaml
 
     if "heap" in setup:
-        from harness.core.heap import keep_heap_small, mmap_threshold_for
+        from harness.core.heap import MMAP_THRESHOLD_BYTES, keep_heap_small
 
-        keep_heap_small(mmap_threshold or mmap_threshold_for(dtype))
+        keep_heap_small(mmap_threshold or MMAP_THRESHOLD_BYTES)
     from peft import LoraConfig, get_peft_model
 
     from harness.model.loading import load_base
@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument(
         "--mmap-threshold",
         type=int,
-        help="bytes; the heap setting's threshold (default: harness/core/heap.py's for --dtype)",
+        help="bytes; the heap setting's threshold (default: harness/core/heap.py's)",
     )
     parser.add_argument(
         "--dtype",

@@ -128,9 +128,9 @@ def first_max(values) -> int:
 def score_in_this_process(scorer: str, args) -> dict:
     """One scorer's log-likelihoods and seconds (run in a child: see ``in_child``)."""
     if scorer == "bench":
-        from harness.core.heap import keep_heap_small, mmap_threshold_for
+        from harness.core.heap import keep_heap_small
 
-        keep_heap_small(mmap_threshold_for(args.dtype))  # as bench run does, before the first large allocation
+        keep_heap_small()  # as bench run does, before the first large allocation
     import torch
 
     from harness.model.rank import choice_token_ids, rank_choices

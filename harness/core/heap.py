@@ -16,23 +16,21 @@ quiet machine, seconds per step after the first):
     64 kB              1,756 MB    43.7
 
 1 MB keeps nearly all of the saving for the least time: about 1.3x the step
-time of glibc's default for half its peak. The threshold has to sit above the
-blocks a step allocates again and again (served from the heap, they are reused
-warm) and below the large activations whose freed fragments bloat it. With a
-bf16 base those blocks are half as large, and a CPU with bf16 matrix units
-spends less time computing, so page faults weigh more. The same step with a
-bf16 base under bf16 autocast (Xeon with AMX, memory_profile.py --dtype bfloat16):
+time of glibc's default for half its peak. With a bf16 base under bf16
+autocast, on a CPU with bf16 matrix units (memory_profile.py --dtype bfloat16),
+the same step:
 
     threshold          peak RSS   s/step
     glibc's default    2,239 MB    12.3
-    4 MB (bench)       1,913 MB    13.3
+    4 MB               1,913 MB    13.3
     2 MB               1,541 MB    20.2
-    1 MB               1,489 MB    21.8
+    1 MB (bench)       1,489 MB    21.8
 
-so a half-precision base gets 4 MB: under 2 GB at 1.08x the default's time,
-where 1 MB cost 1.77x. ``BENCH_SMALL_HEAP=0`` leaves glibc's default (for speed
-where memory is plentiful). Set before the model loads; elsewhere (macOS, musl)
-a no-op.
+4 MB looked the better trade there, but a whole legal_classifier run with it
+held 3.1 GB of RSS in LoRA training's 32nd step and had reached 4.9 GB by then
+(with 1 MB: 2.0 GB in the first training steps), so one step's peak does not
+predict a run's: bench keeps 1 MB. ``BENCH_SMALL_HEAP=0`` leaves glibc's default (for speed where memory is
+plentiful). Set before the model loads; elsewhere (macOS, musl) a no-op.
 """
 
 from __future__ import annotations
@@ -43,15 +41,9 @@ import functools
 import os
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
-MMAP_THRESHOLD_BYTES = 1024 * 1024  # an fp32 base
-HALF_PRECISION_MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024  # a bf16 or fp16 base
+MMAP_THRESHOLD_BYTES = 1024 * 1024
 TRIM_THRESHOLD_BYTES = 0  # hand the heap's free top back at once (128 MB measured the same)
 SWITCH_ENV = "BENCH_SMALL_HEAP"
-
-
-def mmap_threshold_for(dtype: str) -> int:
-    """The threshold for a base model of this dtype (the table above)."""
-    return HALF_PRECISION_MMAP_THRESHOLD_BYTES if dtype in ("bfloat16", "float16") else MMAP_THRESHOLD_BYTES
 
 
 def keep_heap_small(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:

@@ -160,7 +160,7 @@ def evaluate_in_worker(request: VariantRequest) -> VariantOutcome:
 
     from rich.console import Console
 
-    from harness.core.heap import keep_heap_small, mmap_threshold_for
+    from harness.core.heap import keep_heap_small
     from harness.data.splits import load_suite_data
     from harness.model.loading import load_base
     from harness.model.precision import fit_precision
@@ -171,10 +171,10 @@ def evaluate_in_worker(request: VariantRequest) -> VariantOutcome:
     from harness.variants.environment import VariantEnvironment
 
     started, node = time.perf_counter(), platform.node()
+    keep_heap_small()  # as in a local run (core/heap.py)
     try:
         suite = load_suite(request.suite_path, variant_configs(), request.trust)
         spec, _ = fit_precision(suite.spec, slow_bf16=request.slow_bf16)
-        keep_heap_small(mmap_threshold_for(spec.base_model.dtype))  # as in a local run (core/heap.py)
         if spec.model_dump(mode="json") != request.spec:
             raise BenchError(
                 f"the suite at {request.suite_path} reads differently here than on the driver",

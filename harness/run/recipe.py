@@ -21,7 +21,7 @@ from harness import __version__
 from harness.core import quiet
 from harness.core.crashlog import note_run_folder
 from harness.core.errors import BenchError
-from harness.core.heap import keep_heap_small, mmap_threshold_for
+from harness.core.heap import MMAP_THRESHOLD_BYTES, keep_heap_small
 from harness.core.names import inside
 from harness.core.progress import Progress
 from harness.core.threads import apply_thread_policy
@@ -84,6 +84,7 @@ def run_suite(
     peak_rss: dict[str, float] = {}
     # Threads from the CPUs this process may use, set once before torch first computes (core/threads.py).
     thread_policy = apply_thread_policy(threads)
+    heap_small = keep_heap_small()  # freed activations go back to the system (core/heap.py)
     for warning in thread_policy.warnings:
         console.print(f"[yellow]threads[/]: {warning}", highlight=False)
 
@@ -93,9 +94,6 @@ def run_suite(
     judge_setup = prepare_judge(suite)  # the judge: block's key variable, model folder and grades file
     # bf16 on a machine that would emulate it runs in fp32 (model/precision.py), said here and in the manifest.
     spec, precision_changes = fit_precision(suite.spec)
-    # Freed activations go back to the system, at a threshold for the base's dtype, before it loads (core/heap.py).
-    heap_threshold = mmap_threshold_for(spec.base_model.dtype)
-    heap_small = keep_heap_small(heap_threshold)
     if seeds is not None:
         spec = spec.model_copy(update={"seeds": check_seed_count(seeds, "--seeds")})  # the manifest says what ran
     for setting, (asked, used) in precision_changes.items():
@@ -132,7 +130,7 @@ def run_suite(
         "git_commit": git_commit(suite.folder),
         "machine": machine(),
         "threads": thread_policy.record(),
-        "heap": {"mmap_threshold_bytes": heap_threshold} if heap_small else None,
+        "heap": {"mmap_threshold_bytes": MMAP_THRESHOLD_BYTES} if heap_small else None,
         "precision_fallback": precision_changes,
         "status": "running",
         "store": str(store.root),
