@@ -140,9 +140,7 @@ def main() -> None:
     parser.add_argument("--setups", default=",".join(SETUPS))
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument(
-        "--mmap-threshold",
-        type=int,
-        help="bytes; the heap setting's threshold (default: harness/core/heap.py's)",
+        "--mmap-threshold", type=int, help="bytes; the heap setting's threshold (default: harness/core/heap.py's)"
     )
     parser.add_argument(
         "--dtype",

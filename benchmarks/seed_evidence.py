@@ -57,11 +57,9 @@ def evidence_suite(suite_path: Path, variant: str, seeds: int, fraction: float, 
         data[split] = str((folder / path).resolve())
     training = {**(suite.get("training") or {}), **(config.get("training") or {})}
     planted_steps = max(1, math.floor(fraction * planned_steps(training, Path(data["train"]))))
-    planted = {  # its own copy: shared lists would be dumped as YAML aliases, which a suite may not use
-        **copy.deepcopy(config),
-        "name": f"{variant}-planted",
-        "training": {**copy.deepcopy(config.get("training") or {}), "max_steps": planted_steps},
-    }
+    planted = copy.deepcopy(config)  # its own lists: shared ones would be dumped as YAML aliases, refused in a suite
+    planted["name"] = f"{variant}-planted"
+    planted["training"] = {**(planted.get("training") or {}), "max_steps": planted_steps}
     suite["variants"] = [{**config, "seeds": seeds}, planted]
     suite["allow_paths_outside_suite"] = True  # the data stay where the suite keeps them; granted below
     if not probes:

@@ -139,7 +139,7 @@ def test_a_run_records_its_thread_policy(tiny_suite, tmp_path, monkeypatch, rest
     assert (threads["threads"], threads["source"]) == (2, "--threads")  # the option wins over the environment
     assert threads["available_cpus"] >= 1 and "load_1min" in threads and isinstance(threads["busy"], bool)
     assert torch.get_num_threads() == 2
-    # The heap setting beside it (core/heap.py): the tiny suite's fp32 base gets the fp32 threshold under glibc.
+    # The heap setting beside it (core/heap.py): its threshold, under glibc unless switched off.
     if platform.libc_ver()[0] == "glibc" and os.environ.get("BENCH_SMALL_HEAP") != "0":
         assert manifest["heap"] == {"mmap_threshold_bytes": 1024 * 1024}
     # The report's provenance table shows both, beside the stage times.

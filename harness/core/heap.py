@@ -29,8 +29,9 @@ the same step:
 4 MB looked the better trade there, but a whole legal_classifier run with it
 held 3.1 GB of RSS in LoRA training's 32nd step and had reached 4.9 GB by then
 (with 1 MB: 2.0 GB in the first training steps), so one step's peak does not
-predict a run's: bench keeps 1 MB. ``BENCH_SMALL_HEAP=0`` leaves glibc's default (for speed where memory is
-plentiful). Set before the model loads; elsewhere (macOS, musl) a no-op.
+predict a run's: bench keeps 1 MB. ``BENCH_SMALL_HEAP=0`` leaves glibc's
+default (for speed where memory is plentiful). Set before the model loads;
+elsewhere (macOS, musl) a no-op.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ SWITCH_ENV = "BENCH_SMALL_HEAP"
 
 def keep_heap_small(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
     """True when glibc accepted the settings; False where it is not glibc or ``BENCH_SMALL_HEAP=0``.
-    Applied on every call: one process may run suites of different dtypes (tests, the Python API)."""
+    Applied on every call, so a process can go back to a threshold it set before (memory_profile.py sets others)."""
     if os.environ.get(SWITCH_ENV, "").strip() == "0":
         return False
     mallopt = _mallopt()
