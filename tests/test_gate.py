@@ -7,12 +7,14 @@ the end makes a real run on the tiny model and gates it.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from scipy.stats import beta
 
 from harness.cli.main import main
@@ -21,6 +23,7 @@ from harness.gate.baseline import load_baseline, save_baseline
 from harness.gate.evaluate import decide, gate_run
 from harness.gate.pairing import pair_items
 from harness.gate.rules import Check
+from harness.gate.summary import print_outcome
 from harness.stats.intervals import proportion
 from harness.suite.gate_rules import GateSpec
 from harness.variants.base import variant_configs
@@ -536,6 +539,17 @@ def test_markdown_summary_table(tmp_path, baseline_file):
     ) in text
     assert "### Regressions" in text
     assert json.loads(Path(outcome.files["outcome"]).read_text())["exit_code"] == 1
+
+
+def test_the_console_table_is_not_folded_when_the_output_is_a_log(tmp_path, baseline_file):
+    # A CI log is not a terminal: rich would size it at 80 columns and fold every cell.
+    outcome = gate(tmp_path, flipped(BASE, down=20, up=2), baseline_file)
+    log = io.StringIO()
+    print_outcome(outcome, Console(file=log, width=80))
+    text = log.getvalue()
+    row = next(line for line in text.splitlines() if "allowed_drop.accuracy" in line)
+    assert "McNemar exact (22 discordant)" in row and "-6.0 pts" in row
+    assert max(len(line) for line in text.splitlines()) > 80
 
 
 def test_decide():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -160,24 +163,47 @@ def markdown_summary(outcome: GateOutcome) -> str:
     return "\n".join(lines) + "\n"
 
 
+LOG_WIDTH = 160  # the gate table's ten columns unfolded, with room for the test's description
+
+
 def print_outcome(outcome: GateOutcome, console: Console) -> None:
-    style = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}[outcome.verdict]
-    table = Table(title=f"[{style}]{escape(headline(outcome))}[/]", title_justify="left")
-    for header in HEADERS:
-        table.add_column(header, justify="left" if header in ("rule", "verdict", "test", "limit") else "right")
-    for check in outcome.checks:
-        row = [escape(cell) for cell in cells(outcome, check)]
-        row[1] = f"[{RICH_STYLE[check.verdict]}]{row[1]}[/]"
-        table.add_row(*row)
-    console.print(table, width=max(console.width, 160))  # a narrow CI log would fold every cell
-    console.print(escape(sensitivity_line(outcome)))
-    console.print(escape(family_line(outcome)))
-    for check in outcome.failures:
-        console.print(f"[bold red]regression:[/] {escape(check.message)}")
-    for check in outcome.checks:
-        if check.verdict == "inconclusive" and not outcome.counts_as_failure(check):
-            console.print(f"[yellow]inconclusive:[/] {escape(check.message)}")
-    for note in outcome.notes:
-        console.print(f"[cyan]note:[/] {escape(note)}")
-    for name, path in outcome.files.items():
-        console.print(f"{name}: {escape(path)}")
+    with wide_unless_terminal(console):
+        style = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}[outcome.verdict]
+        table = Table(title=f"[{style}]{escape(headline(outcome))}[/]", title_justify="left")
+        for header in HEADERS:
+            table.add_column(header, justify="left" if header in ("rule", "verdict", "test", "limit") else "right")
+        for check in outcome.checks:
+            row = [escape(cell) for cell in cells(outcome, check)]
+            row[1] = f"[{RICH_STYLE[check.verdict]}]{row[1]}[/]"
+            table.add_row(*row)
+        console.print(table)
+        console.print(escape(sensitivity_line(outcome)))
+        console.print(escape(family_line(outcome)))
+        for check in outcome.failures:
+            console.print(f"[bold red]regression:[/] {escape(check.message)}")
+        for check in outcome.checks:
+            if check.verdict == "inconclusive" and not outcome.counts_as_failure(check):
+                console.print(f"[yellow]inconclusive:[/] {escape(check.message)}")
+        for note in outcome.notes:
+            console.print(f"[cyan]note:[/] {escape(note)}")
+        for name, path in outcome.files.items():
+            console.print(f"{name}: {escape(path)}")
+
+
+@contextmanager
+def wide_unless_terminal(console: Console, width: int = LOG_WIDTH) -> Iterator[None]:
+    """Print at least ``width`` columns when the output is a log, not a terminal.
+
+    rich sizes a console that is not a terminal at 80 columns and would fold every cell of the
+    gate's table into a narrow column (``print(width=...)`` can only narrow a console, not widen
+    it). A terminal keeps its own width: lines longer than the window would wrap worse.
+    """
+    if console.is_terminal or console.width >= width:
+        yield
+        return
+    saved = console.width
+    console.width = width
+    try:
+        yield
+    finally:
+        console.width = saved
