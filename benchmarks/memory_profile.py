@@ -14,7 +14,7 @@ process's life) and prints:
 - ``step_mb``: the difference, what the step itself holds at its peak.
 
     python benchmarks/memory_profile.py [--setups plain,checkpointed,plain+heap,checkpointed+heap,...] [--steps N]
-                                        [--mmap-threshold BYTES]
+                                        [--mmap-threshold BYTES] [--dtype bfloat16] [--allocator jemalloc]
 
 With ``--steps N`` (N > 1) it also prints ``seconds_per_step`` after the first
 step: what checkpointing costs in time, a ratio only on a quiet machine.
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
         keep_heap_small(mmap_threshold or MMAP_THRESHOLD_BYTES)
     from peft import LoraConfig, get_peft_model
 
+    from harness.core.allocator import allocator_record
     from harness.model.loading import load_base
     from harness.model.parking import parked
     from harness.run.cost import Measure
@@ -107,6 +109,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
         **({"mmap_threshold": mmap_threshold} if mmap_threshold and "heap" in setup else {}),
         "steps": steps,
         "dtype": dtype,
+        "allocator": allocator_record()["name"],
         "model_mb": round(loaded.peak_rss_mb),
         "peak_mb": round(step.peak_rss_mb),
         "step_mb": round(step.peak_rss_mb - loaded.peak_rss_mb),
@@ -148,11 +151,19 @@ def main() -> None:
         default="float32",
         help="the shared base's dtype; bfloat16 also trains under bf16 autocast, as the shipped suites do on a bf16 CPU",
     )
+    parser.add_argument(
+        "--allocator",
+        choices=("glibc", "jemalloc"),
+        default="glibc",
+        help="jemalloc: each set-up's process preloads it with bench's MALLOC_CONF, as the bench command runs "
+        "(harness/core/allocator.py); use set-ups without +heap, the glibc setting",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(one_step(args.child, args.steps, args.mmap_threshold, args.dtype)))
         return
+    env = child_environment(args.allocator)
     for setup in args.setups.split(","):
         if setup not in SETUPS:
             raise SystemExit(f"unknown set-up {setup!r}; choose from {', '.join(SETUPS)}")
@@ -162,11 +173,26 @@ def main() -> None:
             capture_output=True,
             text=True,
             cwd=REPO,
+            env=env,
             check=False,
         )
         if child.returncode != 0:
             raise SystemExit(f"{setup}: exit {child.returncode}\n{child.stderr[-2000:]}")
         print(child.stdout.strip().splitlines()[-1], flush=True)
+
+
+def child_environment(allocator: str) -> dict[str, str]:
+    """The set-ups' environment: this one, with jemalloc preloaded and bench's settings for ``jemalloc``."""
+    env = dict(os.environ)
+    if allocator == "jemalloc":
+        from harness.core.allocator import MALLOC_CONF, jemalloc_library
+
+        library = jemalloc_library()
+        if library is None:
+            raise SystemExit("--allocator jemalloc: jemalloc is not installed (apt-get install libjemalloc2)")
+        env["LD_PRELOAD"] = library
+        env.setdefault("MALLOC_CONF", MALLOC_CONF)
+    return env
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from harness.cli.main import build_parser, main
+from harness.core.allocator import on_jemalloc
 from harness.core.errors import BenchError
 from harness.core.threads import (
     THREADS_ENV,
@@ -139,9 +140,12 @@ def test_a_run_records_its_thread_policy(tiny_suite, tmp_path, monkeypatch, rest
     assert (threads["threads"], threads["source"]) == (2, "--threads")  # the option wins over the environment
     assert threads["available_cpus"] >= 1 and "load_1min" in threads and isinstance(threads["busy"], bool)
     assert torch.get_num_threads() == 2
-    # The heap setting beside it (core/heap.py): its threshold, under glibc unless switched off.
-    if platform.libc_ver()[0] == "glibc" and os.environ.get("BENCH_SMALL_HEAP") != "0":
-        assert manifest["heap"] == {"mmap_threshold_bytes": 1024 * 1024}
+    # The allocator and heap setting beside it (core/allocator.py, core/heap.py): pytest's process is not
+    # re-executed onto jemalloc, so glibc with the small heap's threshold unless switched off.
+    assert manifest["allocator"]["name"] == ("jemalloc" if on_jemalloc() else "glibc")
+    if manifest["allocator"]["name"] == "glibc" and platform.libc_ver()[0] == "glibc":
+        expected = None if os.environ.get("BENCH_SMALL_HEAP") == "0" else {"mmap_threshold_bytes": 1024 * 1024}
+        assert manifest["heap"] == expected
     # The report's provenance table shows both, beside the stage times.
     html = (tmp_path / "run" / "report.html").read_text()
     assert "<th>threads</th><td>2 (--threads;" in html and "<th>stage peak memory</th>" in html

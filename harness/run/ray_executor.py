@@ -160,6 +160,7 @@ def evaluate_in_worker(request: VariantRequest) -> VariantOutcome:
 
     from rich.console import Console
 
+    from harness.core.allocator import on_jemalloc
     from harness.core.heap import keep_heap_small
     from harness.data.splits import load_suite_data
     from harness.model.loading import load_base
@@ -171,7 +172,8 @@ def evaluate_in_worker(request: VariantRequest) -> VariantOutcome:
     from harness.variants.environment import VariantEnvironment
 
     started, node = time.perf_counter(), platform.node()
-    keep_heap_small()  # as in a local run (core/heap.py)
+    if not on_jemalloc():  # a worker started by a bench on jemalloc inherits it (core/allocator.py)
+        keep_heap_small()  # as in a local run (core/heap.py)
     try:
         suite = load_suite(request.suite_path, variant_configs(), request.trust)
         spec, _ = fit_precision(suite.spec, slow_bf16=request.slow_bf16)

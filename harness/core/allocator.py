@@ -1,0 +1,100 @@
+"""Run bench on jemalloc where the machine has it: the small heap's memory at close to glibc's default speed.
+
+A LoRA step frees and allocates the same large activations again and again.
+glibc either keeps freed blocks as heap fragments (its default: the RSS grows
+well past what the step holds) or, with core/heap.py's fixed mmap threshold,
+returns each one and faults its pages in afresh on the next step. jemalloc
+reuses freed extents of every size and gives unused pages back after a decay
+time, so it keeps the memory of the second without most of its page faults.
+One LoRA step on legal_classifier's widest batch (bf16 base, bf16 autocast,
+gradient checkpointing; ``benchmarks/memory_profile.py --steps 4 --dtype
+bfloat16 --allocator ...``, 2-core Xeon with AMX, alone; seconds per step
+over steps 2-4):
+
+    allocator                                  peak RSS   s/step
+    glibc's default                            2,419 MB    12.1
+    glibc, 1 MB mmap threshold (core/heap.py)  1,486 MB    29.7
+    jemalloc's default                         1,437 MB    19.0
+    jemalloc, MALLOC_CONF below                1,420 MB    15.2
+    tcmalloc (minimal)                         1,414 MB    15.1
+
+The settings: ``oversize_threshold:0`` keeps large tensors in the ordinary
+arenas (jemalloc's default sends blocks over 8 MB to an arena that returns them
+at once: glibc's page faults again), and a 30 s decay outlasts a training step,
+so the next step finds its pages. A run's peak is measured over the whole
+suite in benchmarks/README.md.
+
+An allocator is chosen when a process starts, by ``LD_PRELOAD``: the ``bench``
+command re-executes itself once with jemalloc preloaded (``use_jemalloc``), as
+PyTorch's and Intel's CPU launchers do; the processes it starts (Ray workers,
+accelerate's trainers) inherit it. Where jemalloc is not installed (setup.sh
+installs Debian's libjemalloc2 where it can), off Linux, or with
+``BENCH_ALLOCATOR=glibc``, bench stays on glibc with the heap setting. A
+``MALLOC_CONF`` the user set is kept.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
+from collections.abc import Callable, MutableMapping, Sequence
+from pathlib import Path
+
+SWITCH_ENV = "BENCH_ALLOCATOR"  # "jemalloc" (the default where installed) or "glibc"
+MALLOC_CONF = "oversize_threshold:0,background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:0"
+LIBRARY_NAME = "libjemalloc.so.2"
+LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
+
+
+def jemalloc_library() -> str | None:
+    """jemalloc's shared library (a path, or a name the dynamic linker finds), or None where it is not installed."""
+    if not sys.platform.startswith("linux"):
+        return None
+    for folder in (*LIBRARY_DIRS, os.path.join(sys.prefix, "lib")):
+        path = Path(folder) / LIBRARY_NAME
+        if path.is_file():
+            return str(path)
+    return ctypes.util.find_library("jemalloc")  # ldconfig's cache: other distributions' folders
+
+
+def wants_glibc(env: MutableMapping[str, str]) -> bool:
+    return env.get(SWITCH_ENV, "").strip().lower() == "glibc"
+
+
+def use_jemalloc(
+    argv: Sequence[str],
+    env: MutableMapping[str, str] | None = None,
+    execv: Callable[[str, list[str]], object] = os.execv,
+    library: str | None = None,
+) -> None:
+    """Re-execute this command (``argv``, sys.argv) with jemalloc preloaded, unless it is already, the user
+    chose glibc, or jemalloc is not installed; then it returns and the command goes on, on glibc.
+    Call it first, before anything is imported or allocated that the new process would do again."""
+    env = os.environ if env is None else env
+    if "jemalloc" in env.get("LD_PRELOAD", "") or wants_glibc(env):
+        return
+    library = library or jemalloc_library()
+    if library is None:
+        return
+    env["LD_PRELOAD"] = ":".join(filter(None, [library, env.get("LD_PRELOAD", "")]))
+    env.setdefault("MALLOC_CONF", MALLOC_CONF)
+    try:
+        execv(sys.executable, [sys.executable, *argv])
+    except OSError:  # could not start (a read-only interpreter path, say): go on as we are, on glibc
+        env["LD_PRELOAD"] = env["LD_PRELOAD"].replace(library, "").strip(":")
+
+
+def on_jemalloc() -> bool:
+    """True when this process's malloc is jemalloc's (it is mapped in: preloaded, or linked in)."""
+    try:
+        return LIBRARY_NAME.split(".so")[0] in Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+
+
+def allocator_record() -> dict:
+    """manifest.json's ``allocator``: jemalloc with its settings, or glibc (whose heap setting is ``heap``)."""
+    if on_jemalloc():
+        return {"name": "jemalloc", "malloc_conf": os.environ.get("MALLOC_CONF", "")}
+    return {"name": "glibc"}

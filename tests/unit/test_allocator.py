@@ -1,0 +1,83 @@
+"""jemalloc for the bench command (harness/core/allocator.py): re-executed onto it where installed, else glibc."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from harness.core.allocator import MALLOC_CONF, jemalloc_library, use_jemalloc
+
+LIBRARY = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+
+def calls_to_execv(env: dict, library: str | None = LIBRARY) -> list:
+    calls = []
+    use_jemalloc(["/venv/bin/bench", "run", "suite.yaml"], env=env, execv=lambda *a: calls.append(a), library=library)
+    return calls
+
+
+def test_the_command_is_run_again_with_jemalloc_preloaded_and_bench_settings():
+    env = {"LD_PRELOAD": "/opt/other.so"}
+    calls = calls_to_execv(env)
+    assert calls == [(sys.executable, [sys.executable, "/venv/bin/bench", "run", "suite.yaml"])]
+    assert env["LD_PRELOAD"] == f"{LIBRARY}:/opt/other.so"  # what the user preloaded stays
+    assert env["MALLOC_CONF"] == MALLOC_CONF
+
+
+def test_a_malloc_conf_of_the_users_own_is_kept():
+    env = {"MALLOC_CONF": "narenas:1"}
+    assert len(calls_to_execv(env)) == 1 and env["MALLOC_CONF"] == "narenas:1"
+
+
+@pytest.mark.parametrize(
+    "env, library",
+    [
+        ({"LD_PRELOAD": LIBRARY}, LIBRARY),  # already on it: the re-executed process itself
+        ({"BENCH_ALLOCATOR": "glibc"}, LIBRARY),  # the user's choice
+        ({}, None),  # not installed
+    ],
+)
+def test_no_second_start_when_on_it_already_switched_off_or_not_installed(env, library, monkeypatch):
+    monkeypatch.setattr("harness.core.allocator.jemalloc_library", lambda: library)
+    before = dict(env)
+    assert calls_to_execv(env, library=None) == [] and env == before
+
+
+def test_a_failed_start_goes_on_on_glibc():
+    def fails(*_):
+        raise OSError("no such file")
+
+    env: dict = {}
+    use_jemalloc(["bench"], env=env, execv=fails, library=LIBRARY)
+    assert env["LD_PRELOAD"] == ""
+
+
+# The real thing, where jemalloc is installed (setup.sh installs it on Debian and Ubuntu): a fresh process
+# that calls use_jemalloc as the bench command does is running on jemalloc afterwards, and says so.
+PROBE = """
+import json, sys
+from harness.core.allocator import use_jemalloc, allocator_record
+use_jemalloc(sys.argv)
+print(json.dumps(allocator_record()))
+"""
+
+
+@pytest.mark.skipif(jemalloc_library() is None, reason="jemalloc is not installed (setup.sh installs libjemalloc2)")
+def test_a_process_is_re_executed_onto_jemalloc(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "BENCH_ALLOCATOR")}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+
+    def record(**extra) -> dict:
+        done = subprocess.run(
+            [sys.executable, str(probe)], env={**env, **extra}, capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout)
+
+    assert record() == {"name": "jemalloc", "malloc_conf": MALLOC_CONF}
+    assert record(BENCH_ALLOCATOR="glibc") == {"name": "glibc"}
