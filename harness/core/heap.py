@@ -1,5 +1,8 @@
 """Give freed memory back to the system, so a run's peak RSS is what it holds, not what it once held.
 
+The fallback for a process on glibc's malloc: the bench command runs on jemalloc where it is installed
+(core/allocator.py), which keeps the memory for about half of this setting's time.
+
 glibc's malloc raises its mmap threshold as large blocks are freed (up to 32 MB),
 after which torch's freed activations stay in the heap as fragments the process
 keeps. A fixed threshold serves every tensor larger than it from its own
