@@ -19,7 +19,7 @@ from rich.console import Console
 
 from harness import __version__
 from harness.core import quiet
-from harness.core.allocator import allocator_record, on_jemalloc
+from harness.core.allocator import allocator_record
 from harness.core.crashlog import note_run_folder
 from harness.core.errors import BenchError
 from harness.core.heap import MMAP_THRESHOLD_BYTES, keep_heap_small
@@ -86,7 +86,8 @@ def run_suite(
     # Threads from the CPUs this process may use, set once before torch first computes (core/threads.py).
     thread_policy = apply_thread_policy(threads)
     # Freed activations go back to the system: jemalloc's own decay (core/allocator.py), else glibc's heap setting.
-    heap_small = not on_jemalloc() and keep_heap_small()
+    allocator = allocator_record()  # reads the process's mappings once
+    heap_small = allocator["name"] == "glibc" and keep_heap_small()
     for warning in thread_policy.warnings:
         console.print(f"[yellow]threads[/]: {warning}", highlight=False)
 
@@ -132,7 +133,7 @@ def run_suite(
         "git_commit": git_commit(suite.folder),
         "machine": machine(),
         "threads": thread_policy.record(),
-        "allocator": allocator_record(),
+        "allocator": allocator,
         "heap": {"mmap_threshold_bytes": MMAP_THRESHOLD_BYTES} if heap_small else None,
         "precision_fallback": precision_changes,
         "status": "running",
