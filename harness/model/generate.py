@@ -27,6 +27,7 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
 from harness.model.batches import bounded_batches
+from harness.model.lm_head import with_contiguous_head_input
 from harness.model.virtual_tokens import has_virtual_tokens
 
 
@@ -128,6 +129,7 @@ def shared_prefix_length(encoded: list[list[int]]) -> int:
     return min(common, min(len(ids) for ids in encoded) - 1)
 
 
+@with_contiguous_head_input
 @torch.inference_mode()
 def generate(
     model,

@@ -46,6 +46,7 @@ import torch
 from harness.core.errors import BenchError
 from harness.model.batches import bounded_batches
 from harness.model.generate import MIN_SHARED_PREFIX, can_share_prefix, encode_prompts, shared_prefix_length
+from harness.model.lm_head import with_contiguous_head_input
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def choice_token_ids(tokenizer, conversation: list[dict], choices: list[str]) ->
     return candidates
 
 
+@with_contiguous_head_input
 @torch.inference_mode()
 def rank_choices(
     model,

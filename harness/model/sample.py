@@ -6,8 +6,10 @@ import torch
 from transformers import StoppingCriteriaList
 
 from harness.model.generate import FirstLineStop, cut_answer, encode_prompts
+from harness.model.lm_head import with_contiguous_head_input
 
 
+@with_contiguous_head_input
 @torch.inference_mode()
 def sample_generations(
     model,
