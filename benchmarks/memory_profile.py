@@ -185,13 +185,12 @@ def child_environment(allocator: str) -> dict[str, str]:
     """The set-ups' environment: this one, with jemalloc preloaded and bench's settings for ``jemalloc``."""
     env = dict(os.environ)
     if allocator == "jemalloc":
-        from harness.core.allocator import MALLOC_CONF, jemalloc_library
+        from harness.core.allocator import jemalloc_environment, jemalloc_library
 
         library = jemalloc_library()
         if library is None:
             raise SystemExit("--allocator jemalloc: jemalloc is not installed (apt-get install libjemalloc2)")
-        env["LD_PRELOAD"] = library
-        env.setdefault("MALLOC_CONF", MALLOC_CONF)
+        env.update(jemalloc_environment(env, library))
     return env
 
 

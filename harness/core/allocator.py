@@ -44,6 +44,7 @@ from pathlib import Path
 SWITCH_ENV = "BENCH_ALLOCATOR"  # "jemalloc" (the default where installed) or "glibc"
 MALLOC_CONF = "oversize_threshold:0,background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:0"
 LIBRARY_NAME = "libjemalloc.so.2"
+PRELOAD_VARIABLES = ("LD_PRELOAD", "MALLOC_CONF")  # what use_jemalloc sets, and puts back if the start fails
 LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 
 
@@ -77,12 +78,25 @@ def use_jemalloc(
     library = library or jemalloc_library()
     if library is None:
         return
-    env["LD_PRELOAD"] = ":".join(filter(None, [library, env.get("LD_PRELOAD", "")]))
-    env.setdefault("MALLOC_CONF", MALLOC_CONF)
+    before = {name: env.get(name) for name in PRELOAD_VARIABLES}
+    env.update(jemalloc_environment(env, library))
     try:
         execv(sys.executable, [sys.executable, *argv])
     except OSError:  # could not start (a read-only interpreter path, say): go on as we are, on glibc
-        env["LD_PRELOAD"] = env["LD_PRELOAD"].replace(library, "").strip(":")
+        for name, value in before.items():  # the environment exactly as it was, for what this process starts
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+
+
+def jemalloc_environment(env: MutableMapping[str, str], library: str) -> dict[str, str]:
+    """The variables that start a process on jemalloc with bench's settings: ``library`` preloaded before
+    whatever ``env`` preloads already, and bench's ``MALLOC_CONF`` unless ``env`` has one of its own."""
+    return {
+        "LD_PRELOAD": ":".join(filter(None, [library, env.get("LD_PRELOAD", "")])),
+        "MALLOC_CONF": env.get("MALLOC_CONF", MALLOC_CONF),
+    }
 
 
 def on_jemalloc() -> bool:

@@ -5,10 +5,11 @@ hidden states, ``hidden[:, -k:, :]``: a view whose rows lie 472 tokens apart in 
 prompt's batch. On a CPU, ``F.linear`` with a bf16 weight that does not require grad (a
 frozen base under an adapter, or a merged or QLoRA copy) and such a view multiplies the
 whole underlying [rows x prompt] block and keeps k positions. Measured with torch 2.13 on a
-49,152 x 576 head and a 16 x 472 batch (benchmarks/README.md, "Where the 4.2 GB came
-from"): +865 MB and 1.5 s for the view against +1 MB and 6 ms for a contiguous copy of the
-same 16 rows; fp32 and weights that require grad (the base as loaded) take the fast path.
-That one call set the peak of every LoRA run (validation passes and test predictions).
+49,152 x 576 head and a 16 x 472 batch (benchmarks/README.md, "Found and fixed: the LM
+head multiplied the whole prompt block"): +865 MB and 1.5 s for the view against +1 MB
+and 6 ms for a contiguous copy of the same 16 rows; fp32, and weights that require grad
+(the base as loaded), take the fast path. That one call set the peak of every LoRA run
+(its validation passes and test predictions).
 
 Copying the kept rows first costs rows x k x hidden values, so the hook is on for every
 model bench answers with, not only the ones known to hit the slow path.

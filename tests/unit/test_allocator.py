@@ -53,7 +53,11 @@ def test_a_failed_start_goes_on_on_glibc():
 
     env: dict = {}
     use_jemalloc(["bench"], env=env, execv=fails, library=LIBRARY)
-    assert env["LD_PRELOAD"] == ""
+    assert env == {}  # neither the preload nor bench's MALLOC_CONF is left for what this process starts
+    users = {"LD_PRELOAD": "/opt/other.so", "MALLOC_CONF": "narenas:1"}
+    env = dict(users)
+    use_jemalloc(["bench"], env=env, execv=fails, library=LIBRARY)
+    assert env == users
 
 
 # The real thing, where jemalloc is installed (setup.sh installs it on Debian and Ubuntu): a fresh process
