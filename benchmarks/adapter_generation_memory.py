@@ -1,7 +1,7 @@
 """Peak RSS of answering legal_classifier's validation items through the base model and through a peft LoRA.
 
 A whole run's peak is set by LoRA's validation passes and test predictions, not by its
-training steps (benchmarks/README.md, "Where the 4.2 GB comes from"). This isolates it:
+training steps (benchmarks/README.md, "Where the 4.2 GB comes from"; since fixed, see below). This isolates it:
 each set-up in its own process loads the bf16 base as the suite does, optionally wraps it
 in a fresh LoRA (r16 on q,k,v,o; B is zero, so the answers are the base's), and answers
 the 100 validation items with bench's Predictor under bf16 autocast, as a validation pass
