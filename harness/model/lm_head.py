@@ -23,10 +23,9 @@ from typing import Callable, Iterator
 
 
 def _contiguous_input(_module, args):
-    hidden = args[0]
-    if hidden.is_contiguous():
-        return None  # unchanged
-    return (hidden.contiguous(), *args[1:])
+    if not args or args[0].is_contiguous():
+        return None  # unchanged (transformers passes the hidden states positionally)
+    return (args[0].contiguous(), *args[1:])
 
 
 @contextmanager
