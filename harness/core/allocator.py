@@ -44,7 +44,6 @@ from pathlib import Path
 SWITCH_ENV = "BENCH_ALLOCATOR"  # "jemalloc" (the default where installed) or "glibc"
 MALLOC_CONF = "oversize_threshold:0,background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:0"
 LIBRARY_NAME = "libjemalloc.so.2"
-PRELOAD_VARIABLES = ("LD_PRELOAD", "MALLOC_CONF")  # what use_jemalloc sets, and puts back if the start fails
 LIBRARY_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 
 
@@ -78,8 +77,9 @@ def use_jemalloc(
     library = library or jemalloc_library()
     if library is None:
         return
-    before = {name: env.get(name) for name in PRELOAD_VARIABLES}
-    env.update(jemalloc_environment(env, library))
+    preload = jemalloc_environment(env, library)
+    before = {name: env.get(name) for name in preload}  # put back if the start fails
+    env.update(preload)
     try:
         execv(sys.executable, [sys.executable, *argv])
     except OSError:  # could not start (a read-only interpreter path, say): go on as we are, on glibc
