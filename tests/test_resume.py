@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def finished_entries(store: Path) -> list[Path]:
-    return sorted(store.glob("*/result.json")) if store.exists() else []
+    """Results of sealed entries: the seal is written last, so an entry with a result but no seal is unfinished."""
+    return sorted(seal.with_name("result.json") for seal in store.glob("*/seal.json")) if store.exists() else []
 
 
 def test_sigkill_then_rerun_reuses_finished_variants(tiny_suite, tmp_path):

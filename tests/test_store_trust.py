@@ -165,6 +165,26 @@ def test_only_checkpoints_of_an_attempt_this_store_began_are_kept(tmp_path):
     assert not (planted / "trainer").exists()
 
 
+def test_an_attempt_killed_between_its_result_and_its_seal_is_unfinished_not_untrusted(tmp_path):
+    # CI once killed a run at exactly this point; the entry was then reported as "not written by bench".
+    store = VariantStore(tmp_path, secret=SECRET)
+    folder = store.fresh("k1")
+    (folder / "samples.jsonl").write_text('{"item_id": "a", "correct": true}\n')
+    write_json(folder / "result.json", {"name": "lora", "key": "k1"})  # save() got this far, then the kill
+    assert store.finished("k1") is None
+
+    # Without this store's attempt marker the same files are someone else's: refused, as before.
+    (folder / "attempt.json").unlink()
+    with pytest.raises(UntrustedEntry, match="it has no seal.json"):
+        store.finished("k1")
+
+    # The seal goes down before the marker is removed, so a finished save leaves no marker behind.
+    store.fresh("k2")
+    store.save("k2", {"name": "lora", "samples": []})
+    assert (store.entry("k2") / SEAL).is_file() and not (store.entry("k2") / "attempt.json").exists()
+    assert store.finished("k2")["name"] == "lora"
+
+
 def test_the_store_key_is_created_private_and_a_readable_one_is_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("BENCH_STORE_KEY_FILE")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

@@ -128,11 +128,18 @@ class VariantStore:
         result = folder / "result.json"
         if not result.exists():
             return None
+        if self.unsealed_attempt(key):
+            return None
         self.verify(key)
         record = read_json(result)
         if not isinstance(record, dict) or record.get("key") != key:
             raise UntrustedEntry("its result.json names another key")
         return record
+
+    def unsealed_attempt(self, key: str) -> bool:
+        """An attempt this store began and did not seal: killed before it finished, even if its
+        result was already written (the seal comes last), so it is redone, not reported as foreign."""
+        return not (self.entry(key) / SEAL).exists() and self._attempt_verifies(key)
 
     def fresh(self, key: str) -> Path:
         """A work folder for ``key``. A killed attempt's leftovers are removed, except
@@ -160,9 +167,10 @@ class VariantStore:
     def seal(self, key: str) -> None:
         """Mark a finished entry as this store's: the sha256 of each of its files, signed. Written last."""
         folder = self.entry(key)
-        (folder / ATTEMPT).unlink(missing_ok=True)
         files = _entry_files(folder)
         write_json(folder / SEAL, {"key": key, "files": files, "hmac": self._sign({"key": key, "files": files})})
+        # After the seal: a kill between the two leaves an entry that is sealed or still an attempt, never neither.
+        (folder / ATTEMPT).unlink(missing_ok=True)
 
     def verify(self, key: str) -> None:
         """Raise UntrustedEntry, saying why, unless the entry's seal is this store's and every file matches it."""
