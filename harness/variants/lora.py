@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from harness.core.errors import BenchError
 from harness.variants._peft import PeftVariant
 from harness.variants.base import TrainedVariantConfig, register
 
@@ -17,6 +18,13 @@ class LoraVariantConfig(TrainedVariantConfig):
     dropout: float = Field(default=0.05, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
+    )
+    top_layers: int | None = Field(
+        default=None,
+        ge=1,
+        description="adapt only the top N decoder layers (default: all). The backward pass then stops at the "
+        "lowest adapted layer and the frozen layers below keep no activations: on legal_classifier, top 8 of 30 "
+        "trains several times faster per step (benchmarks/README.md, 'LoRA on the top layers')",
     )
     use_dora: bool = False
     use_rslora: bool = False
@@ -37,8 +45,22 @@ class Lora(PeftVariant):
             lora_alpha=c.alpha,
             lora_dropout=c.dropout,
             target_modules=c.target_modules,
+            layers_to_transform=self.adapted_layers(),
             use_dora=c.use_dora,
             use_rslora=c.use_rslora,
             task_type="CAUSAL_LM",
             bias="none",
         )
+
+    def adapted_layers(self) -> list[int] | None:
+        """The decoder layer indices of ``top_layers`` (peft's ``layers_to_transform``), or None for all."""
+        top = self.config.top_layers
+        if top is None:
+            return None
+        depth = self.env.base.model.config.get_text_config().num_hidden_layers
+        if top > depth:
+            raise BenchError(
+                f"variant {self.name}: top_layers is {top}, but the base model has {depth} decoder layers",
+                hint=f"set top_layers to at most {depth} in {self.env.suite_file}, or leave it out to adapt every layer",
+            )
+        return list(range(depth - top, depth))
