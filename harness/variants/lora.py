@@ -23,8 +23,8 @@ class LoraVariantConfig(TrainedVariantConfig):
         default=None,
         ge=1,
         description="adapt only the top N decoder layers (default: all). The backward pass then stops at the "
-        "lowest adapted layer and the frozen layers below keep no activations: on legal_classifier, top 8 of 30 "
-        "trains several times faster per step (benchmarks/README.md, 'LoRA on the top layers')",
+        "lowest adapted layer, but the forward pass still runs every layer: on legal_classifier top 8 of 30 "
+        "trained 1.2x the tokens/s of every layer (benchmarks/README.md, 'LoRA on the top layers')",
     )
     use_dora: bool = False
     use_rslora: bool = False
