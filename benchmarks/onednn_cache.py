@@ -57,11 +57,14 @@ def run_with_capacity(suite: Path, folder: Path, capacity: int) -> dict:
     run_dir = folder / f"run-{capacity}"
     command = [sys.executable, "-m", "harness.cli.main", "run", str(suite), "--out", str(run_dir)]
     command += ["--store", str(folder / f"store-{capacity}"), "--allow-path", str(REPO / "suites")]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"capacity {capacity}: bench exited {process.returncode}\n{process.stderr.read()[-3000:]}")
+    # The console goes to a file, not a pipe: nothing reads a pipe during wait4, and bench's progress would fill it.
+    console_log = folder / f"console-{capacity}.log"
+    with console_log.open("w") as console:
+        process = subprocess.Popen(command, env=env, stdout=console, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage: its peak RSS alone
+    exit_code = process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    if exit_code != 0:
+        raise SystemExit(f"capacity {capacity}: bench exited {exit_code}\n{console_log.read_text()[-3000:]}")
     manifest = json.loads((run_dir / "manifest.json").read_text())
     variants = json.loads((run_dir / "results.json").read_text())["variants"]
     lora = variants["lora"]
