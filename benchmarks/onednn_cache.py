@@ -1,13 +1,13 @@
-"""oneDNN's primitive cache: peak memory and seconds of a real bench run per cache capacity, side by side.
+"""oneDNN's and ideep's per-shape caches: peak memory and seconds of a real bench run per capacity, side by side.
 
     python benchmarks/onednn_cache.py [--capacities 1024 64 16] [--steps 24] [--test-items 96]
 
-Each capacity runs the same `bench run` in its own process (oneDNN reads the capacity once, at its
-first primitive), on jemalloc with bench's settings, with a fresh store: a copy of
+Each capacity, set for both caches, runs the same `bench run` in its own process (each library reads
+its capacity once, at its first primitive), on jemalloc with bench's settings, with a fresh store: a copy of
 suites/legal_classifier.yaml holding zero-shot and LoRA, LoRA trained for STEPS steps without
 validation passes, the first TEST_ITEMS test items, no probes. Training batches rows of like length,
-so nearly every step and every prefill has a shape of its own: the workload the cache grows with.
-1,024 is oneDNN's default; bench sets 64 (harness/core/onednn.py).
+so nearly every step and every prefill has a shape of its own: the workload the caches grow with.
+1,024 is each library's default; bench sets 64 (harness/core/onednn.py).
 
 Prints, per capacity: the process's peak RSS, the manifest's peak per stage, LoRA's seconds per
 training step and both variants' prediction seconds. Figures: benchmarks/README.md ("oneDNN's
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.core.allocator import jemalloc_environment, jemalloc_library  # noqa: E402
-from harness.core.onednn import CAPACITY_ENV  # noqa: E402
+from harness.core.onednn import CACHES  # noqa: E402
 
 
 def workload_suite(folder: Path, steps: int, test_items: int) -> Path:
@@ -50,7 +50,7 @@ def workload_suite(folder: Path, steps: int, test_items: int) -> Path:
 
 
 def run_with_capacity(suite: Path, folder: Path, capacity: int) -> dict:
-    env = {**os.environ, CAPACITY_ENV: str(capacity), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, **{name: str(capacity) for name in CACHES.values()}, "PYTHONPATH": str(REPO)}
     library = jemalloc_library()
     if library:
         env.update(jemalloc_environment(env, library))
@@ -70,7 +70,7 @@ def run_with_capacity(suite: Path, folder: Path, capacity: int) -> dict:
     lora = variants["lora"]
     return {
         "capacity": capacity,
-        "recorded_capacity": manifest.get("onednn_primitive_cache"),
+        "recorded_capacity": {key: manifest.get(key) for key in CACHES},
         "allocator": manifest["allocator"]["name"],
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "stage_peak_rss_mb": manifest["stage_peak_rss_mb"],

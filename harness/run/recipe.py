@@ -24,7 +24,7 @@ from harness.core.crashlog import note_run_folder
 from harness.core.errors import BenchError
 from harness.core.heap import MMAP_THRESHOLD_BYTES, keep_heap_small
 from harness.core.names import inside
-from harness.core.onednn import primitive_cache_capacity
+from harness.core.onednn import cache_capacities
 from harness.core.progress import Progress
 from harness.core.threads import apply_thread_policy
 from harness.core.trust import Trust
@@ -135,7 +135,7 @@ def run_suite(
         "machine": machine(),
         "threads": thread_policy.record(),
         "allocator": allocator,
-        "onednn_primitive_cache": primitive_cache_capacity(),
+        **cache_capacities(),  # onednn_primitive_cache, ideep_lru_cache
         "heap": {"mmap_threshold_bytes": MMAP_THRESHOLD_BYTES} if heap_small else None,
         "precision_fallback": precision_changes,
         "status": "running",
