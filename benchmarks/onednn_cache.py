@@ -7,7 +7,8 @@ its capacity once, at its first primitive), on jemalloc with bench's settings, w
 suites/legal_classifier.yaml holding zero-shot and LoRA, LoRA trained for STEPS steps without
 validation passes, the first TEST_ITEMS test items, no probes. Training batches rows of like length,
 so nearly every step and every prefill has a shape of its own: the workload the caches grow with.
-1,024 is each library's default; bench sets 64 (harness/core/onednn.py).
+1,024 is each library's default; bench sets 64 for oneDNN's and 256 for ideep's (harness/core/onednn.py),
+so this script's single capacity per run does not reproduce bench's pair.
 
 Prints, per capacity: the process's peak RSS, the manifest's peak per stage, LoRA's seconds per
 training step and both variants' prediction seconds. Figures: benchmarks/README.md ("oneDNN's

@@ -73,7 +73,8 @@ def test_a_capacity_the_user_chose_is_kept():
 
 # Live malloc'd bytes (glibc's mallinfo2, every arena) before and after bf16 linears, forward and backward,
 # of SHAPES distinct shapes (twice ideep's capacity under bench) at SmolLM2's MLP width: ideep keeps a
-# computation per shape (0.1 to 0.9 MB each, growing with the rows) until its LRU cache is full. oneDNN's own cache is off in both runs, so what grows is ideep's.
+# computation per shape (0.1 to 0.9 MB each, growing with the rows) until its LRU cache is full.
+# oneDNN's own cache is off in both runs, so what grows is ideep's.
 LIVE_MEMORY_GROWTH = """
 import ctypes, gc, torch
 from harness.core.onednn import bound_primitive_cache
