@@ -12,9 +12,9 @@ is the chat-templated prompt string and the continuation is the answer with the
 end-of-turn token, the very tokens bench scores (harness/ranking.py says why
 end-of-turn is in). The issue's target (#22): at least 10x the items/s, with the
 same choice on every item. Each scorer runs in its own process with its own
-defaults: bench under the heap setting ``bench run`` takes, lm-eval under glibc's
-(the setting would cost lm-eval's full-vocabulary logits dearly, and its users do
-not have it).
+defaults: bench as the ``bench`` command starts (on jemalloc where installed,
+else glibc with the heap setting; oneDNN's and ideep's caches bounded; OpenMP's
+short spin), lm-eval on glibc's defaults, as its users run it.
 
 lm-eval moves the context's trailing newline into the continuation, so its sums
 carry one more token, the same for every label of an item: the choices do not
@@ -125,19 +125,33 @@ def first_max(values) -> int:
     return values.index(max(values))
 
 
+def start_like_bench() -> None:
+    """Set up this process as the ``bench`` command sets up its own (harness/cli/__init__.py and main.py),
+    before torch loads: jemalloc (re-executing once), OpenMP's short spin, the bounded oneDNN caches, and on
+    glibc the heap setting a run takes."""
+    from harness.core.allocator import on_jemalloc, use_jemalloc
+    from harness.core.heap import keep_heap_small
+    from harness.core.onednn import bound_primitive_cache
+    from harness.core.threads import short_spin
+
+    use_jemalloc(sys.argv)
+    short_spin()
+    bound_primitive_cache()
+    if not on_jemalloc():
+        keep_heap_small()
+
+
 def score_in_this_process(scorer: str, args) -> dict:
     """One scorer's log-likelihoods and seconds (run in a child: see ``in_child``)."""
     if scorer == "bench":
-        from harness.core.heap import keep_heap_small
-
-        keep_heap_small()  # as bench run does, before the first large allocation
+        start_like_bench()
     import torch
 
     from harness.model.rank import choice_token_ids, rank_choices
 
     _, _, conversations, choices = suite_items(args.limit)
     model, tok = load_model(args.model, args.dtype)
-    out = {"threads": torch.get_num_threads()}
+    out = {"threads": torch.get_num_threads(), "peak_rss_mb": 0.0}
     if scorer == "bench":
         rank_choices(
             model, tok, conversations[:2], choices, batch_size=2
@@ -146,6 +160,7 @@ def score_in_this_process(scorer: str, args) -> dict:
         ranked = rank_choices(model, tok, conversations, choices, batch_size=args.batch_size)
         out["seconds"] = time.perf_counter() - started
         out["loglikelihoods"] = [list(r.loglikelihoods) for r in ranked]
+        out["peak_rss_mb"] = peak_rss_mb()
         return out
     from lm_eval.models.huggingface import HFLM
 
@@ -160,9 +175,16 @@ def score_in_this_process(scorer: str, args) -> dict:
     started = time.perf_counter()
     scored = lm.loglikelihood(requests, disable_tqdm=True)
     out["seconds"] = time.perf_counter() - started
+    out["peak_rss_mb"] = peak_rss_mb()
     n = len(choices)
     out["loglikelihoods"] = [[ll for ll, _ in scored[i * n : (i + 1) * n]] for i in range(len(conversations))]
     return out
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def load_model(name: str, dtype: str):
@@ -256,6 +278,8 @@ def main() -> None:
         "bench_items_per_second": len(items) / bench_seconds,
         "lm_eval_items_per_second": len(items) / lm_seconds,
         "speedup": lm_seconds / bench_seconds,
+        "bench_peak_rss_mb": ours["peak_rss_mb"],
+        "lm_eval_peak_rss_mb": theirs["peak_rss_mb"],
         "same_choice_share": agree,
         "max_relative_loglikelihood_diff": max_diff,
         "same_tokens_scored": theirs["same_tokens_scored"],
@@ -267,13 +291,12 @@ def main() -> None:
         "traced": traced,
     }
     print(f"{args.limit} items x {n_choices} labels, {args.dtype}, {ours['threads']} threads, batch {args.batch_size}")
-    print(f"{'scorer':28s} {'seconds':>8s} {'items/s':>8s} {'accuracy':>9s}")
-    print(
-        f"{'bench rank_choices':28s} {bench_seconds:8.1f} {figures['bench_items_per_second']:8.2f} {bench_accuracy:9.3f}"
-    )
-    print(
-        f"{'lm-eval HFLM.loglikelihood':28s} {lm_seconds:8.1f} {figures['lm_eval_items_per_second']:8.2f} {lm_accuracy:9.3f}"
-    )
+    print(f"{'scorer':28s} {'seconds':>8s} {'items/s':>8s} {'accuracy':>9s} {'peak MB':>8s}")
+    for name, seconds, accuracy, peak in [
+        ("bench rank_choices", bench_seconds, bench_accuracy, ours["peak_rss_mb"]),
+        ("lm-eval HFLM.loglikelihood", lm_seconds, lm_accuracy, theirs["peak_rss_mb"]),
+    ]:
+        print(f"{name:28s} {seconds:8.1f} {len(items) / seconds:8.2f} {accuracy:9.3f} {peak:8.0f}")
     print(
         f"speedup {figures['speedup']:.2f}x (target 10x); same choice on {agree:.1%} of items (target 100%); "
         f"max relative log-likelihood difference {max_diff:.2e}; same tokens scored: {figures['same_tokens_scored']}; "

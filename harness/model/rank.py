@@ -3,19 +3,22 @@
 For every conversation the model scores each candidate answer (for a suite: the
 answer format filled with each label) and the most likely one is the
 prediction. The tokens every prompt starts with (the system prompt: about half
-of a legal_classifier prompt) run once for all items, as in generate mode; then
-two forward passes per batch of B prompts and C candidates:
+of a legal_classifier prompt) run once for all items, as in generate mode; then,
+per batch of B prompts and C candidates:
 
-1. the prompts' own tokens on a copy of that prefix cache, padded between the
-   prefix and each row's tokens, with explicit position ids (so padding does
-   not shift positions) and the cache kept; only the last few logits are computed;
-2. every candidate continuation of every prompt at once: the cache repeated C
-   times (row b*C + c is prompt b with candidate c), candidates right-padded,
-   positions carrying on from each prompt's own length.
+1. one pass over the prompts' own tokens on a copy of that prefix cache, padded
+   between the prefix and each row's tokens, with explicit position ids (so
+   padding does not shift positions) and the cache kept; only the last few
+   logits are computed;
+2. one short pass per candidate over the rest of its tokens, for all B prompts
+   on that same cache, positions carrying on from each prompt's own length;
+   the cache is cropped back after each. (Repeating the cache C times for one
+   pass over every candidate held C x B prompt caches at once: 7.8 GB peak and
+   1.6x the time on legal_classifier in fp32, benchmarks/README.md.)
 
 An lm-eval style scorer runs the whole prompt again for each candidate; here the
-shared prefix is computed once per run, each prompt once, and the candidate pass
-is a few tokens per row.
+shared prefix is computed once per run, each prompt once, and the candidate
+passes are a few tokens per row.
 
 Which tokens are scored, and why:
 - A candidate's tokens are the completion tokens trl trains on for a
@@ -119,8 +122,8 @@ def rank_choices(
 ) -> list[Ranking]:
     """The most likely of ``choices`` for each conversation, with every choice's log-likelihood.
 
-    ``max_batch_tokens``: prompts x choices x (prompt + choice tokens) per batch, since each prompt's cache is
-    repeated once per choice (model/batches.py)."""
+    ``max_batch_tokens``: prompts x (prompt + longest choice tokens) per batch, each prompt's cache held once
+    and shared by its choices (model/batches.py)."""
     if not callable(model):
         raise TypeError(
             f"rank mode needs a model with a forward pass; got {type(model).__name__}, which only "
@@ -148,7 +151,7 @@ def rank_choices(
         order,
         max_rows=batch_size,
         max_tokens=max_batch_tokens,
-        row_tokens=lambda i: len(tails) * (len(encoded[i]) + len(shared) + longest_tail),
+        row_tokens=lambda i: len(encoded[i]) + len(shared) + longest_tail,
     )
     for batch in batches:
         started = time.perf_counter()
@@ -218,7 +221,7 @@ def _score_batch(
 ) -> torch.Tensor:
     """Summed log-probabilities, [len(prompts), len(tails)]: ``prompts`` are what follows ``prefix``, with
     ``shared`` already on each; then each tail."""
-    n_prompts, n_tails, n_shared = len(prompts), len(tails), len(shared)
+    n_prompts, n_shared = len(prompts), len(shared)
     device = prefix.device
     width = max(len(p) for p in prompts)
     ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=device)
@@ -241,26 +244,29 @@ def _score_batch(
     if n_shared:
         shared_ids = torch.tensor(shared, device=device).expand(n_prompts, -1)
         scores = scores + logprobs[:, :-1].gather(-1, shared_ids[..., None]).squeeze(-1).sum(-1, keepdim=True)
-    rest = max(len(t) for t in tails) - 1  # tokens fed in the candidate pass: each tail but its last
-    if rest == 0:
-        return scores.float().cpu()
-    feed = torch.tensor([t[:-1] + [pad_id] * (rest - len(t) + 1) for t in tails], device=device)
-    targets = torch.tensor([t[1:] + [0] * (rest - len(t) + 1) for t in tails], device=device)
-    feed_mask = torch.tensor([[1] * (len(t) - 1) + [0] * (rest - len(t) + 1) for t in tails], device=device)
-    cache.batch_repeat_interleave(n_tails)  # row b*C + c: prompt b, tail c
-    lengths = mask.sum(-1).repeat_interleave(n_tails)
+    lengths = mask.sum(-1)  # each prompt's tokens, prefix included: where its candidates' positions carry on
+    for column, tail in enumerate(tails):
+        if len(tail) > 1:
+            scores[:, column] += _tail_loglikelihoods(model, cache, mask, lengths, tail)
+    return scores.float().cpu()
+
+
+def _tail_loglikelihoods(model, cache, mask: torch.Tensor, lengths: torch.Tensor, tail: list[int]) -> torch.Tensor:
+    """Summed log-probabilities of ``tail[1:]`` after every prompt in ``cache``; the cache is left as it was."""
+    rows, fed = mask.shape[0], len(tail) - 1  # the last token is only predicted, never fed
+    device = mask.device
+    feed = torch.tensor(tail[:-1], device=device).expand(rows, -1)
     logits = model(
-        input_ids=feed.repeat(n_prompts, 1),
-        attention_mask=torch.cat([mask.repeat_interleave(n_tails, dim=0), feed_mask.repeat(n_prompts, 1)], dim=1),
-        position_ids=lengths[:, None] + torch.arange(rest, device=device),
+        input_ids=feed,
+        attention_mask=torch.cat([mask, mask.new_ones(rows, fed)], dim=1),
+        position_ids=lengths[:, None] + torch.arange(fed, device=device),
         use_cache=True,
         **{_cache_keyword(): cache},
     ).logits.float()
-    # log-softmax at the targets only: the full [rows, rest, vocab] log-softmax is never materialised
-    token_logprobs = logits.gather(-1, targets.repeat(n_prompts, 1)[..., None]).squeeze(-1) - logits.logsumexp(-1)
-    token_logprobs = token_logprobs.masked_fill(feed_mask.repeat(n_prompts, 1) == 0, 0.0)  # padding scores nothing
-    scores = scores + token_logprobs.sum(-1).view(n_prompts, n_tails)
-    return scores.float().cpu()
+    cache.crop(-fed)  # negative: drop the tokens just added (every transformers version reads it so)
+    targets = torch.tensor(tail[1:], device=device).expand(rows, -1)
+    # log-softmax at the targets only: the full [rows, fed, vocab] log-softmax is never materialised
+    return (logits.gather(-1, targets[..., None]).squeeze(-1) - logits.logsumexp(-1)).sum(-1)
 
 
 def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
