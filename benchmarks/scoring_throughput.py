@@ -151,7 +151,7 @@ def score_in_this_process(scorer: str, args) -> dict:
 
     _, _, conversations, choices = suite_items(args.limit)
     model, tok = load_model(args.model, args.dtype)
-    out = {"threads": torch.get_num_threads(), "peak_rss_mb": 0.0}
+    out = {"threads": torch.get_num_threads()}
     if scorer == "bench":
         rank_choices(
             model, tok, conversations[:2], choices, batch_size=2
