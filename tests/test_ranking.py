@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -122,6 +124,75 @@ def test_candidates_run_on_each_prompts_own_cache_never_a_copy_per_candidate(tin
     assert max(rows_fed) == 4  # batches of 4 prompts with 5 candidates each: never 20 rows
     for conv, r in zip(WITH_SYSTEM, ranked):  # and each pass leaves the cache as the next one needs it
         assert r.loglikelihoods == pytest.approx(naive_loglikelihoods(model, tokenizer, conv, CHOICES), abs=1e-4)
+
+
+def forward_passes(model, run) -> list[tuple[int, int]]:
+    """(rows, tokens) fed by each forward pass of ``model`` while ``run()`` runs."""
+    fed = []
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: fed.append(tuple(kwargs["input_ids"].shape)), with_kwargs=True
+    )
+    try:
+        run()
+    finally:
+        hook.remove()
+    return fed
+
+
+@pytest.mark.parametrize("grouped_heads", ["0", "1"])  # harness/model/attention.py: both give the same numbers
+def test_every_candidate_runs_in_one_pass_over_the_prompts_cache(tiny, monkeypatch, grouped_heads):
+    """One pass per batch scores all candidates side by side, each seeing only its prompt and its own tokens
+    (a pass per candidate reads every weight once per candidate: a quarter of legal_classifier's time)."""
+    monkeypatch.setenv("TRANSFORMERS_SDPA_FORCE_GQA", grouped_heads)
+    model, tokenizer = tiny
+    ranked = []
+    passes = forward_passes(
+        model, lambda: ranked.extend(rank_choices(model, tokenizer, WITH_SYSTEM, CHOICES, batch_size=4))
+    )
+    # The shared system prompt once, then per batch (4 + 2 prompts) a prompt pass and one candidate pass.
+    assert len(passes) == 1 + 2 * 2
+    candidate_tokens = sum(len(ids) - 1 for ids in choice_token_ids(tokenizer, WITH_SYSTEM[0], CHOICES)) - len(
+        CHOICES
+    ) * (
+        1 + 1  # "kind:"'s shared token is scored by the prompt pass; each candidate's last token is never fed
+    )
+    assert passes[2] == (4, candidate_tokens) and passes[4] == (2, candidate_tokens)
+    for conv, r in zip(WITH_SYSTEM, ranked):
+        assert r.loglikelihoods == pytest.approx(naive_loglikelihoods(model, tokenizer, conv, CHOICES), abs=1e-4)
+
+
+def test_eager_attention_and_small_passes_score_the_same(tiny, monkeypatch):
+    """Eager attention reads the candidate tree as an additive mask; a pass budget smaller than the candidates
+    splits them over several passes; an attention without 4D masks gets one pass per candidate."""
+    import harness.model.rank as rank
+
+    model, tokenizer = tiny
+    reference = rank_choices(model, tokenizer, WITH_SYSTEM, CHOICES, batch_size=4)
+    eager = copy.deepcopy(model)
+    eager.set_attn_implementation("eager")
+    for r, e in zip(reference, rank_choices(eager, tokenizer, WITH_SYSTEM, CHOICES, batch_size=4)):
+        assert e.loglikelihoods == pytest.approx(r.loglikelihoods, abs=1e-4)
+    monkeypatch.setattr(rank, "CANDIDATE_PASS_TOKENS", 2)
+    passes = forward_passes(model, lambda: rank_choices(model, tokenizer, WITH_SYSTEM[:4], CHOICES, batch_size=4))
+    # Candidates feed 1, 1, 1, 1 and 6 tokens (after the shared "kind:", less the last): two to a pass, the long one alone.
+    assert [tokens for _, tokens in passes[2:]] == [2, 2, 6]
+    monkeypatch.setattr(rank, "_takes_4d_masks", lambda model: False)
+    for budget in (2, 32):
+        monkeypatch.setattr(rank, "CANDIDATE_PASS_TOKENS", budget)
+        for r, s in zip(reference, rank_choices(model, tokenizer, WITH_SYSTEM, CHOICES, batch_size=4)):
+            assert s.loglikelihoods == pytest.approx(r.loglikelihoods, abs=1e-4)
+
+
+def test_candidates_are_grouped_into_passes_by_the_tokens_they_feed(monkeypatch):
+    import harness.model.rank as rank
+    from harness.model.rank import _candidate_passes
+
+    tails = [[1, 2, 3], [4], [5, 6], [7, 8, 9, 10, 11], [12, 13]]  # feeds 2, 0, 1, 4, 1 tokens
+    assert _candidate_passes(tails, one_per_pass=False) == [[0, 2, 3, 4]]
+    assert _candidate_passes(tails, one_per_pass=True) == [[0], [2], [3], [4]]
+    monkeypatch.setattr(rank, "CANDIDATE_PASS_TOKENS", 3)
+    assert _candidate_passes(tails, one_per_pass=False) == [[0, 2], [3], [4]]  # 4 tokens > 3: a pass alone
+    assert _candidate_passes([[1], [2]], one_per_pass=False) == []
 
 
 def test_ties_go_to_the_first_choice_and_progress_is_reported(tiny):

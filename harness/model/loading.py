@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core.errors import BenchError
+from harness.model.attention import read_grouped_heads_as_they_are
 from harness.model.provision import resolve_model
 
 DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
@@ -60,6 +61,7 @@ def load_base(
         tokenizer.pad_token = tokenizer.eos_token
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(device).eval()
+    read_grouped_heads_as_they_are(torch.device(device).type)
     return BaseModel(
         model=model,
         tokenizer=tokenizer,

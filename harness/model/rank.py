@@ -10,11 +10,20 @@ per batch of B prompts and C candidates:
    between the prefix and each row's tokens, with explicit position ids (so
    padding does not shift positions) and the cache kept; only the last few
    logits are computed;
-2. one short pass per candidate over the rest of its tokens, for all B prompts
-   on that same cache, positions carrying on from each prompt's own length;
-   the cache is cropped back after each. (Repeating the cache C times for one
-   pass over every candidate held C x B prompt caches at once: 7.8 GB peak and
-   1.6x the time on legal_classifier in fp32, benchmarks/README.md.)
+2. one short pass over the rest of every candidate's tokens, for all B prompts
+   on that same cache: the candidates sit side by side in the pass, each at the
+   positions that carry on from its prompt, and a 4D attention mask lets each
+   token see its prompt and its own candidate's earlier tokens, never another
+   candidate's (a tree of answers over one prompt). The cache is cropped back
+   after it. Up to ``CANDIDATE_PASS_TOKENS`` tokens go in one pass; more
+   candidates take more passes. Where the attention implementation takes no
+   4D mask (flash-attention kernels), each candidate gets a pass of its own.
+
+Why one pass and not one per candidate: each pass over a few tokens per row
+reads every weight and appends to every layer's cache, whatever it feeds; on
+legal_classifier's 8 labels the 8 passes took a quarter of rank mode's time
+(benchmarks/README.md). Why not the cache repeated once per candidate: that
+held C x B prompt caches at once (7.8 GB peak on 32 legal prompts in fp32).
 
 An lm-eval style scorer runs the whole prompt again for each candidate; here the
 shared prefix is computed once per run, each prompt once, and the candidate
@@ -146,17 +155,18 @@ def rank_choices(
     prefix_seconds = (time.perf_counter() - started) / len(encoded)  # shared by every item
     order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
     results: list[Ranking | None] = [None] * len(encoded)
-    longest_tail = max(len(tail) for tail in tails)
+    passes = _candidate_passes(tails, one_per_pass=not _takes_4d_masks(model))
+    pass_tokens = max(sum(len(tails[c]) - 1 for c in group) for group in passes) if passes else 0
     batches = bounded_batches(
         order,
         max_rows=batch_size,
         max_tokens=max_batch_tokens,
-        row_tokens=lambda i: len(encoded[i]) + len(shared) + longest_tail,
+        row_tokens=lambda i: len(encoded[i]) + len(shared) + 1 + pass_tokens,
     )
     for batch in batches:
         started = time.perf_counter()
         scores = _score_batch(
-            model, [encoded[i][prefix.length :] + shared for i in batch], prefix, shared, tails, pad_id=pad_id
+            model, [encoded[i][prefix.length :] + shared for i in batch], prefix, shared, tails, passes, pad_id=pad_id
         )
         seconds = (time.perf_counter() - started) / len(batch) + prefix_seconds
         for row, index in enumerate(batch):
@@ -217,10 +227,17 @@ def _common_prefix(candidates: list[list[int]]) -> list[int]:
 
 
 def _score_batch(
-    model, prompts: list[list[int]], prefix: _Prefix, shared: list[int], tails: list[list[int]], *, pad_id: int
+    model,
+    prompts: list[list[int]],
+    prefix: _Prefix,
+    shared: list[int],
+    tails: list[list[int]],
+    passes: list[list[int]],
+    *,
+    pad_id: int,
 ) -> torch.Tensor:
     """Summed log-probabilities, [len(prompts), len(tails)]: ``prompts`` are what follows ``prefix``, with
-    ``shared`` already on each; then each tail."""
+    ``shared`` already on each; then each tail, the tails of one of ``passes`` (candidate indices) in one pass."""
     n_prompts, n_shared = len(prompts), len(shared)
     device = prefix.device
     width = max(len(p) for p in prompts)
@@ -244,29 +261,80 @@ def _score_batch(
     if n_shared:
         shared_ids = torch.tensor(shared, device=device).expand(n_prompts, -1)
         scores = scores + logprobs[:, :-1].gather(-1, shared_ids[..., None]).squeeze(-1).sum(-1, keepdim=True)
-    lengths = mask.sum(-1)  # each prompt's tokens, prefix included: where its candidates' positions carry on
-    for column, tail in enumerate(tails):
-        if len(tail) > 1:
-            scores[:, column] += _tail_loglikelihoods(model, cache, mask, lengths, tail)
+    for group in passes:
+        scores[:, group] += _tails_loglikelihoods(model, cache, mask, [tails[c] for c in group])
     return scores.float().cpu()
 
 
-def _tail_loglikelihoods(model, cache, mask: torch.Tensor, lengths: torch.Tensor, tail: list[int]) -> torch.Tensor:
-    """Summed log-probabilities of ``tail[1:]`` after every prompt in ``cache``; the cache is left as it was."""
-    rows, fed = mask.shape[0], len(tail) - 1  # the last token is only predicted, never fed
-    device = mask.device
-    feed = torch.tensor(tail[:-1], device=device).expand(rows, -1)
+CANDIDATE_PASS_TOKENS = 32  # candidate tokens fed in one pass: its logits are rows x this x vocabulary floats
+
+
+def _candidate_passes(tails: list[list[int]], *, one_per_pass: bool) -> list[list[int]]:
+    """Candidates (indices) grouped into passes of at most ``CANDIDATE_PASS_TOKENS`` fed tokens, in order;
+    a longer candidate gets a pass alone, and a one-token candidate none (the prompt pass scored it)."""
+    passes: list[list[int]] = []
+    fed = 0
+    for column, tail in enumerate(tails):
+        tokens = len(tail) - 1  # the last token is only predicted, never fed
+        if not tokens:
+            continue
+        if not passes or one_per_pass or fed + tokens > CANDIDATE_PASS_TOKENS:
+            passes.append([])
+            fed = 0
+        passes[-1].append(column)
+        fed += tokens
+    return passes
+
+
+def _takes_4d_masks(model) -> bool:
+    """Whether the attention reads a custom [rows, 1, queries, keys] mask (sdpa and eager do; flash kernels
+    take padding masks only)."""
+    return _attention_implementation(model) in ("sdpa", "eager")
+
+
+def _attention_implementation(model) -> str | None:
+    return getattr(getattr(model, "config", None), "_attn_implementation", None)
+
+
+def _tails_loglikelihoods(model, cache, mask: torch.Tensor, tails: list[list[int]]) -> torch.Tensor:
+    """Summed log-probabilities of each ``tail[1:]`` after every prompt in ``cache``, all tails in one pass,
+    [rows, len(tails)]; the cache is left as it was."""
+    rows, device = mask.shape[0], mask.device
+    feeds = [tail[:-1] for tail in tails]  # the last token is only predicted, never fed
+    fed = sum(len(feed) for feed in feeds)
+    owner = torch.tensor([c for c, feed in enumerate(feeds) for _ in feed], device=device)
+    offset = torch.tensor([j for feed in feeds for j in range(len(feed))], device=device)
+    positions = mask.sum(-1)[:, None] + offset  # each candidate carries on from its prompt's own length
+    if len(tails) == 1:
+        attention = torch.cat([mask, mask.new_ones(rows, fed)], dim=1)  # plain causal over one candidate
+    else:
+        attention = _tree_mask(model, mask, owner, offset)
     logits = model(
-        input_ids=feed,
-        attention_mask=torch.cat([mask, mask.new_ones(rows, fed)], dim=1),
-        position_ids=lengths[:, None] + torch.arange(fed, device=device),
+        input_ids=torch.tensor([t for feed in feeds for t in feed], device=device).expand(rows, -1),
+        attention_mask=attention,
+        position_ids=positions,
         use_cache=True,
         **{_cache_keyword(): cache},
     ).logits.float()
     cache.crop(-fed)  # negative: drop the tokens just added (every transformers version reads it so)
-    targets = torch.tensor(tail[1:], device=device).expand(rows, -1)
+    targets = torch.tensor([t for tail in tails for t in tail[1:]], device=device).expand(rows, -1)
     # log-softmax at the targets only: the full [rows, fed, vocab] log-softmax is never materialised
-    return (logits.gather(-1, targets[..., None]).squeeze(-1) - logits.logsumexp(-1)).sum(-1)
+    token_lls = logits.gather(-1, targets[..., None]).squeeze(-1) - logits.logsumexp(-1)
+    return token_lls.new_zeros(rows, len(tails)).index_add_(1, owner, token_lls)
+
+
+def _tree_mask(model, mask: torch.Tensor, owner: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+    """[rows, 1, fed, cached + fed]: a fed token sees its prompt's tokens (``mask``) and the earlier tokens of
+    its own candidate; boolean for sdpa, additive (0 or the dtype's minimum) for eager attention, as each
+    reads a mask."""
+    rows, fed = mask.shape[0], owner.shape[0]
+    own = (owner[:, None] == owner[None, :]) & (offset[None, :] <= offset[:, None])  # [fed, fed]
+    seen = torch.cat([mask.bool()[:, None, :].expand(rows, fed, -1), own.expand(rows, fed, fed)], dim=-1)
+    seen = seen[:, None]
+    if _attention_implementation(model) == "sdpa":
+        return seen
+    dtype = model.get_input_embeddings().weight.dtype
+    return torch.zeros(seen.shape, dtype=dtype, device=mask.device).masked_fill_(~seen, torch.finfo(dtype).min)
 
 
 def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
