@@ -125,26 +125,12 @@ def first_max(values) -> int:
     return values.index(max(values))
 
 
-def start_like_bench() -> None:
-    """Set up this process as the ``bench`` command sets up its own (harness/cli/__init__.py and main.py),
-    before torch loads: jemalloc (re-executing once), OpenMP's short spin, the bounded oneDNN caches, and on
-    glibc the heap setting a run takes."""
-    from harness.core.allocator import on_jemalloc, use_jemalloc
-    from harness.core.heap import keep_heap_small
-    from harness.core.onednn import bound_primitive_cache
-    from harness.core.threads import short_spin
-
-    use_jemalloc(sys.argv)
-    short_spin()
-    bound_primitive_cache()
-    if not on_jemalloc():
-        keep_heap_small()
-
-
 def score_in_this_process(scorer: str, args) -> dict:
     """One scorer's log-likelihoods and seconds (run in a child: see ``in_child``)."""
     if scorer == "bench":
-        start_like_bench()
+        from harness.core.startup import start_like_bench
+
+        start_like_bench(sys.argv, heap=True)  # as the bench command starts, and on glibc as bench run does
     import torch
 
     from harness.model.rank import choice_token_ids, rank_choices

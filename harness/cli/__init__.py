@@ -4,10 +4,11 @@ import sys
 
 
 def main() -> int:
-    """The ``bench`` command: first onto jemalloc where installed (core/allocator.py), then the command line."""
-    from harness.core.allocator import use_jemalloc
+    """The ``bench`` command: first the process settings that must precede torch (core/startup.py: jemalloc,
+    OpenMP's short spin, oneDNN's bounded caches), then the command line."""
+    from harness.core.startup import start_like_bench
 
-    use_jemalloc(sys.argv)  # re-executes this command once, with jemalloc preloaded; returns if it does not
+    start_like_bench(sys.argv)  # may re-execute this command once, with jemalloc preloaded
     from harness.cli.main import main as command_line
 
     return command_line()

@@ -25,8 +25,6 @@ from harness import __version__
 from harness.cli.console import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXIT_VARIANT_FAILED, console
 from harness.core import quiet
 from harness.core.errors import BenchError
-from harness.core.onednn import bound_primitive_cache
-from harness.core.threads import short_spin
 from harness.core.trust import ALLOW_PATHS_ENV, TRUST_REMOTE_CODE_ENV, Trust
 
 
@@ -330,8 +328,6 @@ COMMAND_MODULES: list[str] = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    short_spin()  # before anything loads torch: libgomp reads it once (core/threads.py)
-    bound_primitive_cache()  # likewise oneDNN, at its first matrix product (core/onednn.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     # A run's console is bench's own: the libraries' chatter goes to the run folder's bench.log (core/quiet.py),
@@ -372,4 +368,6 @@ def _escape(text: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from harness.cli import main as bench_command  # with the settings the bench command starts with
+
+    sys.exit(bench_command())

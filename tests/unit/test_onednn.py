@@ -133,14 +133,3 @@ def test_ideeps_cache_grows_with_every_new_shape_unless_bench_bounds_it():
     # Measured on a 2-core Xeon with AMX: 266 MB kept at ideep's default, 66 MB under bench's bound.
     assert unbounded > 150
     assert bounded < 0.5 * unbounded
-
-
-def test_the_bench_command_sets_it_before_anything_runs(monkeypatch, capsys):
-    from harness.cli.main import main
-
-    for name in CACHES.values():
-        monkeypatch.delenv(name, raising=False)
-    assert main(["schema"]) == 0
-    capsys.readouterr()
-    assert os.environ[CAPACITY_ENV] == str(BENCH_CAPACITY)
-    assert os.environ[IDEEP_CAPACITY_ENV] == str(IDEEP_CAPACITY)
