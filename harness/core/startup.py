@@ -24,9 +24,11 @@ from harness.core.onednn import bound_primitive_cache
 from harness.core.threads import short_spin
 
 
-def start_like_bench(argv: list[str], *, heap: bool = False) -> None:
-    """Apply the settings above; ``argv`` re-executes this process on jemalloc (returns if it does not)."""
-    use_jemalloc(argv)
+def start_like_bench(argv: list[str] | None, *, heap: bool = False) -> None:
+    """Apply the settings above; ``argv`` re-executes this process on jemalloc (returns if it does not),
+    None keeps the allocator this interpreter started with."""
+    if argv is not None:
+        use_jemalloc(argv)
     short_spin()
     bound_primitive_cache()
     if heap and not on_jemalloc():

@@ -261,8 +261,9 @@ def _score_batch(
     if n_shared:
         shared_ids = torch.tensor(shared, device=device).expand(n_prompts, -1)
         scores = scores + logprobs[:, :-1].gather(-1, shared_ids[..., None]).squeeze(-1).sum(-1, keepdim=True)
+    lengths = mask.sum(-1)  # each prompt's tokens, prefix included: where its candidates' positions carry on
     for group in passes:
-        scores[:, group] += _tails_loglikelihoods(model, cache, mask, [tails[c] for c in group])
+        scores[:, group] += _tails_loglikelihoods(model, cache, mask, lengths, [tails[c] for c in group])
     return scores.float().cpu()
 
 
@@ -296,7 +297,9 @@ def _attention_implementation(model) -> str | None:
     return getattr(getattr(model, "config", None), "_attn_implementation", None)
 
 
-def _tails_loglikelihoods(model, cache, mask: torch.Tensor, tails: list[list[int]]) -> torch.Tensor:
+def _tails_loglikelihoods(
+    model, cache, mask: torch.Tensor, lengths: torch.Tensor, tails: list[list[int]]
+) -> torch.Tensor:
     """Summed log-probabilities of each ``tail[1:]`` after every prompt in ``cache``, all tails in one pass,
     [rows, len(tails)]; the cache is left as it was."""
     rows, device = mask.shape[0], mask.device
@@ -304,7 +307,7 @@ def _tails_loglikelihoods(model, cache, mask: torch.Tensor, tails: list[list[int
     fed = sum(len(feed) for feed in feeds)
     owner = torch.tensor([c for c, feed in enumerate(feeds) for _ in feed], device=device)
     offset = torch.tensor([j for feed in feeds for j in range(len(feed))], device=device)
-    positions = mask.sum(-1)[:, None] + offset  # each candidate carries on from its prompt's own length
+    positions = lengths[:, None] + offset  # each candidate carries on from its prompt's own length
     if len(tails) == 1:
         attention = torch.cat([mask, mask.new_ones(rows, fed)], dim=1)  # plain causal over one candidate
     else:
