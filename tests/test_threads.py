@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,8 +20,10 @@ from harness.core.threads import (
     THREADS_ENV,
     apply_thread_policy,
     available_cpus,
+    busy_and_total_ticks,
     cgroup_cpu_quota,
     choose_threads,
+    other_cpu_use,
     short_spin,
 )
 
@@ -79,8 +86,8 @@ def test_available_cpus_are_the_affinity_capped_by_the_quota_rounded_down():
     assert available_cpus(4, 0.5) == 1  # half a core still runs one thread
 
 
-def machine(*, affinity=4, quota=None, load=0.5):
-    return dict(affinity=lambda: affinity, quota=lambda: quota, load=lambda: load)
+def machine(*, affinity=4, quota=None, load=0.5, others=0.0):
+    return dict(affinity=lambda: affinity, quota=lambda: quota, load=lambda: load, others=lambda: others)
 
 
 def test_threads_come_from_the_option_then_the_environment_then_the_cpus():
@@ -97,16 +104,64 @@ def test_a_bad_bench_threads_is_an_error_naming_the_variable():
 
 
 def test_a_busy_machine_is_warned_about_in_one_line():
-    quiet = choose_threads(None, env={}, **machine(affinity=2, load=1.2))
+    quiet = choose_threads(None, env={}, **machine(affinity=2, others=0.3))
     assert not quiet.busy and quiet.warnings == ()
-    busy = choose_threads(None, env={}, **machine(affinity=2, load=3.0))
-    assert busy.busy and busy.record()["load_1min"] == 3.0
+    busy = choose_threads(None, env={}, **machine(affinity=2, others=1.2))
+    assert busy.busy and busy.record()["others_cpu_use"] == 1.2
     (warning,) = busy.warnings
     assert "\n" not in warning
+    assert warning.startswith("the cores are busy: other processes are using 1.2 of the 2 CPUs available")
+
+
+def test_busy_is_read_from_the_cpus_now_not_the_lagging_load_average():
+    # Measured (benchmarks/contention_suite.py): a run started just after a competitor stopped saw load 3.63 on
+    # 2 CPUs, one started seconds into a competitor's work saw 1.76. The sample of the CPUs decides.
+    assert not choose_threads(None, env={}, **machine(affinity=2, load=3.6, others=0.1)).busy
+    assert choose_threads(None, env={}, **machine(affinity=2, load=1.8, others=2.0)).busy
+    # No /proc/stat: the load average is the test, and the warning says what it counts.
+    (warning,) = choose_threads(None, env={}, **machine(affinity=2, load=3.0, others=None)).warnings
     assert warning.startswith("the cores are busy: load average 3.0 over the last minute on 2 available CPUs")
     assert "bench's own start included" in warning  # the figure cannot leave this process out
-    # No load average on this system: nothing to warn about.
-    assert choose_threads(None, env={}, **machine(load=None)).warnings == ()
+    # Neither figure on this system: nothing to warn about.
+    assert choose_threads(None, env={}, **machine(load=None, others=None)).warnings == ()
+
+
+def test_cpu_ticks_are_summed_over_this_process_cpus_only(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text(
+        "cpu  30 0 30 300 10 0 0 0 0 0\n"
+        "cpu0 10 0 10 100 5 0 0 0 0 0\n"  # user nice system idle iowait irq softirq steal guest guest_nice
+        "cpu1 20 0 20 200 5 0 0 0 0 0\n"
+        "intr 12345\nctxt 678\n"
+    )
+    assert busy_and_total_ticks(stat, None) == (60, 370)
+    assert busy_and_total_ticks(stat, {1}) == (40, 245)
+    assert busy_and_total_ticks(tmp_path / "missing", None) is None
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads /proc/stat")
+def test_other_cpu_use_sees_another_process_spinning_but_not_this_one():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # past its start-up
+        assert other_cpu_use(0.5) >= 0.7  # one core's worth, give or take the sampling ticks
+    finally:
+        spinner.kill()
+        spinner.wait()
+    # This process's own threads are not "other work": a spinning thread here is taken off.
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            pass
+
+    spinning = threading.Thread(target=spin)
+    spinning.start()
+    try:
+        assert other_cpu_use(0.5) < 0.5
+    finally:
+        stop.set()
+        spinning.join()
 
 
 def test_more_threads_than_cpus_is_allowed_with_a_warning():
@@ -139,6 +194,7 @@ def test_a_run_records_its_thread_policy(tiny_suite, tmp_path, monkeypatch, rest
     threads = manifest["threads"]
     assert (threads["threads"], threads["source"]) == (2, "--threads")  # the option wins over the environment
     assert threads["available_cpus"] >= 1 and "load_1min" in threads and isinstance(threads["busy"], bool)
+    assert threads["others_cpu_use"] is None or threads["others_cpu_use"] >= 0.0
     assert torch.get_num_threads() == 2
     # The allocator and heap setting beside it (core/allocator.py, core/heap.py): pytest's process is not
     # re-executed onto jemalloc, so glibc with the small heap's threshold unless switched off.
@@ -148,7 +204,9 @@ def test_a_run_records_its_thread_policy(tiny_suite, tmp_path, monkeypatch, rest
         assert manifest["heap"] == expected
     # The report's provenance table shows both, beside the stage times.
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "<th>threads</th><td>2 (--threads;" in html and "<th>stage peak memory</th>" in html
+    assert (
+        "<th>threads</th><td>2 (--threads;" in html and "load average" in html and "<th>stage peak memory</th>" in html
+    )
 
 
 def test_bench_asks_openmp_for_a_short_spin_unless_the_user_chose_how_threads_wait():

@@ -12,10 +12,15 @@ run slowed 3 to 9 times (issue 22). So the count comes from, in order:
    ``cpu.cfs_quota_us``; the tightest of the process's cgroup and its ancestors),
    rounded down as Go's automaxprocs does, since a thread beyond the quota is throttled.
 
-When the 1-minute load average is at least the available CPUs, other work is
-keeping the cores busy and the run says so in one line. The load average counts
-every runnable process on the machine, this one's own start-up included; it
-cannot be told apart, so right after start the figure is mostly other work.
+Busy cores. At the start the run samples, over a fifth of a second, how much of
+its available CPUs other processes use (``/proc/stat``'s per-CPU counters for
+the CPUs in its affinity mask, less this process's own CPU time); when other
+work keeps at least half of them busy, the run says so in one line. The
+1-minute load average is recorded beside it and is the test only where there
+is no ``/proc/stat``: it lags a minute both ways. A whole legal run beside a
+second bench (benchmarks/contention_suite.py) started 1.76 into a competitor's
+first seconds, below the 2 CPUs, and was not warned; the next run, alone, started
+at 3.63 just after the competitor stopped and was.
 Only torch's intra-op threads are set: inter-op threads can only be set before
 torch first runs in parallel, and bench's CPU work does not use them.
 
@@ -36,7 +41,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping, MutableMapping
 
@@ -47,6 +53,9 @@ SHORT_SPIN_ENV = "BENCH_SHORT_SPIN"
 SHORT_SPIN = {"GOMP_SPINCOUNT": "10000"}  # iterations a waiting OpenMP thread spins before it sleeps
 OPENMP_WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 PROC_CGROUP = Path("/proc/self/cgroup")
+PROC_STAT = Path("/proc/stat")
+BUSY_SHARE = 0.5  # other work on at least this share of the available CPUs: warn
+BUSY_SAMPLE_SECONDS = 0.2
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -62,9 +71,13 @@ class ThreadPolicy:
     load_1min: float | None  # the load average at start; None where the system does not report one
     warnings: tuple[str, ...] = ()
     openmp_wait: str = "OpenMP's default"  # GOMP_SPINCOUNT / OMP_WAIT_POLICY as the run has them (short_spin)
+    # CPUs' worth of other processes' use of this process's CPUs at start (other_cpu_use); None: not measurable
+    others_cpu_use: float | None = None
 
     @property
     def busy(self) -> bool:
+        if self.others_cpu_use is not None:
+            return self.others_cpu_use >= BUSY_SHARE * self.available_cpus
         return self.load_1min is not None and self.load_1min >= self.available_cpus
 
     def record(self) -> dict:
@@ -161,6 +174,42 @@ def load_average() -> float | None:
         return None
 
 
+def other_cpu_use(seconds: float = BUSY_SAMPLE_SECONDS, proc_stat: Path = PROC_STAT) -> float | None:
+    """CPUs' worth of work other processes do on this process's CPUs, sampled over ``seconds``; None where
+    ``/proc/stat`` cannot be read. This process sleeps through the sample, and its own CPU time (other threads)
+    is taken off."""
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    before, own_before = busy_and_total_ticks(proc_stat, cpus), time.process_time()
+    if before is None:
+        return None
+    time.sleep(seconds)
+    after, own = busy_and_total_ticks(proc_stat, cpus), time.process_time() - own_before
+    if after is None or after[1] <= before[1]:
+        return None
+    busy, total = after[0] - before[0], after[1] - before[1]
+    n_cpus = len(cpus) if cpus else (os.cpu_count() or 1)
+    # busy / total is the share of the CPUs' time spent working; own is in seconds of CPU over the window.
+    return max(0.0, busy / total * n_cpus - own / seconds)
+
+
+def busy_and_total_ticks(proc_stat: Path, cpus: set[int] | None) -> tuple[int, int] | None:
+    """(working, all) clock ticks summed over ``cpus`` (every CPU when None), from ``/proc/stat``'s ``cpuN`` lines:
+    user nice system idle iowait irq softirq steal ...; idle and iowait are not working."""
+    try:
+        lines = proc_stat.read_text().splitlines()
+    except OSError:
+        return None
+    busy = total = 0
+    for line in lines:
+        name, *fields = line.split()
+        if not name[3:].isdigit() or not name.startswith("cpu") or (cpus is not None and int(name[3:]) not in cpus):
+            continue
+        ticks = [int(field) for field in fields[:8]]
+        total += sum(ticks)
+        busy += sum(ticks) - ticks[3] - ticks[4]
+    return (busy, total) if total else None
+
+
 def choose_threads(
     option: int | None = None,
     *,
@@ -168,6 +217,7 @@ def choose_threads(
     affinity: Callable[[], int] = affinity_cpus,
     quota: Callable[[], float | None] = cgroup_cpu_quota,
     load: Callable[[], float | None] = load_average,
+    others: Callable[[], float | None] = other_cpu_use,
 ) -> ThreadPolicy:
     """The policy for this process, without applying it. The readers are arguments so tests can fake a machine."""
     env = os.environ if env is None else env
@@ -175,27 +225,34 @@ def choose_threads(
     available = available_cpus(n_affinity, n_quota)
     asked, source = requested_threads(option, env)
     threads = asked if asked is not None else available
-    load_1min = load()
     warnings = []
     if asked is not None and asked > available:
         warnings.append(
             f"{source} {asked} is more than the {available} CPUs available to bench: threads will take turns on them"
         )
-    if load_1min is not None and load_1min >= available:
-        warnings.append(
-            f"the cores are busy: load average {load_1min:.1f} over the last minute on {available} available "
-            "CPUs (it counts every process, bench's own start included); this run will be slower and its "
-            "timings noisier"
-        )
-    return ThreadPolicy(
+    policy = ThreadPolicy(
         threads=threads,
         source=source or "available CPUs",
         available_cpus=available,
         affinity_cpus=n_affinity,
         cgroup_cpu_quota=n_quota,
-        load_1min=load_1min,
-        warnings=tuple(warnings),
+        load_1min=load(),
         openmp_wait=openmp_wait(env),
+        others_cpu_use=others(),
+    )
+    if policy.busy:
+        warnings.append(
+            f"the cores are busy: {_busy_evidence(policy)}; this run will be slower and its timings noisier"
+        )
+    return replace(policy, warnings=tuple(warnings))
+
+
+def _busy_evidence(policy: ThreadPolicy) -> str:
+    if policy.others_cpu_use is not None:
+        return f"other processes are using {policy.others_cpu_use:.1f} of the {policy.available_cpus} CPUs available"
+    return (
+        f"load average {policy.load_1min:.1f} over the last minute on {policy.available_cpus} available CPUs "
+        "(it counts every process, bench's own start included)"
     )
 
 

@@ -43,7 +43,7 @@ class Manifest(JsonRecord):
     # variant:<name>:prepare|predict|probes|recheck for the variants this run computed (run/recipe.py).
     stage_peak_rss_mb: dict | None = None
     # The thread policy (harness/core/threads.py): threads, source, available/affinity CPUs, cgroup quota,
-    # the 1-minute load average at start, busy, warnings.
+    # the 1-minute load average and the other processes' CPU use at start, busy, warnings.
     threads: dict | None = None
     # {mlflow: {uri, experiment, experiment_id, run_id, variants: {name: run_id}}}, or {mlflow: {uri, error}};
     # written after the run, only when it was tracked (docs/tracking.md)
