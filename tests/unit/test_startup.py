@@ -42,15 +42,14 @@ def test_the_settings_are_in_place_before_torch_loads(tmp_path):
 COMMAND = """
 import json, os, sys
 sys.argv = ["bench", "schema"]
-from harness.cli import main  # the console script's entry point (pyproject.toml)
-main()
+from harness.cli import bench_command  # the console script's entry point (pyproject.toml)
+bench_command()
 print(json.dumps({k: os.environ.get(k) for k in %r}))
 """
 
 
 def test_the_bench_command_starts_so(tmp_path):
-    """The ``bench`` entry point runs ``start_like_bench`` (in a fresh process: the package's ``main`` and its
-    ``main`` module share a name, and the module wins once imported)."""
+    """The ``bench`` entry point runs ``start_like_bench`` (in a fresh process: the settings must precede torch)."""
     script = tmp_path / "command.py"
     script.write_text(COMMAND % (SETTINGS,))
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
