@@ -18,9 +18,9 @@ the CPUs in its affinity mask, less this process's own CPU time); when other
 work keeps at least half of them busy, the run says so in one line. The
 1-minute load average is recorded beside it and is the test only where there
 is no ``/proc/stat``: it lags a minute both ways. A whole legal run beside a
-second bench (benchmarks/contention_suite.py) started 1.76 into a competitor's
-first seconds, below the 2 CPUs, and was not warned; the next run, alone, started
-at 3.63 just after the competitor stopped and was.
+second bench (benchmarks/contention_suite.py) started at load 1.76, seconds into
+the competitor's work and below the 2 CPUs, and was not warned; the next run,
+alone, started at 3.63 just after the competitor stopped, and was.
 Only torch's intra-op threads are set: inter-op threads can only be set before
 torch first runs in parallel, and bench's CPU work does not use them.
 
@@ -202,11 +202,13 @@ def busy_and_total_ticks(proc_stat: Path, cpus: set[int] | None) -> tuple[int, i
     busy = total = 0
     for line in lines:
         name, *fields = line.split()
-        if not name[3:].isdigit() or not name.startswith("cpu") or (cpus is not None and int(name[3:]) not in cpus):
+        is_one_cpu = name.startswith("cpu") and name[3:].isdigit()  # "cpu3", not the "cpu" total nor "ctxt"
+        if not is_one_cpu or (cpus is not None and int(name[3:]) not in cpus):
             continue
         ticks = [int(field) for field in fields[:8]]
-        total += sum(ticks)
-        busy += sum(ticks) - ticks[3] - ticks[4]
+        cpu_total = sum(ticks)
+        total += cpu_total
+        busy += cpu_total - ticks[3] - ticks[4]
     return (busy, total) if total else None
 
 
