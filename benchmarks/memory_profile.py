@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
                 on_step=lambda *_: ends.append(time.perf_counter()),
             )
     curve = record.loss_curve
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # the whole child: load and steps
     return {
         "setup": setup,
         **({"mmap_threshold": mmap_threshold} if mmap_threshold and "heap" in setup else {}),
@@ -115,6 +117,9 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
         "step_mb": round(step.peak_rss_mb - loaded.peak_rss_mb),
         "step_seconds": round(step.seconds, 1),
         "loss": curve[0]["loss"] if curve else None,
+        "minor_faults": usage.ru_minflt,
+        "user_seconds": round(usage.ru_utime, 1),
+        "system_seconds": round(usage.ru_stime, 1),
         # After the first step, which holds one-off set-up (and the widest batch).
         **({"seconds_per_step": round((ends[-1] - ends[0]) / (len(ends) - 1), 1)} if len(ends) > 1 else {}),
     }

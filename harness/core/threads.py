@@ -31,7 +31,9 @@ need. Rank scoring of 8 legal items beside a second bench doing the same
 (benchmarks/contention.py, 2 cores, both on 2 threads) took 2.38x its time
 alone with libgomp's default spin, 1.67x with a short spin
 (``GOMP_SPINCOUNT=10000``); alone the two were within noise (16.8 s and 16.2 s;
-15.5 s and 15.6-17.1 s in an earlier pair). So the ``bench`` command sets that
+15.5 s and 15.6-17.1 s in an earlier pair). A whole legal_classifier run (a
+slice, benchmarks/contention_suite.py) beside a second bench took 2.21x its time
+alone with the short spin, 7.11x with the default. So the ``bench`` command sets that
 short spin before torch loads (``short_spin``), unless ``OMP_WAIT_POLICY`` or
 ``GOMP_SPINCOUNT`` is set already or ``BENCH_SHORT_SPIN=0``. libgomp reads it
 once, when torch loads: from Python, set it before importing torch.
