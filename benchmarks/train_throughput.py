@@ -160,6 +160,11 @@ def main() -> None:
     unknown = set(chosen) - set(SETUPS)
     if unknown:
         raise SystemExit(f"unknown set-ups {sorted(unknown)}; choose from {', '.join(SETUPS)}")
+    # The peer: trl's defaults where they run natively, else trl with its bf16 autocast off (see above).
+    # Chosen before anything trains, so a choice without a trl set-up fails at once.
+    peer_name = next((name for name in ("trl defaults", "trl fp32") if name in chosen), None)
+    if peer_name is None:
+        raise SystemExit("choose a trl set-up to compare with (trl defaults or trl fp32)")
 
     from transformers import AutoTokenizer
 
@@ -183,10 +188,6 @@ def main() -> None:
         if args.eval_items:  # inference in bf16 only where it is native, as bench's precision fallback does
             r["accuracy"] = held_out_accuracy(model, tokenizer, system, args.eval_items, bf16=not slow_bf16)
     n_params = 134_515_008  # SmolLM2-135M; training FLOPs ~ 6 * params * tokens (forward + backward)
-    # The peer: trl's defaults where they run natively, else trl with its bf16 autocast off (see above).
-    peer_name = next((name for name in ("trl defaults", "trl fp32") if name in results), None)
-    if peer_name is None:
-        raise SystemExit("choose a trl set-up to compare with (trl defaults or trl fp32)")
     print(f"peer: {peer_name}")
     peer = results[peer_name]["tokens_per_second"]
     try:
