@@ -35,11 +35,15 @@ installs Debian's libjemalloc2 where it can), off Linux, or with
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import os
 import sys
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SWITCH_ENV = "BENCH_ALLOCATOR"  # "jemalloc" (the default where installed) or "glibc"
 MALLOC_CONF = "oversize_threshold:0,background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:0"
@@ -112,3 +116,77 @@ def allocator_record() -> dict:
     if on_jemalloc():
         return {"name": "jemalloc", "malloc_conf": os.environ.get("MALLOC_CONF", "")}
     return {"name": "glibc"}
+
+
+# Freed pages kept inside hot loops (training steps, prediction batches), returned between them.
+#
+# jemalloc's decay (MALLOC_CONF's 30 s) returns freed pages gradually, from the moment they are freed: a
+# LoRA step of 15-20 s on a 2-core CPU gets back much of what the previous step freed and faults it in
+# again (the legal suite took 338 million minor faults, 15% of its CPU time in the kernel). Decay off for
+# the whole process instead ran 1.16x faster but let training's RSS creep from 1.9 to 3.2 GB over 40
+# minutes (benchmarks/README.md, "Freed pages kept"). So decay is off only inside a loop, and the loop
+# hands its pages back at each iteration's end: what the process holds is one step's high-water mark.
+
+ALL_ARENAS = 4096  # jemalloc's MALLCTL_ARENAS_ALL: "arena.<this>.purge" purges every arena at once
+_kept_depth = 0  # nested loops (validation inside training): the outermost one restores the decay
+
+
+def _mallctl():
+    return ctypes.CDLL(None).mallctl  # jemalloc is preloaded: the process's own symbol table finds it
+
+
+def _set_decay(milliseconds: int) -> None:
+    """Each arena's dirty-page decay, and the default for arenas made later (a new thread's)."""
+    mallctl = _mallctl()
+    count = ctypes.c_uint(0)
+    size = ctypes.c_size_t(ctypes.sizeof(count))
+    mallctl(b"arenas.narenas", ctypes.byref(count), ctypes.byref(size), None, ctypes.c_size_t(0))
+    value = ctypes.c_ssize_t(milliseconds)
+    names = [f"arena.{i}.dirty_decay_ms".encode() for i in range(count.value)] + [b"arenas.dirty_decay_ms"]
+    for name in names:
+        mallctl(name, None, None, ctypes.byref(value), ctypes.c_size_t(ctypes.sizeof(value)))
+
+
+def _decay() -> int:
+    value = ctypes.c_ssize_t(0)
+    size = ctypes.c_size_t(ctypes.sizeof(value))
+    _mallctl()(b"arenas.dirty_decay_ms", ctypes.byref(value), ctypes.byref(size), None, ctypes.c_size_t(0))
+    return value.value
+
+
+@contextlib.contextmanager
+def freed_pages_kept() -> Iterator[None]:
+    """Within: jemalloc keeps the pages freed (no decay) and the loop calls ``return_freed_pages`` at the end of
+    each iteration. On leaving: the decay as it was, and what is held returned. Off jemalloc: nothing."""
+    global _kept_depth
+    if not on_jemalloc() or _kept_depth:
+        _kept_depth += 1
+        try:
+            yield
+        finally:
+            _kept_depth -= 1
+        return
+    before = _decay()
+    _set_decay(-1)
+    _kept_depth = 1
+    try:
+        yield
+    finally:
+        _kept_depth = 0
+        _set_decay(before)  # setting a decay counts every unused page as decayed: returned at once
+        return_freed_pages()
+
+
+def returning_pages_between(items: Iterable[T]) -> Iterator[T]:
+    """``items``, one at a time, with freed pages kept while the loop's body runs and returned after each."""
+    with freed_pages_kept():
+        for item in items:
+            yield item
+            return_freed_pages()
+
+
+def return_freed_pages() -> bool:
+    """Give the freed pages jemalloc holds back to the system now; True if it did (on jemalloc)."""
+    if not on_jemalloc():
+        return False
+    return _mallctl()(f"arena.{ALL_ARENAS}.purge".encode(), None, None, None, ctypes.c_size_t(0)) == 0

@@ -26,6 +26,7 @@ from typing import Callable
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
+from harness.core.allocator import returning_pages_between
 from harness.model.batches import bounded_batches
 from harness.model.lm_head import with_contiguous_head_input
 from harness.model.virtual_tokens import has_virtual_tokens
@@ -165,7 +166,7 @@ def generate(
     batches = bounded_batches(
         order, max_rows=batch_size, max_tokens=max_batch_tokens, row_tokens=lambda i: len(encoded[i]) + max_new_tokens
     )
-    for batch in batches:
+    for batch in returning_pages_between(batches):  # core/allocator.py: no page faults inside a batch
         suffixes = [encoded[i][prefix_len:] for i in batch]
         width = max(len(s) for s in suffixes)
         # Padding sits between the shared prefix and each row's own tokens, so every

@@ -55,6 +55,7 @@ from typing import Callable
 
 import torch
 
+from harness.core.allocator import returning_pages_between
 from harness.core.errors import BenchError
 from harness.model.batches import bounded_batches
 from harness.model.generate import MIN_SHARED_PREFIX, can_share_prefix, encode_prompts, shared_prefix_length
@@ -163,7 +164,7 @@ def rank_choices(
         max_tokens=max_batch_tokens,
         row_tokens=lambda i: len(encoded[i]) + len(shared) + 1 + pass_tokens,
     )
-    for batch in batches:
+    for batch in returning_pages_between(batches):  # core/allocator.py: no page faults inside a batch
         started = time.perf_counter()
         scores = _score_batch(
             model, [encoded[i][prefix.length :] + shared for i in batch], prefix, shared, tails, passes, pad_id=pad_id

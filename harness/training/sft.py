@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from harness.core.allocator import freed_pages_kept, return_freed_pages
 from harness.model.virtual_tokens import has_virtual_tokens
 from harness.suite.schema import TrainingSpec
 from harness.training.shared_prefix_loss import shared_prefix_loss
@@ -141,6 +142,7 @@ def train_sft(
         def on_step_end(self, args, state, control, **kwargs):
             if on_step:
                 on_step(state.global_step, state.max_steps)
+            return_freed_pages()  # what the step freed, kept for its own reuse until now (core/allocator.py)
 
     counts = {"computed_tokens": 0, "trl_path_tokens": 0}
 
@@ -195,7 +197,8 @@ def train_sft(
         segment.load(resume_from)
     trainer.add_callback(segment.callback())
     try:
-        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+        with freed_pages_kept():
+            trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     finally:  # an interrupted training must not leave the shared base patched either
         _remove_fused_head_patch(model)
         if checkpointing:  # nor checkpointed: the next variant trained on it decides for itself
