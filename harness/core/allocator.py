@@ -20,9 +20,11 @@ over steps 2-4):
 
 The settings: ``oversize_threshold:0`` keeps large tensors in the ordinary
 arenas (jemalloc's default sends blocks over 8 MB to an arena that returns them
-at once: glibc's page faults again), and a 30 s decay outlasts a training step,
-so the next step finds its pages. A run's peak is measured over the whole
-suite in benchmarks/README.md.
+at once: glibc's page faults again), and a 30 s decay returns pages unused for
+a while, outside the hot loops. Inside training steps and prediction batches
+decay is off, and what they free is returned at each one's end
+(``freed_pages_kept`` below). A run's peak is measured over the whole suite in
+benchmarks/README.md.
 
 An allocator is chosen when a process starts, by ``LD_PRELOAD``: the ``bench``
 command re-executes itself once with jemalloc preloaded (``use_jemalloc``), as
