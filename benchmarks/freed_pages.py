@@ -24,14 +24,13 @@ import argparse
 import contextlib
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory_profile import REPO, child_environment, one_step  # noqa: E402  (the same training step)
+from memory_profile import child_environment, one_step, print_child_line  # noqa: E402  (the same training step)
 
 POLICIES = ("decay", "kept")
 STAGES = ("train", "predict")
@@ -107,18 +106,8 @@ def main() -> None:
     for _ in range(args.rounds):
         for stage in stages:
             for policy in POLICIES:
-                child = subprocess.run(
-                    [sys.executable, __file__, "--child", f"{stage}:{policy}"]
-                    + ["--steps", str(args.steps), "--items", str(args.items)],
-                    capture_output=True,
-                    text=True,
-                    cwd=REPO,
-                    env=env,
-                    check=False,
-                )
-                if child.returncode != 0:
-                    raise SystemExit(f"{stage}:{policy}: exit {child.returncode}\n{child.stderr[-2000:]}")
-                print(child.stdout.strip().splitlines()[-1], flush=True)
+                argv = ["--child", f"{stage}:{policy}", "--steps", str(args.steps), "--items", str(args.items)]
+                print_child_line(__file__, argv, env, f"{stage}:{policy}")
 
 
 if __name__ == "__main__":

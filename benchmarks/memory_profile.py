@@ -172,18 +172,20 @@ def main() -> None:
     for setup in args.setups.split(","):
         if setup not in SETUPS:
             raise SystemExit(f"unknown set-up {setup!r}; choose from {', '.join(SETUPS)}")
-        child = subprocess.run(
-            [sys.executable, __file__, "--child", setup, "--steps", str(args.steps), "--dtype", args.dtype]
-            + (["--mmap-threshold", str(args.mmap_threshold)] if args.mmap_threshold else []),
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env=env,
-            check=False,
+        argv = ["--child", setup, "--steps", str(args.steps), "--dtype", args.dtype]
+        print_child_line(
+            __file__, argv + (["--mmap-threshold", str(args.mmap_threshold)] if args.mmap_threshold else []), env, setup
         )
-        if child.returncode != 0:
-            raise SystemExit(f"{setup}: exit {child.returncode}\n{child.stderr[-2000:]}")
-        print(child.stdout.strip().splitlines()[-1], flush=True)
+
+
+def print_child_line(script: str, argv: list[str], env: dict[str, str], name: str) -> None:
+    """Run ``script argv`` in a fresh process under ``env`` and print the JSON line it prints last."""
+    child = subprocess.run(
+        [sys.executable, script, *argv], capture_output=True, text=True, cwd=REPO, env=env, check=False
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"{name}: exit {child.returncode}\n{child.stderr[-2000:]}")
+    print(child.stdout.strip().splitlines()[-1], flush=True)
 
 
 def child_environment(allocator: str) -> dict[str, str]:
