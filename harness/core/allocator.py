@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
@@ -105,6 +106,7 @@ def jemalloc_environment(env: MutableMapping[str, str], library: str) -> dict[st
     }
 
 
+@functools.cache  # fixed when the process starts; asked at every training step and prediction batch
 def on_jemalloc() -> bool:
     """True when this process's malloc is jemalloc's (it is mapped in: preloaded, or linked in)."""
     try:
@@ -133,6 +135,7 @@ ALL_ARENAS = 4096  # jemalloc's MALLCTL_ARENAS_ALL: "arena.<this>.purge" purges 
 _kept_depth = 0  # nested loops (validation inside training): the outermost one restores the decay
 
 
+@functools.cache
 def _mallctl():
     return ctypes.CDLL(None).mallctl  # jemalloc is preloaded: the process's own symbol table finds it
 
@@ -161,22 +164,18 @@ def freed_pages_kept() -> Iterator[None]:
     """Within: jemalloc keeps the pages freed (no decay) and the loop calls ``return_freed_pages`` at the end of
     each iteration. On leaving: the decay as it was, and what is held returned. Off jemalloc: nothing."""
     global _kept_depth
-    if not on_jemalloc() or _kept_depth:
-        _kept_depth += 1
-        try:
-            yield
-        finally:
-            _kept_depth -= 1
-        return
-    before = _decay()
-    _set_decay(-1)
-    _kept_depth = 1
+    outermost = _kept_depth == 0 and on_jemalloc()
+    before = _decay() if outermost else None
+    if outermost:
+        _set_decay(-1)
+    _kept_depth += 1
     try:
         yield
     finally:
-        _kept_depth = 0
-        _set_decay(before)  # setting a decay counts every unused page as decayed: returned at once
-        return_freed_pages()
+        _kept_depth -= 1
+        if outermost:
+            _set_decay(before)  # setting a decay counts every unused page as decayed: returned at once
+            return_freed_pages()
 
 
 def returning_pages_between(items: Iterable[T]) -> Iterator[T]:
