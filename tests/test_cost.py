@@ -115,6 +115,26 @@ def test_machine_peak_is_measured_once_per_machine_and_a_remeasurement_keeps_the
     assert json.loads(peak_cache.read_text())[first["key"]] == again
 
 
+def test_a_dtype_too_slow_for_a_full_size_product_is_timed_on_the_small_one(monkeypatch):
+    sizes: list[int] = []
+    timed = flops._matmul_rates
+
+    def recording(size, *args, **kwargs):
+        sizes.append(size)
+        return timed(size, *args, **kwargs)
+
+    monkeypatch.setattr(flops, "_matmul_rates", recording)
+    # Every dtype as slow as emulated bf16 on a CPU without it: only the small products run.
+    monkeypatch.setattr(flops, "SLOW_MATMUL_SECONDS", 1e-12)
+    peak = flops.measure_matmul_peak(size=512, repeats=2)
+    assert sizes == [flops.PROBE_MATRIX_SIZE] * 2 and peak["float32"] > 0 and peak["bfloat16"] > 0
+    # Every dtype fast: the small product, then the full-size ones.
+    sizes.clear()
+    monkeypatch.setattr(flops, "SLOW_MATMUL_SECONDS", 1e12)
+    flops.measure_matmul_peak(size=512, repeats=2)
+    assert sizes == [flops.PROBE_MATRIX_SIZE, 512] * 2
+
+
 def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache):
     text = tiny_suite.read_text().replace(
         "  max_new_tokens: 6\n", "  max_new_tokens: 6\n  variability: {samples: 3, temperature: 1.5}\n"

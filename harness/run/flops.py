@@ -26,8 +26,10 @@ model) in ``<cache>/machine_peak.json``; a process that finds its machine there
 does not measure again. Other processes on a shared machine can only make a
 measurement lower than the true peak, never higher, so a new measurement keeps
 the highest figure seen for each dtype. A dtype the CPU only emulates (bf16
-without AVX512-BF16 runs at well under 1 GFLOP/s) is timed once, not best of
-five: one 2048 matmul then takes a minute, and five took five.
+without AVX512-BF16 runs at well under 1 GFLOP/s) is told apart by a small
+product first and timed at that size: one 2048 matmul then takes a minute
+(an AVX2-only AMD EPYC, 2026-12-03), which every run on a new machine, and every
+test with a cache of its own, paid for a figure that only says "emulated".
 Generation is bound by memory bandwidth, not by matmul throughput, so
 inference utilisation is small by nature.
 """
@@ -41,7 +43,8 @@ from pathlib import Path
 
 PEAK_MATRIX_SIZE = 2048
 PEAK_REPEATS = 5
-SLOW_MATMUL_SECONDS = 2.0  # a warm-up matmul slower than this is not repeated
+SLOW_MATMUL_SECONDS = 2.0  # a dtype whose full-size matmul would take longer is timed at PROBE_MATRIX_SIZE
+PROBE_MATRIX_SIZE = 256  # 34 MFLOP: a millisecond in fp32, a tenth of a second in emulated bf16
 
 
 def forward_flops(n_params: int, tokens: int) -> float:
@@ -116,7 +119,12 @@ def machine_peak(*, size: int | None = None, repeats: int | None = None, remeasu
 
 
 def measure_matmul_peak(*, size: int, repeats: int) -> dict[str, float]:
-    """Best-of-``repeats`` FLOP/s of a size×size matmul, per dtype, after one warm-up."""
+    """Best-of-``repeats`` FLOP/s of a size×size matmul, per dtype, after one warm-up.
+
+    Each dtype is first timed on a small product (twice: the first call also starts the thread pool).
+    If that rate says a full-size product would take over SLOW_MATMUL_SECONDS, the dtype is emulated
+    and the small product's rate is its figure (a generous one: emulation runs faster in cache). A small
+    product runs below a large one's rate on native hardware, so a fast dtype is not taken for a slow one."""
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -126,22 +134,30 @@ def measure_matmul_peak(*, size: int, repeats: int) -> dict[str, float]:
     generator = torch.Generator(device="cpu").manual_seed(0)
     result = {}
     for name, dtype in dtypes.items():
-        a = torch.randn(size, size, generator=generator).to(device=device, dtype=dtype)
-        b = torch.randn(size, size, generator=generator).to(device=device, dtype=dtype)
-        started = time.perf_counter()
-        torch.matmul(a, b)  # warm-up: kernel selection, thread pool start
-        best = time.perf_counter() - started
-        # An emulated dtype is slow by seconds, not by warm-up effects: its first timing is the answer.
-        for _ in range(repeats if best < SLOW_MATMUL_SECONDS else 0):
-            if device == "cuda":
-                torch.cuda.synchronize()
-            started = time.perf_counter()
-            torch.matmul(a, b)
-            if device == "cuda":
-                torch.cuda.synchronize()
-            best = min(best, time.perf_counter() - started)
-        result[name] = 2.0 * size**3 / best
+        probe = max(_matmul_rates(min(size, PROBE_MATRIX_SIZE), dtype, device, generator, timings=2))
+        if 2.0 * size**3 / probe > SLOW_MATMUL_SECONDS:
+            result[name] = probe
+            continue
+        result[name] = max(_matmul_rates(size, dtype, device, generator, timings=1 + repeats)[1:])  # [0]: warm-up
     return result
+
+
+def _matmul_rates(size: int, dtype, device: str, generator, *, timings: int) -> list[float]:
+    """FLOP/s of ``timings`` successive products of two random size×size matrices."""
+    import torch
+
+    a = torch.randn(size, size, generator=generator).to(device=device, dtype=dtype)
+    b = torch.randn(size, size, generator=generator).to(device=device, dtype=dtype)
+    rates = []
+    for _ in range(timings):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        torch.matmul(a, b)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        rates.append(2.0 * size**3 / (time.perf_counter() - started))
+    return rates
 
 
 def _read_cache(path: Path) -> dict:
