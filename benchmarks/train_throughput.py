@@ -27,17 +27,30 @@ per second: the work a plain forward and backward of those rows would take, so
 it can exceed the matmul peak when bench skips repeated work. With
 --eval-items N each trained adapter then answers the first N legal_classifier
 test items (bench's greedy inference, bf16) and its accuracy is printed.
+
+Each set-up trains in a process of its own, started as its users start it: the
+bench set-ups as the ``bench`` command starts (harness/core/startup.py: jemalloc
+where installed, OpenMP's short spin, oneDNN's bounded caches), trl's on the
+interpreter's defaults. Figures before 2026-12-03 ran every set-up in one
+process on glibc, so they left out bench's allocator work.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scoring_throughput import in_child  # noqa: E402  (each set-up in a fresh process, its JSON line read back)
 
 REPO = Path(__file__).resolve().parents[1]
 SETUPS = ("trl defaults", "trl fp32", "bench fp32", "bench bf16", "bench bf16 base")
@@ -56,12 +69,13 @@ def load_rows(limit: int) -> tuple[list[dict], str]:
     return rows, system
 
 
-def fresh_lora_model(source: str, dtype=torch.float32):
+def fresh_lora_model(source: str, dtype: str = "float32"):
+    import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
     config = LoraConfig(
         r=16,
         lora_alpha=32,
@@ -97,7 +111,7 @@ def run_trl_defaults(source, tokenizer, rows, system, steps, batch_size, bf16: b
         return {**_timed(trainer), "model": model}
 
 
-def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool, base_dtype=torch.float32) -> dict:
+def run_bench(source, tokenizer, rows, system, steps, batch_size, bf16: bool, base_dtype: str = "float32") -> dict:
     from harness.data.prompts import PromptTemplate
     from harness.suite.schema import TrainingSpec
     from harness.training.sft import prompt_completion_rows, train_sft
@@ -143,6 +157,39 @@ def _timed(trainer) -> dict:
     return {"seconds": seconds, "tokens": tokens, "tokens_per_second": tokens / seconds}
 
 
+def train_in_this_process(name: str, args) -> dict:
+    """One set-up's figures (run in a child: ``in_child``); the bench set-ups start as the bench command does."""
+    if name.startswith("bench"):
+        from harness.core.startup import start_like_bench
+
+        start_like_bench(sys.argv, heap=True)  # re-executes on jemalloc where installed, as `bench` does
+    import torch
+    from transformers import AutoTokenizer
+
+    from harness.core.allocator import on_jemalloc
+    from harness.model.precision import slow_bf16_here
+    from harness.model.provision import resolve_model
+
+    source = resolve_model("smollm2-135m-instruct")
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    rows, system = load_rows(args.steps * args.batch_size)
+    steps, batch_size = args.steps, args.batch_size
+    runs = {
+        "trl defaults": lambda: run_trl_defaults(source, tokenizer, rows, system, steps, batch_size),
+        "trl fp32": lambda: run_trl_defaults(source, tokenizer, rows, system, steps, batch_size, bf16=False),
+        "bench fp32": lambda: run_bench(source, tokenizer, rows, system, steps, batch_size, bf16=False),
+        "bench bf16": lambda: run_bench(source, tokenizer, rows, system, steps, batch_size, bf16=True),
+        "bench bf16 base": lambda: run_bench(
+            source, tokenizer, rows, system, steps, batch_size, bf16=True, base_dtype="bfloat16"
+        ),
+    }
+    result = runs[name]()
+    model = result.pop("model")
+    if args.eval_items:  # inference in bf16 only where it is native, as bench's precision fallback does
+        result["accuracy"] = held_out_accuracy(model, tokenizer, system, args.eval_items, bf16=not slow_bf16_here())
+    return {**result, "allocator": "jemalloc" if on_jemalloc() else "libc", "threads": torch.get_num_threads()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=12)
@@ -152,7 +199,11 @@ def main() -> None:
     parser.add_argument(
         "--setups", help=f"comma-separated, from: {', '.join(SETUPS)} (default: what runs natively here)"
     )
+    parser.add_argument("--child", choices=SETUPS, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(train_in_this_process(args.child, args)))
+        return
     from harness.model.precision import slow_bf16_here
 
     slow_bf16 = slow_bf16_here()
@@ -165,28 +216,8 @@ def main() -> None:
     peer_name = next((name for name in ("trl defaults", "trl fp32") if name in chosen), None)
     if peer_name is None:
         raise SystemExit("choose a trl set-up to compare with (trl defaults or trl fp32)")
-
-    from transformers import AutoTokenizer
-
-    from harness.model.provision import resolve_model
-
-    source = resolve_model("smollm2-135m-instruct")
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    rows, system = load_rows(args.steps * args.batch_size)
-    runs = {
-        "trl defaults": lambda: run_trl_defaults(source, tokenizer, rows, system, args.steps, args.batch_size),
-        "trl fp32": lambda: run_trl_defaults(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=False),
-        "bench fp32": lambda: run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=False),
-        "bench bf16": lambda: run_bench(source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True),
-        "bench bf16 base": lambda: run_bench(
-            source, tokenizer, rows, system, args.steps, args.batch_size, bf16=True, base_dtype=torch.bfloat16
-        ),
-    }
-    results = {name: runs[name]() for name in SETUPS if name in chosen}
-    for r in results.values():
-        model = r.pop("model")
-        if args.eval_items:  # inference in bf16 only where it is native, as bench's precision fallback does
-            r["accuracy"] = held_out_accuracy(model, tokenizer, system, args.eval_items, bf16=not slow_bf16)
+    argv = ["--steps", str(args.steps), "--batch-size", str(args.batch_size), "--eval-items", str(args.eval_items)]
+    results = {name: in_child(__file__, name, argv) for name in SETUPS if name in chosen}
     n_params = 134_515_008  # SmolLM2-135M; training FLOPs ~ 6 * params * tokens (forward + backward)
     print(f"peer: {peer_name}")
     peer = results[peer_name]["tokens_per_second"]
@@ -196,14 +227,17 @@ def main() -> None:
         peak = machine_peak()
     except Exception:  # the peak is context, not the measurement
         peak = None
-    print(f"{'set-up':<16} {'tokens':>8} {'seconds':>8} {'tokens/s':>9} {'vs peer':>7} {'GFLOP/s':>8} {'accuracy':>9}")
+    print(
+        f"{'set-up':<16} {'tokens':>8} {'seconds':>8} {'tokens/s':>9} {'vs peer':>7} {'GFLOP/s':>8} "
+        f"{'accuracy':>9} {'allocator':>9}"
+    )
     for name, r in results.items():
         r["gflops_equivalent"] = 6 * n_params * r["tokens_per_second"] / 1e9
         r["ratio_to_peer"] = r["tokens_per_second"] / peer
         accuracy = f"{r['accuracy']:.3f}" if "accuracy" in r else "-"
         print(
             f"{name:<16} {r['tokens']:>8} {r['seconds']:>8.1f} {r['tokens_per_second']:>9.0f} "
-            f"{r['ratio_to_peer']:>6.2f}x {r['gflops_equivalent']:>8.0f} {accuracy:>9}"
+            f"{r['ratio_to_peer']:>6.2f}x {r['gflops_equivalent']:>8.0f} {accuracy:>9} {r['allocator']:>9}"
         )
     if peak:
         print(f"machine matmul peak: {json.dumps(peak)}")
