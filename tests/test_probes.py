@@ -173,6 +173,17 @@ def test_limit_takes_the_first_items(tiny, tmp_path):
     assert logged == first
 
 
+def test_probes_outside_a_git_repository_print_nothing_of_git(tiny, tmp_path, monkeypatch, capfd):
+    # lm-eval asks `git describe` for the working directory's commit; outside a repository git's
+    # "fatal: not a git repository" went straight to the terminal, past bench's quiet console.
+    model, tok = tiny
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # no repository above tmp_path either
+    run_probes(model, tok, ["bench_arithmetic"], limit=2, label="base", out_dir=tmp_path)
+    printed = capfd.readouterr()
+    assert "not a git repository" not in printed.err + printed.out
+
+
 def _lora(model, **kwargs):
     from peft import LoraConfig, get_peft_model
 

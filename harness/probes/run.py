@@ -15,6 +15,7 @@ The comparison itself lives in compare.py.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -142,7 +143,7 @@ def run_probes(
     was_training = model.training  # HFLM switches the model to eval mode
     # What lm-eval print()s rather than logs goes to bench.log with its logged notices (core/quiet.py).
     try:
-        with quiet.library_output("lm_eval.output"):
+        with quiet.library_output("lm_eval.output"), _git_lookup_off_the_terminal():
             lm = hflm_class(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, device=str(model.device))
             results = lm_eval.simple_evaluate(
                 model=lm,
@@ -162,6 +163,29 @@ def run_probes(
         _write_samples(Path(out_dir) / label / f"{task}.jsonl", samples)
         scores[task] = _probe_score(samples, results["results"][task])
     return scores
+
+
+@contextlib.contextmanager
+def _git_lookup_off_the_terminal():
+    """lm-eval records the working directory's commit by running ``git describe``, whose stderr is inherited:
+    outside a repository "fatal: not a git repository" reached the terminal in the middle of bench's progress
+    lines (a child process writes to file descriptor 2, which library_output's redirection of Python's
+    streams does not reach). The same lookup, with git's messages captured; bench records its own commit
+    in the manifest."""
+    import subprocess
+    from unittest import mock
+
+    import lm_eval.evaluator
+
+    def git_describe() -> str | None:
+        try:
+            found = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):  # git not installed, or hung
+            return None
+        return found.stdout.strip() if found.returncode == 0 else None
+
+    with mock.patch.object(lm_eval.evaluator, "get_git_commit_hash", git_describe):
+        yield
 
 
 def _quiet_hflm_class():
