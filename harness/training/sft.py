@@ -23,6 +23,7 @@ from typing import Callable
 from harness.core.allocator import freed_pages_kept, return_freed_pages
 from harness.model.virtual_tokens import has_virtual_tokens
 from harness.suite.schema import TrainingSpec
+from harness.training.dropout import bulk_mask_dropout
 from harness.training.shared_prefix_loss import shared_prefix_loss
 
 
@@ -197,7 +198,8 @@ def train_sft(
         segment.load(resume_from)
     trainer.add_callback(segment.callback())
     try:
-        with freed_pages_kept():
+        # LoRA's dropout masks drawn in bulk: torch draws them one element at a time off Intel (training/dropout.py).
+        with freed_pages_kept(), bulk_mask_dropout(model):
             trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     finally:  # an interrupted training must not leave the shared base patched either
         _remove_fused_head_patch(model)
