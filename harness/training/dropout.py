@@ -12,8 +12,9 @@ This dropout draws the same mask differently: a seed from torch's generator,
 then 16-bit integers from numpy's SFC64, four to a 64-bit word, in one call; an
 element is kept when its integer falls below ``round((1 - p) * 65536)``, and
 kept elements are scaled by the inverse of that fraction, so the output's
-expectation is the input, as torch's is. On a [8, 150, 576] input on that CPU:
-1.5 ms against torch's 6.8 ms (``benchmarks/README.md``, "LoRA dropout").
+expectation is the input, as torch's is. On the widest batch's [8, 363, 576]
+input on that CPU: 4-6 ms against torch's 15-18 ms, and 3.5 s of dropout in
+four LoRA steps against 9.7 s (``benchmarks/README.md``, "lora_dropout.py").
 
 Because the seed comes from torch's generator, ``torch.manual_seed`` fixes the
 masks, a resumed training restores them with the trainer's saved RNG state, and
