@@ -201,6 +201,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of tables")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    for run in args.runs:
+        missing = [name for name in ("results.json", "manifest.json") if not (run / name).is_file()]
+        if missing:
+            raise SystemExit(f"{run}: not a finished bench run folder ({', '.join(missing)} missing)")
     summaries = [floors(run) for run in args.runs]
     if args.json:
         print(json.dumps(summaries, indent=2))
