@@ -115,7 +115,7 @@ def loss_and_grads(model, compute):
 
 
 @pytest.mark.parametrize("checkpointing", [False, True], ids=["plain", "checkpointed"])
-@pytest.mark.parametrize("kind", ["lora", "ia3", "full"])
+@pytest.mark.parametrize("kind", ["lora", "ia3", "full", "prompt_tuning", "prefix_tuning"])
 def test_loss_and_gradients_equal_trls(kind, checkpointing, tmp_path, caplog):
     """With gradient checkpointing the row pass replays each layer against the prefix cache in the
     backward pass: the gradients must still be trl's (un-checkpointed) ones."""
@@ -239,3 +239,34 @@ def test_training_hands_back_the_base_without_checkpointing(tmp_path):
     layers = [m for m in model.modules() if hasattr(m, "gradient_checkpointing")]
     train_sft(model, tokenizer, rows(), spec=TrainingSpec(max_steps=1, batch_size=3), seed=0, output_dir=tmp_path)
     assert layers and not any(layer.gradient_checkpointing for layer in layers)
+
+
+@pytest.mark.parametrize("kind", ["prompt_tuning", "prefix_tuning"])
+def test_virtual_tokens_train_under_checkpointing(kind, tmp_path):
+    """train_sft checkpoints prompt and prefix tuning as it does LoRA (the shared-prefix loss keeps their virtual
+    tokens out of the checkpointed layers): the layers run checkpointed, the virtual tokens still learn, and the
+    steps' losses are the un-checkpointed training's."""
+    from transformers.modeling_layers import GradientCheckpointingLayer
+
+    from harness.suite.schema import TrainingSpec
+    from harness.training.sft import train_sft
+
+    def train(checkpointing: bool) -> tuple[list[float], torch.Tensor, torch.Tensor, list[bool]]:
+        model, tokenizer = lora_model(kind)
+        virtual = [p for p in model.parameters() if p.requires_grad]
+        before = torch.cat([p.detach().flatten().clone() for p in virtual])
+        seen = []  # whether each decoder layer call ran checkpointed
+        for layer in (m for m in model.modules() if isinstance(m, GradientCheckpointingLayer)):
+            layer.register_forward_pre_hook(lambda module, _: seen.append(module.gradient_checkpointing))
+        spec = TrainingSpec(max_steps=3, batch_size=3, learning_rate=0.03, gradient_checkpointing=checkpointing)
+        record = train_sft(model, tokenizer, rows(), spec=spec, seed=0, output_dir=tmp_path / str(checkpointing))
+        after = torch.cat([p.detach().flatten() for p in virtual])
+        return [point["loss"] for point in record.loss_curve], before, after, seen
+
+    losses, before, after, seen = train(checkpointing=True)
+    assert seen and any(seen)  # the row passes ran checkpointed (the prefix pass, one row, does not)
+    assert not torch.equal(before, after)  # and the virtual tokens learned
+    plain_losses, _, plain_after, plain_seen = train(checkpointing=False)
+    assert not any(plain_seen)
+    assert losses == pytest.approx(plain_losses, rel=1e-4)
+    torch.testing.assert_close(after, plain_after, rtol=1e-4, atol=1e-6)

@@ -90,8 +90,9 @@ class TrainingSpec(Strict):
     gradient_checkpointing: bool = Field(
         default=True,
         description="keep only each layer's input in the forward pass and recompute the rest in the backward: "
-        "a fraction of the activation memory for one more forward pass of compute (off for prompt and "
-        "prefix tuning, whose virtual tokens a checkpointed layer would drop)",
+        "a fraction of the activation memory for one more forward pass of compute (prompt and prefix tuning "
+        "too, their virtual tokens run outside it; off for other prompt-learning methods, whose virtual tokens a "
+        "checkpointed layer would drop)",
     )
     checkpoint_every: int | None = Field(
         default=None, ge=1, description="save a checkpoint every N steps; a killed run resumes from the last one"

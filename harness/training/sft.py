@@ -24,7 +24,7 @@ from harness.core.allocator import freed_pages_kept, return_freed_pages
 from harness.model.virtual_tokens import has_virtual_tokens
 from harness.suite.schema import TrainingSpec
 from harness.training.dropout import bulk_mask_dropout
-from harness.training.shared_prefix_loss import shared_prefix_loss
+from harness.training.shared_prefix_loss import runs_virtual_tokens_in_prefix_pass, shared_prefix_loss
 
 
 @dataclass
@@ -100,9 +100,14 @@ def train_sft(
     # Without evaluations nothing is selected, so select_by has nothing to read.
     if evaluate and spec.select_by == "validation_accuracy" and validation_accuracy is None:
         raise ValueError("select_by: validation_accuracy needs a validation scorer")
-    # Prefix tuning feeds its virtual tokens in as a key/value cache, which transformers drops in a
-    # checkpointed layer: it would silently train nothing, so prompt-learning methods train without it.
-    checkpointing = spec.gradient_checkpointing and not has_virtual_tokens(model)
+    # Prefix tuning feeds its virtual tokens in as a key/value cache, which transformers drops in a checkpointed
+    # layer unless the layer only reads it. The shared-prefix loss runs prompt and prefix tuning's virtual tokens in
+    # its prefix pass, outside checkpointing, and the checkpointed row pass reads that cache (their gradients equal
+    # trl's un-checkpointed ones: tests/test_shared_prefix_loss.py); a method it does not reproduce takes trl's path,
+    # where it would silently train nothing, so that one trains without checkpointing.
+    checkpointing = spec.gradient_checkpointing and (
+        not has_virtual_tokens(model) or runs_virtual_tokens_in_prefix_pass(model)
+    )
     config = SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=spec.epochs,

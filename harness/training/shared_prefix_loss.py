@@ -26,7 +26,9 @@ tokens attend to), with their gradient flowing back from every row, and each
 row's positions carry on after them, as peft's own forward numbers them.
 
 The loss equals trl's to float rounding (tests/test_shared_prefix_loss.py checks
-loss and LoRA gradients, with and without checkpointing). With LoRA dropout the prefix shares one dropout mask
+loss and gradients, with and without checkpointing, for LoRA, IA3, a full
+fine-tune and both kinds of virtual tokens). So prompt and prefix tuning train
+checkpointed like the rest (training/sft.py). With LoRA dropout the prefix shares one dropout mask
 across the batch instead of one per row; the expected gradient is the same.
 """
 
@@ -95,6 +97,12 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     loss_sum = F.cross_entropy(logits.float(), targets[scored], reduction="sum")
     count = num_items_in_batch if num_items_in_batch is not None else scored.sum().clamp(min=1)
     return loss_sum / torch.as_tensor(count, device=loss_sum.device)
+
+
+def runs_virtual_tokens_in_prefix_pass(model) -> bool:
+    """Whether this loss runs the model's virtual tokens (prompt or prefix tuning) in its un-checkpointed prefix
+    pass, so that checkpointed layers only read them and training may checkpoint (training/sft.py)."""
+    return _virtual_tokens(model) in ("prompt", "prefix")
 
 
 def _virtual_tokens(model) -> str | None:
