@@ -75,8 +75,29 @@ def test_the_copy_changes_no_logit(frozen_bf16_tiny):
     assert torch.equal(strided, copied)
 
 
+@pytest.mark.parametrize("kind", ["prompt_tuning", "prefix_tuning"])
+def test_the_prompt_learning_wrapper_hands_its_head_contiguous_rows(kind):
+    """Prompt and prefix tuning answer through a wrapper with its own generate (variants/prompt_learning.py); the
+    hook must reach the base's head through it, or each prefill's head multiplies the whole prompt block."""
+    from peft import PrefixTuningConfig, PromptTuningConfig, get_peft_model
+    from tiny_model import random_tiny_llama
+
+    from harness.variants.prompt_learning import VirtualTokenGenerator
+
+    base, tokenizer = random_tiny_llama(initializer_range=0.2)
+    config = PromptTuningConfig if kind == "prompt_tuning" else PrefixTuningConfig
+    model = get_peft_model(base.to(torch.bfloat16), config(num_virtual_tokens=4, task_type="CAUSAL_LM")).eval()
+    model.requires_grad_(False)
+    wrapper = VirtualTokenGenerator(model)
+    seen, handle = _record_head_inputs(base)
+    generate(wrapper, tokenizer, conversations(5), batch_size=3, max_new_tokens=4)
+    handle.remove()
+    assert seen and all(seen)
+    assert not base.get_output_embeddings()._forward_pre_hooks
+
+
 def test_a_model_without_an_lm_head_is_left_alone():
-    class Wrapper:  # like harness.variants.prompt_learning's generate-only wrapper
+    class Wrapper:  # a generate-only wrapper that exposes no head
         pass
 
     answered = []
