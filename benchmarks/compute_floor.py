@@ -18,7 +18,8 @@ target out of reach for that recipe on that machine:
   generated token's body pass counts for all but a row's last one, which is
   never fed back;
 - training counts the forward; gradient checkpointing's replayed forward when
-  the variant trained with it, over the layers a gradient passes through; the
+  the variant trained with it (never for prompt and prefix tuning, whose records
+  do not say), over the layers a gradient passes through; the
   backward's activation gradients over those layers but the lowest (2·N_body
   each, scaled by the layers); and weight gradients for what trains
   (2·N_trainable: the adapter; every body weight for a full fine-tune);
@@ -72,7 +73,8 @@ def base_model_params(model_name: str) -> tuple[int, int, int]:
         return body_and_head_params(AutoModelForCausalLM.from_config(config))
 
 
-# Kinds that train virtual tokens: train_sft turns gradient checkpointing off for them (training/sft.py).
+# Kinds that train virtual tokens: train_sft trained them without gradient checkpointing until 27e3f86 and with it
+# since; a run's record does not say which, so their replay is left out (the floor stays a floor for either).
 VIRTUAL_TOKEN_KINDS = ("prompt_tuning", "prefix_tuning")
 
 
