@@ -73,11 +73,6 @@ def base_model_params(model_name: str) -> tuple[int, int, int]:
         return body_and_head_params(AutoModelForCausalLM.from_config(config))
 
 
-# Kinds that train virtual tokens: train_sft trained them without gradient checkpointing until 27e3f86 and with it
-# since; a run's record does not say which, so their replay is left out (the floor stays a floor for either).
-VIRTUAL_TOKEN_KINDS = ("prompt_tuning", "prefix_tuning")
-
-
 def training_floor_flops(cost: dict, training_config: dict, variant_config: dict, body: int, layers: int) -> float:
     """Forward over every layer; the replay over the layers that train (or pass a gradient) when checkpointed;
     activation gradients over those above the lowest one (the lowest needs none for its input); weight gradients
@@ -85,7 +80,9 @@ def training_floor_flops(cost: dict, training_config: dict, variant_config: dict
     tokens = cost.get("train_computed_tokens") or cost.get("trained_tokens") or 0
     kind = variant_config.get("kind")
     reached = min(variant_config.get("top_layers") or layers, layers)
-    checkpointed = training_config.get("gradient_checkpointing") and kind not in VIRTUAL_TOKEN_KINDS
+    # Virtual tokens (their cost records them) trained without checkpointing until 27e3f86 and with it since; the
+    # record does not say which, so their replay is left out: the floor stays a floor for either.
+    checkpointed = training_config.get("gradient_checkpointing") and not cost.get("virtual_tokens")
     per_layer = body / layers
     forward = 2 * body
     replay = 2 * per_layer * reached if checkpointed else 0.0
@@ -116,9 +113,8 @@ def validation_floor_flops(manifest: dict, variant: dict, body: int, head: int) 
     path = (manifest.get("data") or {}).get("validation", {}).get("path")
     if not passes or not path:
         return 0.0
-    config, settings = variant.get("config") or {}, manifest["resolved_config"]
-    named = (settings.get("prompts") or {}).get(config.get("prompt") or "", None)
-    template = PromptTemplate(config.get("system_prompt") or named or settings["task"].get("system_prompt") or "")
+    settings = manifest["resolved_config"]
+    template = PromptTemplate((variant.get("prompt") or {}).get("system_prompt") or "")  # as the variant resolved it
     items = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     conversations = [template.render([m for m in item["messages"] if m["role"] != "assistant"]) for item in items]
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(settings["base_model"]["name"], allow_download=False))
@@ -135,8 +131,8 @@ def floors(run_dir: Path) -> dict:
     rows = []
     for name, variant in results["variants"].items():
         cost = variant.get("cost") or {}
-        if variant.get("kind") in ("tfidf", "embedding_classifier") or not cost.get("total_params"):
-            continue  # classical: no transformer matmuls of the base model
+        if cost.get("inference_mode") == "classical" or not cost.get("total_params"):
+            continue  # a classical variant runs no matmul of the base model
         train = training_floor_flops(
             cost, variant.get("training_config") or {}, variant.get("config") or {}, body, layers
         )

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Callable
 
 from harness.core.allocator import freed_pages_kept, return_freed_pages
-from harness.model.virtual_tokens import has_virtual_tokens
 from harness.suite.schema import TrainingSpec
 from harness.training.dropout import bulk_mask_dropout
-from harness.training.shared_prefix_loss import runs_virtual_tokens_in_prefix_pass, shared_prefix_loss
+from harness.training.shared_prefix_loss import may_checkpoint, shared_prefix_loss
 
 
 @dataclass
@@ -105,9 +104,7 @@ def train_sft(
     # its prefix pass, outside checkpointing, and the checkpointed row pass reads that cache (their gradients equal
     # trl's un-checkpointed ones: tests/test_shared_prefix_loss.py); a method it does not reproduce takes trl's path,
     # where it would silently train nothing, so that one trains without checkpointing.
-    checkpointing = spec.gradient_checkpointing and (
-        not has_virtual_tokens(model) or runs_virtual_tokens_in_prefix_pass(model)
-    )
+    checkpointing = spec.gradient_checkpointing and may_checkpoint(model)
     config = SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=spec.epochs,

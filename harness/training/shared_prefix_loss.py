@@ -99,10 +99,11 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     return loss_sum / torch.as_tensor(count, device=loss_sum.device)
 
 
-def runs_virtual_tokens_in_prefix_pass(model) -> bool:
-    """Whether this loss runs the model's virtual tokens (prompt or prefix tuning) in its un-checkpointed prefix
-    pass, so that checkpointed layers only read them and training may checkpoint (training/sft.py)."""
-    return _virtual_tokens(model) in ("prompt", "prefix")
+def may_checkpoint(model) -> bool:
+    """Whether training through this loss may checkpoint the model's layers (training/sft.py): it has no virtual
+    tokens, or prompt or prefix tuning's, which run in the un-checkpointed prefix pass and are only read by the
+    checkpointed layers. Other virtual tokens take trl's path, where a checkpointed layer would drop them."""
+    return _virtual_tokens(model) != "other"
 
 
 def _virtual_tokens(model) -> str | None:
