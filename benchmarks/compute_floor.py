@@ -18,11 +18,15 @@ target out of reach for that recipe on that machine:
   generated token's body pass counts for all but a row's last one, which is
   never fed back;
 - training counts the forward; gradient checkpointing's replayed forward when
-  the variant trained with it (never for prompt and prefix tuning, whose records
-  do not say), over the layers a gradient passes through; the
+  the variant trained with it, over the layers a gradient passes through and
+  the tokens outside each batch's shared-prefix pass (which runs un-checkpointed,
+  harness/training/shared_prefix_loss.py); the
   backward's activation gradients over those layers but the lowest (2·N_body
   each, scaled by the layers); and weight gradients for what trains
-  (2·N_trainable: the adapter; every body weight for a full fine-tune);
+  (2·N_trainable: the adapter; every body weight for a full fine-tune). Whether
+  it checkpointed comes from the variant's training record; in records written
+  before it said, from the suite's setting, and never for prompt and prefix
+  tuning (they trained without it until 27e3f86);
 - tokens are the ones that ran (a prefix shared by a batch's rows once), from
   the variant's cost record; predictions: its items' computed prompt tokens and
   output tokens; a merge check's second generation of the same items (its own
@@ -73,22 +77,43 @@ def base_model_params(model_name: str) -> tuple[int, int, int]:
         return body_and_head_params(AutoModelForCausalLM.from_config(config))
 
 
-def training_floor_flops(cost: dict, training_config: dict, variant_config: dict, body: int, layers: int) -> float:
-    """Forward over every layer; the replay over the layers that train (or pass a gradient) when checkpointed;
+def training_floor_flops(
+    cost: dict, training_config: dict, variant_config: dict, body: int, layers: int, training_record: dict | None = None
+) -> float:
+    """Forward over every layer; the replay over the layers that train (or pass a gradient) when checkpointed
+    (``training_record["checkpointed"]``, else as the suite asked) for the tokens outside the shared-prefix passes;
     activation gradients over those above the lowest one (the lowest needs none for its input); weight gradients
     for what trains. A LoRA of the top k layers (``top_layers``) replays and back-propagates through k layers."""
     tokens = cost.get("train_computed_tokens") or cost.get("trained_tokens") or 0
     kind = variant_config.get("kind")
     reached = min(variant_config.get("top_layers") or layers, layers)
-    # Virtual tokens (their cost records them) trained without checkpointing until 27e3f86 and with it since; the
-    # record does not say which, so their replay is left out: the floor stays a floor for either.
-    checkpointed = training_config.get("gradient_checkpointing") and not cost.get("virtual_tokens")
+    checkpointed = (training_record or {}).get("checkpointed")
+    if checkpointed is None:
+        # A record from before training kept it. Virtual tokens (their cost records them) trained without
+        # checkpointing until 27e3f86 and with it since, so their replay is left out: a floor for either.
+        checkpointed = training_config.get("gradient_checkpointing") and not cost.get("virtual_tokens")
     per_layer = body / layers
     forward = 2 * body
-    replay = 2 * per_layer * reached if checkpointed else 0.0
     activation_grads = 2 * per_layer * (reached - 1)
     weight_grads = 2 * body if kind == "full" else 2 * cost.get("trainable_params", 0)
-    return float(tokens) * (forward + replay + activation_grads + weight_grads)
+    replayed = tokens - prefix_tokens(cost, training_config, training_record or {}) if checkpointed else 0
+    return float(tokens) * (forward + activation_grads + weight_grads) + replayed * 2 * per_layer * reached
+
+
+def prefix_tokens(cost: dict, training_config: dict, training_record: dict) -> int:
+    """Of the tokens that ran, those in the shared-prefix passes, which run outside checkpointing: no replay.
+
+    Records since the training kept it say so. Before, it follows from the token counts: a batch of ``b`` rows
+    whose prefix of ``p`` tokens ran once saves ``(b - 1) * p`` of the tokens the rows carry, so the prefix
+    passes ran ``(trained - computed) / (batch_size - 1)``, exact when every batch was full (prompt tuning's
+    virtual tokens, which ran once per batch too, are left out of that: such records count no replay)."""
+    if training_record.get("prefix_tokens") is not None:
+        return training_record["prefix_tokens"]
+    trained, computed = cost.get("trained_tokens") or 0, cost.get("train_computed_tokens")
+    batch = training_config.get("batch_size") or 1
+    if computed is None or batch < 2:
+        return 0
+    return -(-(trained - computed) // (batch - 1))  # rounded up: a replay never counted that did not run
 
 
 def inference_floor_flops(cost: dict, n_items: int, body: int, head: int) -> float:
@@ -134,7 +159,12 @@ def floors(run_dir: Path) -> dict:
         if cost.get("inference_mode") == "classical" or not cost.get("total_params"):
             continue  # a classical variant runs no matmul of the base model
         train = training_floor_flops(
-            cost, variant.get("training_config") or {}, variant.get("config") or {}, body, layers
+            cost,
+            variant.get("training_config") or {},
+            variant.get("config") or {},
+            body,
+            layers,
+            variant.get("training") or {},
         )
         train += validation_floor_flops(manifest, variant, body, head)  # train_seconds include those passes
         infer = inference_floor_flops(cost, variant.get("n_items") or 0, body, head)

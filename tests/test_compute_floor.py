@@ -59,20 +59,24 @@ def test_body_and_head_leave_out_embedding_and_head(tied):
     assert body == 2 * layer
 
 
-def one_step(model, lengths: list[int]) -> tuple[int, int]:
-    """(tokens that ran, matmul FLOPs executed) of one answer-only training step on right-padded rows."""
+def one_step(model, lengths: list[int], shared: int = 0, counts: dict | None = None) -> tuple[int, int]:
+    """(tokens that ran, matmul FLOPs executed) of one answer-only training step on right-padded rows whose first
+    ``shared`` tokens are the same (a suite's chat template and system prompt); ``counts`` gets the loss's counts."""
     from harness.training.shared_prefix_loss import shared_prefix_loss
 
     width = max(lengths)
     ids = torch.zeros(len(lengths), width, dtype=torch.long)
     mask = torch.zeros(len(lengths), width, dtype=torch.long)
     labels = torch.full((len(lengths), width), -100)
+    prefix = torch.randint(2, 128, (shared,))
     for row, length in enumerate(lengths):
         ids[row, :length] = torch.randint(2, 128, (length,))
-        ids[row, 0] = 2 + row  # rows differ from their first token: no shared prefix
+        ids[row, :shared] = prefix
+        if not shared:
+            ids[row, 0] = 2 + row  # rows differ from their first token: no shared prefix
         mask[row, :length] = 1
         labels[row, length - 3 : length] = ids[row, length - 3 : length]
-    counts = {}
+    counts = {} if counts is None else counts
     with FlopCounterMode(display=False) as counter:
         shared_prefix_loss(
             model, {"input_ids": ids, "attention_mask": mask, "labels": labels}, counts=counts
@@ -114,6 +118,41 @@ def test_training_floor_bounds_a_step(checkpointing, kind, top_layers):
         # Left out: the lowest layer's activation gradients, LoRA's own products, the answers' head.
         # A pass wrongly left out (the replay, the backward) would put the ratio near 0.67 or below.
         assert floor(tokens) >= 0.8 * executed
+
+
+def test_checkpointed_replay_leaves_out_the_shared_prefix():
+    """The shared-prefix pass runs un-checkpointed, so the backward replays only the rows' own tokens: a replay
+    counted over every token that ran would exceed what torch executed once the prefix is most of a batch's work."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    model = tiny_llama()
+    body, _, layers = compute_floor.body_and_head_params(model)
+    model = get_peft_model(
+        model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+    )
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.train()
+    counts = {}
+    lengths = [56, 56, 56, 56]  # 47 tokens once in the prefix pass (one kept back), then 9 of each row's own
+    tokens, executed = one_step(model, lengths, shared=48, counts=counts)
+    assert (tokens, counts["prefix_tokens"]) == (47 + 4 * 9, 47)
+    cost = {"train_computed_tokens": tokens, "trained_tokens": sum(lengths), "trainable_params": 0}
+    config, suite = {"kind": "lora"}, {"gradient_checkpointing": True, "batch_size": 4}
+
+    def floor(record: dict) -> float:
+        return compute_floor.training_floor_flops(cost, suite, config, body, layers, record)
+
+    recorded = floor({"checkpointed": True, "prefix_tokens": counts["prefix_tokens"]})
+    assert recorded <= executed
+    assert recorded >= 0.8 * executed
+    # A record from before the prefix tokens were kept: the same count, from trained and computed tokens.
+    assert floor({}) == recorded
+    assert compute_floor.prefix_tokens(cost, suite, {}) == 47
+    # The replay counted over the prefix too would claim work that never ran.
+    assert floor({"checkpointed": True, "prefix_tokens": 0}) > executed
+    # Trained without checkpointing (as the record says): no replay at all.
+    assert floor({"checkpointed": False}) < recorded
 
 
 def generation_flops(model, lengths: list[int], new_tokens: int) -> int:

@@ -162,6 +162,11 @@ def test_every_variant_records_every_cost_field(tiny_suite, tmp_path, peak_cache
     )
     # FLOPs count the tokens that ran: each batch's shared system prompt once, not once per row.
     assert 0 < lora["train_computed_tokens"] < lora["trained_tokens"]
+    # The training record keeps what the replay skipped (compute_floor.py): the prefix passes, which ran once per
+    # batch outside checkpointing, and whether the layers checkpointed (the default).
+    training = results["variants"]["lora"]["training"]
+    assert training["checkpointed"] is True
+    assert 0 < training["prefix_tokens"] < lora["train_computed_tokens"]
     assert lora["train_flops"] == flops.training_flops(
         lora["total_params"], lora["trainable_params"], lora["train_computed_tokens"]
     )

@@ -34,12 +34,17 @@ class TrainingRecord:
     computed_tokens: int | None = (
         None  # tokens that ran through the model: fewer, as the shared prefix runs once per batch
     )
+    prefix_tokens: int | None = None  # of those, the ones that ran in the shared-prefix pass (never replayed)
     loss_curve: list[dict] = field(default_factory=list)  # {"step", "loss"}
     eval_curve: list[dict] = field(default_factory=list)  # {"step", "eval_loss"} and "eval_accuracy" when scored
     resumed_from_checkpoint: bool = False
     resumed_from_step: int | None = None  # the checkpoint's step, when training continued from one
     best_step: int | None = None  # with select_best: the evaluation whose weights were kept
     stopped_early_at: int | None = None  # with early_stopping_patience: the step training stopped at, if it did
+    # Whether the layers ran under gradient checkpointing (a prompt-learning method outside the shared-prefix loss
+    # never does, whatever the suite asked): the replayed forward is part of the training's work. None in records
+    # written before it was kept.
+    checkpointed: bool | None = None
 
     def to_json(self) -> dict:
         record = {
@@ -47,11 +52,13 @@ class TrainingRecord:
             "steps": self.steps,
             "trained_tokens": self.trained_tokens,
             "computed_tokens": self.computed_tokens,
+            "prefix_tokens": self.prefix_tokens,
             "loss_curve": self.loss_curve,
             "eval_curve": self.eval_curve,
             "resumed_from_checkpoint": self.resumed_from_checkpoint,
             "resumed_from_step": self.resumed_from_step,
             "best_step": self.best_step,
+            "checkpointed": self.checkpointed,
         }
         if self.stopped_early_at is not None:
             record["stopped_early_at"] = self.stopped_early_at
@@ -147,7 +154,7 @@ def train_sft(
                 on_step(state.global_step, state.max_steps)
             return_freed_pages()  # what the step freed, kept for its own reuse until now (core/allocator.py)
 
-    counts = {"computed_tokens": 0, "trl_path_tokens": 0}
+    counts = {"computed_tokens": 0, "trl_path_tokens": 0, "prefix_tokens": 0}
 
     class Trainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -219,6 +226,7 @@ def train_sft(
         steps=trainer.state.global_step,
         trained_tokens=int(trainer.state.num_input_tokens_seen or _count_tokens(trainer)),
         computed_tokens=(counts["computed_tokens"] + counts["trl_path_tokens"]) or None,
+        prefix_tokens=counts["prefix_tokens"],
         loss_curve=[{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
         eval_curve=[
             {
@@ -231,6 +239,7 @@ def train_sft(
         ],
         best_step=best.step if best and spec.select_best else None,
         stopped_early_at=best.stopped_at if best else None,
+        checkpointed=bool(checkpointing),
     )
 
 

@@ -47,7 +47,9 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
     """The mean answer-token loss of a right-padded batch; None when this model needs trl's own path.
 
     ``counts["computed_tokens"]``, when given, grows by the tokens that ran through
-    the model (the prefix once, then each row's own non-padding tokens)."""
+    the model (the prefix once, then each row's own non-padding tokens), and
+    ``counts["prefix_tokens"]`` by the prefix pass's share of them, which no
+    checkpointed layer replays."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     virtual = _virtual_tokens(model)
     if virtual == "other":
@@ -87,8 +89,11 @@ def shared_prefix_loss(model, inputs: dict, num_items_in_batch=None, counts: dic
         ).last_hidden_state
 
     if counts is not None:
-        ran = prefix + (n_virtual if virtual == "prompt" else 0) + int(attention[:, n_virtual + prefix :].sum())
-        counts["computed_tokens"] = counts.get("computed_tokens", 0) + ran
+        prefix_ran = prefix + (n_virtual if virtual == "prompt" else 0)
+        counts["computed_tokens"] = (
+            counts.get("computed_tokens", 0) + prefix_ran + int(attention[:, n_virtual + prefix :].sum())
+        )
+        counts["prefix_tokens"] = counts.get("prefix_tokens", 0) + prefix_ran
     # Position t predicts token t + 1. No label falls inside the prefix (checked above),
     # so the prefix's own predictions carry no loss and are never projected.
     targets = labels[:, prefix + 1 :]
