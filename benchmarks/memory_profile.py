@@ -21,8 +21,9 @@ step: what checkpointing costs in time, a ratio only on a quiet machine.
 
 ``checkpointed`` is training.gradient_checkpointing (bench's default); ``heap``
 is harness/core/heap.py (bench sets it at the start of every run). ``qlora``
-trains the same LoRA on a 4-bit NF4 copy of the base (double-quantised, fp32
-compute as bench runs it on a CPU without bf16), with the shared fp32 base
+trains the same LoRA on a 4-bit NF4 copy of the base (double-quantised,
+computing in ``--dtype``: fp32 as bench runs it on a CPU without bf16, bf16
+where the suites' bf16 runs natively), with the shared base
 parked meanwhile as a run parks it (harness/model/parking.py): ``model_mb``
 then counts the 4-bit copy and what the process keeps beside it. For the peak
 of every stage of a whole run, read ``stage_peak_rss_mb`` in a run's
@@ -78,7 +79,7 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
     qlora = setup.startswith("qlora")
     # A run parks the shared base while QLoRA works on its 4-bit copy (harness/model/parking.py); so does this.
     with parked(base) if qlora else contextlib.nullcontext():
-        adapted = quantized_copy(base.source) if qlora else base.model
+        adapted = quantized_copy(base.source, getattr(torch, dtype)) if qlora else base.model
         model = get_peft_model(
             adapted,
             LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
@@ -125,9 +126,9 @@ def one_step(setup: str, steps: int = 1, mmap_threshold: int | None = None, dtyp
     }
 
 
-def quantized_copy(source: str):
-    """The 4-bit copy QLoRA trains on, loaded as harness/variants/qlora.py loads it (fp32 compute)."""
-    import torch
+def quantized_copy(source: str, compute_dtype):
+    """The 4-bit copy QLoRA trains on, loaded as harness/variants/qlora.py loads it (computing in the base's dtype:
+    fp32 on a CPU without bf16, bf16 where the suite's bf16 runs natively)."""
     from peft import prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
@@ -137,7 +138,7 @@ def quantized_copy(source: str):
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
         bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=torch.float32,
+        bnb_4bit_compute_dtype=compute_dtype,
     )
     model = AutoModelForCausalLM.from_pretrained(source, quantization_config=quantization, use_safetensors=True)
     return prepare_model_for_kbit_training(release_file_views(model), use_gradient_checkpointing=False)
