@@ -87,7 +87,8 @@ def training_floor_flops(
     tokens = cost.get("train_computed_tokens") or cost.get("trained_tokens") or 0
     kind = variant_config.get("kind")
     reached = min(variant_config.get("top_layers") or layers, layers)
-    checkpointed = (training_record or {}).get("checkpointed")
+    record = training_record or {}
+    checkpointed = record.get("checkpointed")
     if checkpointed is None:
         # A record from before training kept it. Virtual tokens (their cost records them) trained without
         # checkpointing until 27e3f86 and with it since, so their replay is left out: a floor for either.
@@ -96,7 +97,7 @@ def training_floor_flops(
     forward = 2 * body
     activation_grads = 2 * per_layer * (reached - 1)
     weight_grads = 2 * body if kind == "full" else 2 * cost.get("trainable_params", 0)
-    replayed = tokens - prefix_tokens(cost, training_config, training_record or {}) if checkpointed else 0
+    replayed = tokens - prefix_tokens(cost, training_config, record) if checkpointed else 0
     return float(tokens) * (forward + activation_grads + weight_grads) + replayed * 2 * per_layer * reached
 
 
